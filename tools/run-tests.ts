@@ -1,0 +1,136 @@
+/**
+ * Runs every package's uvu suites (files `*.test.ts` under `packages/<name>/test` and `tools/test`)
+ * and prints one closing line `N passed, N failed` summed over all of them.
+ *
+ * Each test file runs in its own Node process, so a crash or leaked handle in one file cannot hide
+ * the results of another, and a file that hangs is killed after its time bound and counted failed.
+ *
+ *   pnpm test                 unit, vector, fuzz and simulation suites
+ *   pnpm test:interop         suites under test/interop (need the Debian peers; .ci/run installs them)
+ *   pnpm test -- quic varint  only files whose path contains every given word
+ */
+
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2).filter((a) => a !== '--');
+const interop = args.includes('--interop');
+const filters = args.filter((a) => !a.startsWith('--'));
+/** Per-file time bound; a file that needs longer is a bug in the file. */
+const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 240_000);
+
+function findTests(dir: string, out: string[]): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of entries.sort()) {
+    if (name === 'node_modules' || name === 'dist') continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, out);
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+}
+
+const files: string[] = [];
+for (const pkg of readdirSync(join(root, 'packages')).sort()) findTests(join(root, 'packages', pkg, 'test'), files);
+findTests(join(root, 'tools', 'test'), files);
+
+const selected = files.filter((f) => {
+  const rel = relative(root, f);
+  const isInterop = rel.split('/').includes('interop');
+  if (isInterop !== interop) return false;
+  return filters.every((w) => rel.includes(w));
+});
+
+interface FileResult {
+  file: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  output: string;
+  ok: boolean;
+  ms: number;
+}
+
+const uvuBin = join(root, 'node_modules', 'uvu', 'bin.js');
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+function runFile(file: string): Promise<FileResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@purequic/source', '--import', 'tsx', uvuBin, '-c', join(file, '..'), `^${escapeRegExp(file.split('/').pop()!)}$`],
+      { cwd: root, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => {
+      output += `\n[run-tests] killed after ${FILE_TIMEOUT_MS} ms\n`;
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const clean = output.replace(ANSI, '');
+      const total = Number(/Total:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
+      const passed = Number(/Passed:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
+      const skipped = Number(/Skipped:\s+(\d+)/.exec(clean)?.[1] ?? 0);
+      let failed = Number.isFinite(total) && Number.isFinite(passed) ? total - passed - skipped : 1;
+      const ok = code === 0 && failed === 0 && Number.isFinite(passed);
+      if (!ok && failed === 0) failed = 1; // crashed outside any test, or was killed
+      resolve({ file, passed: Number.isFinite(passed) ? passed : 0, failed, skipped, output: clean, ok, ms: performance.now() - started });
+    });
+  });
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function main(): Promise<void> {
+  if (selected.length === 0) {
+    console.log(`no test files matched${filters.length ? ` (${filters.join(' ')})` : ''}`);
+    console.log('0 passed, 0 failed');
+    process.exit(interop ? 0 : 1);
+  }
+  const parallel = Math.max(1, Math.min(Number(process.env.TEST_PARALLEL ?? cpus().length), 4));
+  const results: FileResult[] = [];
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < selected.length) {
+      const file = selected[next++]!;
+      const r = await runFile(file);
+      results.push(r);
+      const status = r.ok ? 'ok  ' : 'FAIL';
+      const skip = r.skipped ? `, ${r.skipped} skipped` : '';
+      console.log(`${status} ${relative(root, file)}  ${r.passed} passed, ${r.failed} failed${skip}  (${(r.ms / 1000).toFixed(1)} s)`);
+      if (!r.ok || process.env.TEST_VERBOSE) console.log(indent(r.output.trim()));
+    }
+  }
+  await Promise.all(Array.from({ length: parallel }, worker));
+  const passed = results.reduce((s, r) => s + r.passed, 0);
+  const failed = results.reduce((s, r) => s + r.failed, 0);
+  const skipped = results.reduce((s, r) => s + r.skipped, 0);
+  console.log('');
+  console.log(`${results.length} files`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+function indent(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+void main();
