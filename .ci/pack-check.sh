@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Each package must be a real npm package: `pnpm pack` gives a tarball that a scratch project
+# outside the workspace installs with npm and imports through its `exports` (ESM and types).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+pnpm -r --filter "./packages/*" run build >/dev/null
+mkdir -p "$work/tarballs" "$work/app"
+for pkg in congestion quic h3 webtransport; do
+  (cd "packages/$pkg" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)
+done
+ls "$work/tarballs"
+
+cd "$work/app"
+cat > package.json <<'JSON'
+{ "name": "scratch-consumer", "private": true, "type": "module" }
+JSON
+npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/*.tgz @types/node@20 >/dev/null
+
+# ESM: every package imports through its exports map and exposes what its index says.
+cat > check.mjs <<'JS'
+const names = ['@purequic/congestion', '@purequic/quic', '@purequic/h3', '@purequic/webtransport'];
+for (const name of names) {
+  const mod = await import(name);
+  console.log(`${name}: ${Object.keys(mod).length} exports`);
+}
+const quic = await import('@purequic/quic');
+if (typeof quic.QuicError !== 'function') throw new Error('QuicError missing from @purequic/quic');
+const e = new quic.QuicError(quic.TransportErrorCode.FRAME_ENCODING_ERROR, 'x');
+if (!quic.QuicError.is(e)) throw new Error('brand check failed');
+console.log('ESM imports ok');
+JS
+node check.mjs
+
+# Types: a strict TypeScript consumer compiles against the published .d.ts files.
+cat > check.ts <<'TS'
+import { QuicError, TransportErrorCode, type CryptoProvider } from '@purequic/quic';
+import * as congestion from '@purequic/congestion';
+import * as h3 from '@purequic/h3';
+import * as wt from '@purequic/webtransport';
+const e: QuicError = new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'typed');
+const p: CryptoProvider | undefined = undefined;
+void e; void p; void congestion; void h3; void wt;
+TS
+cat > tsconfig.json <<'JSON'
+{ "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext",
+  "target": "ES2022", "noEmit": true, "skipLibCheck": false, "types": ["node"] }, "files": ["check.ts"] }
+JSON
+"$root/node_modules/.bin/tsc" -p tsconfig.json
+echo "types ok"
+echo "pack check passed"
