@@ -29,6 +29,18 @@ export interface Aead {
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** Returns the plaintext, or null when authentication fails (never throws on bad input). */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null;
+  /**
+   * Seals into `out` at `outOffset` (ciphertext, then the 16-byte tag) and returns the offset after
+   * the tag. `plaintext` may be the very bytes at `out[outOffset..]` (in place): packet protection
+   * encrypts inside the datagram buffer without an intermediate copy.
+   */
+  sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, outOffset: number): number;
+  /**
+   * Opens into `out` at `outOffset` and returns the plaintext length, or -1 when authentication
+   * fails, in which case `out` is left untouched (so the caller can try other keys).
+   * `ciphertextAndTag` may be the very bytes at `out[outOffset..]` (in place). Never throws on bad input.
+   */
+  openInto(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array, out: Uint8Array, outOffset: number): number;
 }
 
 /** Header protection with its key already imported (RFC 9001 §5.4). */
