@@ -1,0 +1,140 @@
+/**
+ * The sans-IO connection's contract with whoever drives it (the node:dgram endpoint, the
+ * simulator in tests) and with the layers above (HTTP/3, WebTransport).
+ *
+ * Call order for a driver, each time something happens:
+ *   1. `handleDatagram(data, remote, now)` for each received datagram, or `handleTimeout(now)`
+ *      when `nextTimeout()` has passed;
+ *   2. application calls (`openStream`, `writeStream`, `readStream`, `sendDatagram`, `close`, ...);
+ *   3. drain `pollEvent()` until undefined;
+ *   4. drain `pollTransmit(now, buffer)` until undefined and send what it wrote;
+ *   5. re-arm one timer at `nextTimeout()`.
+ * Nothing here reads a clock or an RNG: `now` is passed in (ms, monotonic), randomness injected.
+ */
+
+import type { CryptoProvider, SigningKey } from '../crypto/provider.js';
+import type { ServerVerification, SessionTicket } from '../tls/engine-api.js';
+
+/** A UDP peer address as node:dgram reports it. */
+export interface PathAddress {
+  address: string;
+  port: number;
+  family?: 'IPv4' | 'IPv6';
+}
+
+/** Transport settings we advertise (RFC 9000 §18.2) and local policy. */
+export interface TransportSettings {
+  /** max_idle_timeout; 0 disables (RFC 9000 §10.1). Default 30 s. */
+  maxIdleTimeoutMs: number;
+  /** Initial receive windows; auto-tuning may grow them up to the max windows. */
+  initialMaxData: number;
+  initialMaxStreamDataBidiLocal: number;
+  initialMaxStreamDataBidiRemote: number;
+  initialMaxStreamDataUni: number;
+  maxConnectionWindow: number;
+  maxStreamWindow: number;
+  initialMaxStreamsBidi: number;
+  initialMaxStreamsUni: number;
+  /** max_datagram_frame_size (RFC 9221 §3); 0 = DATAGRAM frames not accepted. */
+  maxDatagramFrameSize: number;
+  activeConnectionIdLimit: number;
+  maxAckDelayMs: number;
+  ackDelayExponent: number;
+  /** Advertise RESET_STREAM_AT (draft-ietf-quic-reliable-stream-reset). */
+  resetStreamAt: boolean;
+  disableActiveMigration: boolean;
+  /** Our max_udp_payload_size, and the datagram size we send until the path is probed. */
+  maxUdpPayloadSize: number;
+  /** Length of the connection IDs we issue (0-20). */
+  localConnectionIdLength: number;
+  /** Congestion controller by name; 'newreno' until CUBIC and BBR land. */
+  congestionControl: 'newreno';
+}
+
+export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
+  maxIdleTimeoutMs: 30_000,
+  initialMaxData: 1 << 20,
+  initialMaxStreamDataBidiLocal: 256 << 10,
+  initialMaxStreamDataBidiRemote: 256 << 10,
+  initialMaxStreamDataUni: 256 << 10,
+  maxConnectionWindow: 24 << 20,
+  maxStreamWindow: 16 << 20,
+  initialMaxStreamsBidi: 100,
+  initialMaxStreamsUni: 100,
+  maxDatagramFrameSize: 65_535,
+  activeConnectionIdLimit: 4,
+  maxAckDelayMs: 25,
+  ackDelayExponent: 3,
+  resetStreamAt: true,
+  disableActiveMigration: false,
+  maxUdpPayloadSize: 1_452,
+  localConnectionIdLength: 8,
+  congestionControl: 'newreno',
+};
+
+interface CommonConnectionOptions {
+  crypto: CryptoProvider;
+  /** Injected randomness (connection IDs, PN skipping, greasing). */
+  random: (length: number) => Uint8Array;
+  /** Wall clock in ms since the epoch, for certificates and tickets only. */
+  wallClock: () => number;
+  alpnProtocols: string[];
+  transport?: Partial<TransportSettings>;
+  /** Receives SSLKEYLOGFILE lines when set. */
+  keyLog?: (line: string) => void;
+}
+
+export interface ClientConnectionOptions extends CommonConnectionOptions {
+  serverName?: string;
+  verification: ServerVerification;
+  clientCertificate?: { chain: Uint8Array[]; key: SigningKey };
+  sessionTicket?: SessionTicket;
+  earlyData?: boolean;
+}
+
+export interface ServerConnectionOptions extends CommonConnectionOptions {
+  certificateChain: Uint8Array[];
+  key: SigningKey;
+}
+
+/** Why a connection ended. `remote` says who closed it. */
+export type ConnectionCloseReason =
+  | { kind: 'transport'; code: number; frameType?: number; reason: string; remote: boolean }
+  | { kind: 'application'; code: number; reason: string; remote: boolean }
+  | { kind: 'idle-timeout' }
+  | { kind: 'stateless-reset' }
+  | { kind: 'version-negotiation'; versions: number[] };
+
+export type StreamDirection = 'bidi' | 'uni';
+
+/** Events the connection queues for its driver; `pollEvent()` returns them in order. */
+export type ConnectionEvent =
+  | { type: 'handshake-complete'; alpn: string | undefined }
+  | { type: 'handshake-confirmed' }
+  /** The peer opened a stream (it waits in the accept queue until the application takes it). */
+  | { type: 'stream-opened'; streamId: number; direction: StreamDirection }
+  | { type: 'stream-readable'; streamId: number }
+  /** Send credit or buffer space became available. */
+  | { type: 'stream-writable'; streamId: number }
+  /** The peer reset its sending side (after the reliable size was delivered for RESET_STREAM_AT). */
+  | { type: 'stream-reset'; streamId: number; errorCode: number; finalSize: number }
+  | { type: 'stream-stop-sending'; streamId: number; errorCode: number }
+  /** Everything we wrote including FIN was acknowledged. */
+  | { type: 'stream-finished'; streamId: number }
+  /** Room to open more streams in this direction (MAX_STREAMS from the peer). */
+  | { type: 'streams-available'; direction: StreamDirection }
+  | { type: 'datagram'; data: Uint8Array }
+  | { type: 'datagram-acked'; id: number }
+  | { type: 'datagram-lost'; id: number }
+  | { type: 'session-ticket'; ticket: SessionTicket }
+  /** Route this CID (ours) to this connection, or stop routing it. */
+  | { type: 'cid-route'; cid: Uint8Array; active: boolean; resetToken?: Uint8Array }
+  | { type: 'closed'; reason: ConnectionCloseReason };
+
+/** One datagram written by `pollTransmit` into the caller's buffer. */
+export interface Transmit {
+  length: number;
+  remote: PathAddress;
+  /** ECN codepoint to set (0 = not-ECT). */
+  ecn: number;
+}
