@@ -138,3 +138,47 @@ export interface Transmit {
   /** ECN codepoint to set (0 = not-ECT). */
   ecn: number;
 }
+
+/** A chunk read from a stream: bytes (possibly empty) and whether the stream ended there. */
+export interface StreamRead {
+  data: Uint8Array;
+  fin: boolean;
+}
+
+/**
+ * What the sans-IO `Connection` offers its driver and the layers above. The endpoint's
+ * promise/WHATWG facades and the simulator use only this.
+ */
+export interface SansIoConnection {
+  readonly role: 'client' | 'server';
+  readonly isHandshakeComplete: boolean;
+  readonly isClosed: boolean;
+  readonly closeReason: ConnectionCloseReason | undefined;
+  readonly negotiatedAlpn: string | undefined;
+  readonly remoteAddress: PathAddress;
+  /** The largest DATAGRAM payload the peer accepts now (0 if not negotiated). */
+  readonly maxDatagramPayload: number;
+
+  handleDatagram(data: Uint8Array, remote: PathAddress, now: number): void;
+  handleTimeout(now: number): void;
+  nextTimeout(): number | undefined;
+  pollEvent(): ConnectionEvent | undefined;
+  /** Writes the next datagram into `buffer` (at least maxUdpPayloadSize bytes), or returns undefined. */
+  pollTransmit(now: number, buffer: Uint8Array): Transmit | undefined;
+
+  /** Opens a stream; undefined while the peer's MAX_STREAMS forbids it ('streams-available' follows). */
+  openStream(direction: StreamDirection): number | undefined;
+  /** Queues bytes (and FIN); returns how many bytes were accepted (back-pressure: 'stream-writable'). */
+  writeStream(streamId: number, data: Uint8Array, fin: boolean): number;
+  /** Takes readable bytes in order; undefined when nothing is readable yet ('stream-readable' follows). */
+  readStream(streamId: number, maxBytes?: number): StreamRead | undefined;
+  /** RESET_STREAM, or RESET_STREAM_AT when `reliableSize` is given. Idempotent, never throws. */
+  resetStream(streamId: number, errorCode: number, reliableSize?: number): void;
+  /** STOP_SENDING. Idempotent, never throws. */
+  stopSending(streamId: number, errorCode: number): void;
+  setStreamPriority(streamId: number, urgency: number, incremental: boolean): void;
+  /** Queues a DATAGRAM; returns its id for acked/lost events, or undefined if it cannot be sent. */
+  sendDatagram(data: Uint8Array): number | undefined;
+  /** Application close (CONNECTION_CLOSE 0x1d). Idempotent. */
+  close(errorCode: number, reason: string, now: number): void;
+}
