@@ -78,18 +78,51 @@ export interface KeyShare {
 export interface SigningKey {
   /** Schemes this key can produce, in our order of preference. */
   readonly schemes: readonly SignatureSchemeName[];
+  /** The matching public key as a DER SubjectPublicKeyInfo (to check it against the leaf certificate). */
+  readonly publicKey: Uint8Array;
 }
+
+/** Hashes certificate signatures use (RFC 5758 §3.2, RFC 4055 §5, RFC 8017 App. A.2.4). */
+export type SignatureHashAlgorithm = 'sha256' | 'sha384' | 'sha512';
+
+/**
+ * A certificate's signatureAlgorithm (RFC 5280 §4.1.1.2) as the provider verifies it. Unlike TLS
+ * 1.3 schemes, certificate ECDSA does not tie the hash to the curve: the curve is the issuer key's.
+ * TLS names these in signature_algorithms_cert: rsa_pkcs1_sha256, rsa_pss_rsae_sha256, ...
+ */
+export type CertificateSignatureAlgorithm =
+  | { kind: 'ecdsa'; hash: SignatureHashAlgorithm }
+  | { kind: 'rsa-pkcs1'; hash: SignatureHashAlgorithm }
+  /** RSASSA-PSS (RFC 4055 §3.1): MGF1 with the same hash is the only form accepted. */
+  | { kind: 'rsa-pss'; hash: SignatureHashAlgorithm; saltLength: number }
+  | { kind: 'ed25519' };
 
 /** Asymmetric primitives: what the TLS handshake needs. */
 export interface AsymmetricCrypto {
   generateKeyShare(group: NamedGroupName): KeyShare;
+  /**
+   * A key share from a known private key (X25519: 32 bytes; secp256r1: the 32-byte scalar), for
+   * reproducible handshakes such as the RFC 8448 traces. Throws on an invalid scalar.
+   */
+  importKeyShare(group: NamedGroupName, privateKey: Uint8Array): KeyShare;
   /** ECDH; throws a QuicError (CRYPTO_ERROR illegal_parameter) for an invalid peer public key. */
   deriveSharedSecret(share: KeyShare, peerPublicKey: Uint8Array): Uint8Array;
   /** Imports a PKCS#8 private key (DER or PEM). */
   importSigningKey(pkcs8: Uint8Array | string): SigningKey;
   sign(key: SigningKey, scheme: SignatureSchemeName, data: Uint8Array): Uint8Array;
-  /** Verifies with the DER SubjectPublicKeyInfo of the signer; false on any failure, never throws. */
+  /**
+   * Verifies with the DER SubjectPublicKeyInfo of the signer; false on any failure (including a key
+   * that does not fit the scheme: RFC 8446 §4.2.3 binds ECDSA schemes to a curve, rsa_pss_rsae to
+   * rsaEncryption keys), never throws. ECDSA signatures are DER; high-S values are accepted.
+   */
   verify(spki: Uint8Array, scheme: SignatureSchemeName, data: Uint8Array, signature: Uint8Array): boolean;
+  /** Verifies a certificate (or CRL/OCSP) signature over `tbs`; false on any failure, never throws. */
+  verifyCertificateSignature(
+    spki: Uint8Array,
+    algorithm: CertificateSignatureAlgorithm,
+    tbs: Uint8Array,
+    signature: Uint8Array,
+  ): boolean;
 }
 
 export interface CryptoProvider extends SymmetricCrypto, AsymmetricCrypto {}
