@@ -1,0 +1,112 @@
+/**
+ * Test certificates made with WebCrypto (node:crypto) and @peculiar/x509: ECDSA P-256 leaves,
+ * self-signed or issued by a test CA, with chosen names and validity windows, in the two shapes
+ * the tests need — DER + PKCS#8 for our engine, PEM for node:tls.
+ */
+
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+/** A certificate with its private key. */
+export interface TestCertificate {
+  /** Certificate DER. */
+  der: Uint8Array;
+  /** Certificate PEM (node:tls `cert` / `ca`). */
+  pem: string;
+  /** Private key PKCS#8 DER (our providers' `importSigningKey`). */
+  keyPkcs8: Uint8Array;
+  /** Private key PKCS#8 PEM (node:tls `key`). */
+  keyPem: string;
+  /** WebCrypto key pair, to issue further certificates with. */
+  keys: CryptoKeyPair;
+  subject: string;
+}
+
+/** Validity that contains both the real clock of the machine and TEST_NOW_MS. */
+export const DEFAULT_NOT_BEFORE = new Date('2025-01-01T00:00:00Z');
+export const DEFAULT_NOT_AFTER = new Date('2035-01-01T00:00:00Z');
+/** The virtual wall clock our engines run on in these tests (inside the default validity). */
+export const TEST_NOW_MS = Date.UTC(2026, 5, 1);
+
+export interface CertificateOptions {
+  /** DNS names for subjectAltName (default `localhost`). */
+  dnsNames?: string[];
+  /** IP addresses for subjectAltName (default 127.0.0.1). */
+  ipAddresses?: string[];
+  commonName?: string;
+  notBefore?: Date;
+  notAfter?: Date;
+  /** Issue with this CA's key instead of self-signing. */
+  issuer?: TestCertificate;
+  /** Make a CA certificate (basicConstraints cA, keyCertSign). */
+  ca?: boolean;
+  /** Extended key usages (default serverAuth + clientAuth for leaves). */
+  extendedKeyUsages?: string[];
+}
+
+let serial = 1;
+
+function toPem(label: string, der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** Makes an ECDSA P-256 certificate (self-signed unless `issuer` is given). */
+export async function makeCertificate(options: CertificateOptions = {}): Promise<TestCertificate> {
+  const keys = (await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const commonName = options.commonName ?? (options.ca ? 'purequic test CA' : 'purequic test');
+  const subject = `CN=${commonName}`;
+  const extensions: x509.Extension[] = [];
+  if (options.ca) {
+    extensions.push(new x509.BasicConstraintsExtension(true, undefined, true));
+    extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true));
+  } else {
+    extensions.push(new x509.BasicConstraintsExtension(false, undefined, true));
+    extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
+    extensions.push(
+      new x509.ExtendedKeyUsageExtension(options.extendedKeyUsages ?? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+    );
+    const names: x509.JsonGeneralName[] = [
+      ...(options.dnsNames ?? ['localhost']).map((value) => ({ type: 'dns' as const, value })),
+      ...(options.ipAddresses ?? ['127.0.0.1']).map((value) => ({ type: 'ip' as const, value })),
+    ];
+    extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  }
+  extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
+  const common = {
+    serialNumber: (0x1000 + serial++).toString(16),
+    notBefore: options.notBefore ?? DEFAULT_NOT_BEFORE,
+    notAfter: options.notAfter ?? DEFAULT_NOT_AFTER,
+    signingAlgorithm: SIGNING,
+    extensions,
+  };
+  let cert: x509.X509Certificate;
+  if (options.issuer) {
+    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(options.issuer.keys.publicKey));
+    cert = await x509.X509CertificateGenerator.create({
+      ...common,
+      subject,
+      issuer: options.issuer.subject,
+      publicKey: keys.publicKey,
+      signingKey: options.issuer.keys.privateKey,
+    });
+  } else {
+    cert = await x509.X509CertificateGenerator.createSelfSigned({ ...common, name: subject, keys });
+  }
+  const der = new Uint8Array(cert.rawData);
+  const keyPkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return { der, pem: toPem('CERTIFICATE', der), keyPkcs8, keyPem: toPem('PRIVATE KEY', keyPkcs8), keys, subject };
+}
+
+/** A CA and a leaf it issued (names/validity of the leaf from `leaf`). */
+export async function makeChain(leaf: CertificateOptions = {}): Promise<{ ca: TestCertificate; leaf: TestCertificate }> {
+  const ca = await makeCertificate({ ca: true });
+  return { ca, leaf: await makeCertificate({ ...leaf, issuer: ca }) };
+}
