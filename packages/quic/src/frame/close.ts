@@ -1,0 +1,34 @@
+/**
+ * CONNECTION_CLOSE (RFC 9000 §19.19). Type 0x1c reports a QUIC-layer error and carries the type
+ * of the frame that caused it; type 0x1d reports an application error and has no such field.
+ */
+
+import type { ByteReader } from '../codec/reader.js';
+import type { ByteWriter } from '../codec/writer.js';
+import { varintLength } from '../codec/varint.js';
+import { FrameType, WireFrameType, type ConnectionCloseFrame } from './types.js';
+
+export function decodeConnectionClose(r: ByteReader, wireType: number): ConnectionCloseFrame {
+  const application = wireType === WireFrameType.CONNECTION_CLOSE_APPLICATION;
+  const errorCode = r.varint();
+  const frameType = application ? 0 : r.varint();
+  const reason = r.varintPrefixed();
+  return { type: FrameType.CONNECTION_CLOSE, application, errorCode, frameType, reason };
+}
+
+export function connectionCloseLength(f: ConnectionCloseFrame): number {
+  return (
+    1 +
+    varintLength(f.errorCode) +
+    (f.application ? 0 : varintLength(f.frameType)) +
+    varintLength(f.reason.length) +
+    f.reason.length
+  );
+}
+
+export function writeConnectionClose(w: ByteWriter, f: ConnectionCloseFrame): void {
+  w.u8(f.application ? WireFrameType.CONNECTION_CLOSE_APPLICATION : WireFrameType.CONNECTION_CLOSE_TRANSPORT);
+  w.varint(f.errorCode);
+  if (!f.application) w.varint(f.frameType);
+  w.varintPrefixed(f.reason);
+}

@@ -1,0 +1,114 @@
+/**
+ * Flow-control frames: MAX_DATA (RFC 9000 §19.9), MAX_STREAM_DATA (§19.10), MAX_STREAMS (§19.11),
+ * DATA_BLOCKED (§19.12), STREAM_DATA_BLOCKED (§19.13), STREAMS_BLOCKED (§19.14).
+ */
+
+import type { ByteReader } from '../codec/reader.js';
+import type { ByteWriter } from '../codec/writer.js';
+import { readVarintBigAt, varintLength } from '../codec/varint.js';
+import { QuicError, TransportErrorCode } from '../errors.js';
+import {
+  FrameType,
+  MAX_STREAM_COUNT,
+  WireFrameType,
+  type DataBlockedFrame,
+  type MaxDataFrame,
+  type MaxStreamDataFrame,
+  type MaxStreamsFrame,
+  type StreamDataBlockedFrame,
+  type StreamsBlockedFrame,
+} from './types.js';
+
+const MAX_STREAM_COUNT_BIG = 2n ** 60n;
+
+/**
+ * Reads a stream count and rejects one above 2^60 (RFC 9000 §19.11, §19.14: a larger count would
+ * allow stream IDs beyond 2^62-1). 2^60 itself is exact in a double, but 2^60+1 rounds down to it,
+ * so the boundary is decided on the exact bigint value.
+ */
+function readStreamCount(r: ByteReader, wireType: number, what: string): number {
+  const at = r.offset;
+  const count = r.varint();
+  if (count >= MAX_STREAM_COUNT && readVarintBigAt(r.buf, at, r.end) > MAX_STREAM_COUNT_BIG) {
+    throw new QuicError(TransportErrorCode.FRAME_ENCODING_ERROR, `${what} above 2^60`, wireType);
+  }
+  return count;
+}
+
+export function decodeMaxData(r: ByteReader): MaxDataFrame {
+  return { type: FrameType.MAX_DATA, maximum: r.varint() };
+}
+
+export function decodeMaxStreamData(r: ByteReader): MaxStreamDataFrame {
+  const streamId = r.varint();
+  return { type: FrameType.MAX_STREAM_DATA, streamId, maximum: r.varint() };
+}
+
+export function decodeMaxStreams(r: ByteReader, wireType: number): MaxStreamsFrame {
+  const maximum = readStreamCount(r, wireType, 'MAX_STREAMS Maximum Streams');
+  return { type: FrameType.MAX_STREAMS, bidirectional: wireType === WireFrameType.MAX_STREAMS_BIDI, maximum };
+}
+
+export function decodeDataBlocked(r: ByteReader): DataBlockedFrame {
+  return { type: FrameType.DATA_BLOCKED, limit: r.varint() };
+}
+
+export function decodeStreamDataBlocked(r: ByteReader): StreamDataBlockedFrame {
+  const streamId = r.varint();
+  return { type: FrameType.STREAM_DATA_BLOCKED, streamId, limit: r.varint() };
+}
+
+export function decodeStreamsBlocked(r: ByteReader, wireType: number): StreamsBlockedFrame {
+  const limit = readStreamCount(r, wireType, 'STREAMS_BLOCKED Maximum Streams');
+  return { type: FrameType.STREAMS_BLOCKED, bidirectional: wireType === WireFrameType.STREAMS_BLOCKED_BIDI, limit };
+}
+
+export function maxDataLength(f: MaxDataFrame): number {
+  return 1 + varintLength(f.maximum);
+}
+
+export function writeMaxData(w: ByteWriter, f: MaxDataFrame): void {
+  w.u8(FrameType.MAX_DATA).varint(f.maximum);
+}
+
+export function maxStreamDataLength(f: MaxStreamDataFrame): number {
+  return 1 + varintLength(f.streamId) + varintLength(f.maximum);
+}
+
+export function writeMaxStreamData(w: ByteWriter, f: MaxStreamDataFrame): void {
+  w.u8(FrameType.MAX_STREAM_DATA).varint(f.streamId).varint(f.maximum);
+}
+
+export function maxStreamsLength(f: MaxStreamsFrame): number {
+  return 1 + varintLength(f.maximum);
+}
+
+export function writeMaxStreams(w: ByteWriter, f: MaxStreamsFrame): void {
+  if (f.maximum > MAX_STREAM_COUNT) throw new RangeError('MAX_STREAMS above 2^60');
+  w.u8(f.bidirectional ? WireFrameType.MAX_STREAMS_BIDI : WireFrameType.MAX_STREAMS_UNI).varint(f.maximum);
+}
+
+export function dataBlockedLength(f: DataBlockedFrame): number {
+  return 1 + varintLength(f.limit);
+}
+
+export function writeDataBlocked(w: ByteWriter, f: DataBlockedFrame): void {
+  w.u8(FrameType.DATA_BLOCKED).varint(f.limit);
+}
+
+export function streamDataBlockedLength(f: StreamDataBlockedFrame): number {
+  return 1 + varintLength(f.streamId) + varintLength(f.limit);
+}
+
+export function writeStreamDataBlocked(w: ByteWriter, f: StreamDataBlockedFrame): void {
+  w.u8(FrameType.STREAM_DATA_BLOCKED).varint(f.streamId).varint(f.limit);
+}
+
+export function streamsBlockedLength(f: StreamsBlockedFrame): number {
+  return 1 + varintLength(f.limit);
+}
+
+export function writeStreamsBlocked(w: ByteWriter, f: StreamsBlockedFrame): void {
+  if (f.limit > MAX_STREAM_COUNT) throw new RangeError('STREAMS_BLOCKED above 2^60');
+  w.u8(f.bidirectional ? WireFrameType.STREAMS_BLOCKED_BIDI : WireFrameType.STREAMS_BLOCKED_UNI).varint(f.limit);
+}
