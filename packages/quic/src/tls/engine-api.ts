@@ -10,6 +10,7 @@
 
 import type { EncryptionLevel } from '../crypto/encryption-level.js';
 import type { CryptoProvider, NamedGroupName, SigningKey } from '../crypto/provider.js';
+import type { SessionTicketKeys } from './tickets.js';
 
 export type TlsRole = 'client' | 'server';
 
@@ -85,6 +86,19 @@ interface CommonOptions {
   cipherSuites?: TlsCipherSuite[];
   groups?: NamedGroupName[];
   keyLog?: boolean;
+  /** Test-only injection points (RFC 8448 reproduction); never set in production. */
+  testHooks?: TlsTestHooks;
+}
+
+/**
+ * Test-only hooks. `rewriteHandshakeMessage` sees each handshake message we are about to send
+ * (header included) and may return different bytes, which are then sent and hashed into the
+ * transcript instead: the RFC 8448 tests use it to send the trace's exact ClientHello (whose
+ * extensions we do not all implement). For a ClientHello offering a PSK the binders are
+ * computed after the rewrite, over the rewritten bytes.
+ */
+export interface TlsTestHooks {
+  rewriteHandshakeMessage?: (type: number, message: Uint8Array) => Uint8Array;
 }
 
 export interface TlsClientOptions extends CommonOptions {
@@ -108,4 +122,60 @@ export interface TlsServerOptions extends CommonOptions {
   clientTrustAnchors?: (Uint8Array | string)[];
   /** Accept 0-RTT from resumed clients (with anti-replay the caller provides). */
   earlyData?: boolean;
+  /**
+   * Issues and opens session tickets (RFC 8446 §4.6.1). Share one instance across connections
+   * (it holds the rotating ticket keys). Without it no tickets are sent and PSKs are ignored.
+   */
+  sessionTicketKeys?: SessionTicketKeys;
+  /** Lifetime of issued tickets, capped at 7 days (§4.6.1) and at the key rotation interval. */
+  ticketLifetimeSeconds?: number;
+  /** Largest difference between the client's and our view of a ticket's age for 0-RTT (§8.3). Default 10 s. */
+  maxTicketAgeSkewMs?: number;
+  /**
+   * Last say on 0-RTT, after the engine's own checks passed (RFC 8446 §8 anti-replay; RFC 9001
+   * §4.6.2: compare `ticketTransportParameters` with the current ones). Return false to reject.
+   */
+  earlyDataFilter?: (context: EarlyDataContext) => boolean;
+}
+
+/** What the server knows when deciding on 0-RTT. */
+export interface EarlyDataContext {
+  /** The server's own transport parameters when the ticket was issued (RFC 9001 §4.6.2), raw. */
+  ticketTransportParameters: Uint8Array | undefined;
+  alpn: string | undefined;
+  serverName: string | undefined;
+  /** Identifies this ClientHello for a replay cache (RFC 8446 §8.1): the accepted PSK binder. */
+  binder: Uint8Array;
+  clientRandom: Uint8Array;
+  ticketIssuedAtMs: number;
+  /** The client's ticket age (de-obfuscated) and ours, in ms. */
+  clientTicketAgeMs: number;
+  serverTicketAgeMs: number;
+}
+
+/** The handshake engine both roles implement; see the module doc for the call order. */
+export interface TlsEngine {
+  readonly role: TlsRole;
+  /** Client: builds the ClientHello (poll for it). Server: no-op, the ClientHello drives it. */
+  start(): void;
+  /**
+   * Handshake bytes received at `level` (any split). Throws `TlsAlertError` (a QuicError with
+   * CRYPTO_ERROR 0x100+alert) or a QuicError; after a throw the engine stays failed.
+   */
+  receive(level: EncryptionLevel, data: Uint8Array): void;
+  /** The next output, in order, or undefined. */
+  poll(): TlsOutput | undefined;
+  readonly handshakeComplete: boolean;
+  readonly alpnProtocol: string | undefined;
+  readonly cipherSuite: TlsCipherSuite | undefined;
+  readonly group: NamedGroupName | undefined;
+  /** The peer's certificate chain (DER, leaf first); empty if none was presented. */
+  readonly peerCertificates: readonly Uint8Array[];
+  /** Client: the name it sent; server: the SNI the client sent. */
+  readonly serverName: string | undefined;
+  /** True once a PSK (ticket) was accepted. */
+  readonly resumed: boolean;
+  readonly earlyDataAccepted: boolean;
+  /** True if a HelloRetryRequest was sent (server) or received (client). */
+  readonly helloRetryRequested: boolean;
 }
