@@ -14,6 +14,7 @@ import { ByteReader } from './codec/reader.js';
 import { readVarintBigAt, varintLength } from './codec/varint.js';
 import { ByteWriter } from './codec/writer.js';
 import { QuicError, TransportErrorCode } from './errors.js';
+import { putVarint } from './frame/varint-field.js';
 
 /** Transport parameter identifiers, spelled as in the RFCs' registries. */
 export const TransportParameterId = {
@@ -345,7 +346,8 @@ export interface EncodeTransportParametersOptions {
 }
 
 function putInteger(w: ByteWriter, id: number, value: number): void {
-  w.varint(id).varint(varintLength(value)).varint(value);
+  w.varint(id).varint(varintLength(value));
+  putVarint(w, value);
 }
 
 function putBytes(w: ByteWriter, id: number, value: Uint8Array): void {

@@ -14,6 +14,7 @@
 import type { ByteReader } from '../codec/reader.js';
 import type { ByteWriter } from '../codec/writer.js';
 import { readVarintBigAt, varintLength, varintLengthFromFirstByte } from '../codec/varint.js';
+import { putVarint } from './varint-field.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
 import { FrameType, WireFrameType, type AckFrame, type AckRange, type EcnCounts } from './types.js';
 
@@ -124,18 +125,18 @@ export function writeAck(w: ByteWriter, f: AckFrame, maxRanges = Infinity): void
   const first = f.ranges[0] as AckRange;
   if (first.smallest > first.largest || first.smallest < 0) throw new RangeError('invalid first ACK range');
   w.u8(f.ecn === undefined ? WireFrameType.ACK : WireFrameType.ACK_ECN);
-  w.varint(first.largest);
-  w.varint(f.ackDelay);
-  w.varint(n - 1);
-  w.varint(first.largest - first.smallest);
+  putVarint(w, first.largest);
+  putVarint(w, f.ackDelay);
+  putVarint(w, n - 1);
+  putVarint(w, first.largest - first.smallest);
   for (let i = 1; i < n; i++) {
     const cur = f.ranges[i] as AckRange;
-    w.varint(gapBefore(f.ranges, i));
-    w.varint(cur.largest - cur.smallest);
+    putVarint(w, gapBefore(f.ranges, i));
+    putVarint(w, cur.largest - cur.smallest);
   }
   if (f.ecn !== undefined) {
-    w.varint(f.ecn.ect0);
-    w.varint(f.ecn.ect1);
-    w.varint(f.ecn.ce);
+    putVarint(w, f.ecn.ect0);
+    putVarint(w, f.ecn.ect1);
+    putVarint(w, f.ecn.ce);
   }
 }

@@ -3,6 +3,7 @@
 import type { ByteReader } from '../codec/reader.js';
 import type { ByteWriter } from '../codec/writer.js';
 import { varintLength } from '../codec/varint.js';
+import { putVarint } from './varint-field.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
 import {
   FrameType,
@@ -38,7 +39,9 @@ export function writeNewConnectionId(w: ByteWriter, f: NewConnectionIdFrame): vo
   if (f.connectionId.length < 1 || f.connectionId.length > MAX_CID_LENGTH) throw new RangeError('connection ID length not in 1..20');
   if (f.statelessResetToken.length !== STATELESS_RESET_TOKEN_LENGTH) throw new RangeError('stateless reset token must be 16 bytes');
   if (f.retirePriorTo > f.sequenceNumber) throw new RangeError('Retire Prior To exceeds Sequence Number');
-  w.u8(FrameType.NEW_CONNECTION_ID).varint(f.sequenceNumber).varint(f.retirePriorTo);
+  w.u8(FrameType.NEW_CONNECTION_ID);
+  putVarint(w, f.sequenceNumber);
+  putVarint(w, f.retirePriorTo);
   w.u8Prefixed(f.connectionId).bytes(f.statelessResetToken);
 }
 
@@ -51,5 +54,6 @@ export function retireConnectionIdLength(f: RetireConnectionIdFrame): number {
 }
 
 export function writeRetireConnectionId(w: ByteWriter, f: RetireConnectionIdFrame): void {
-  w.u8(FrameType.RETIRE_CONNECTION_ID).varint(f.sequenceNumber);
+  w.u8(FrameType.RETIRE_CONNECTION_ID);
+  putVarint(w, f.sequenceNumber);
 }

@@ -7,6 +7,7 @@ import type { ByteReader } from '../codec/reader.js';
 import type { ByteWriter } from '../codec/writer.js';
 import { varintLength } from '../codec/varint.js';
 import { FrameType, WireFrameType, type ConnectionCloseFrame } from './types.js';
+import { putVarint } from './varint-field.js';
 
 export function decodeConnectionClose(r: ByteReader, wireType: number): ConnectionCloseFrame {
   const application = wireType === WireFrameType.CONNECTION_CLOSE_APPLICATION;
@@ -28,7 +29,7 @@ export function connectionCloseLength(f: ConnectionCloseFrame): number {
 
 export function writeConnectionClose(w: ByteWriter, f: ConnectionCloseFrame): void {
   w.u8(f.application ? WireFrameType.CONNECTION_CLOSE_APPLICATION : WireFrameType.CONNECTION_CLOSE_TRANSPORT);
-  w.varint(f.errorCode);
-  if (!f.application) w.varint(f.frameType);
+  putVarint(w, f.errorCode);
+  if (!f.application) putVarint(w, f.frameType);
   w.varintPrefixed(f.reason);
 }

@@ -6,6 +6,7 @@
 import type { ByteReader } from '../codec/reader.js';
 import type { ByteWriter } from '../codec/writer.js';
 import { varintLength } from '../codec/varint.js';
+import { putVarint } from './varint-field.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
 import { dataCapacity, endsBeyondMaxVarint } from './stream.js';
 import { FrameType, MAX_VARINT, type CryptoFrame } from './types.js';
@@ -34,7 +35,9 @@ export function cryptoDataCapacity(offset: number, space: number, available: num
 /** Writes a CRYPTO frame header in place; the caller writes `dataLength` bytes after it. */
 export function writeCryptoFrameHeader(w: ByteWriter, offset: number, dataLength: number): void {
   if (offset + dataLength > MAX_VARINT) throw new RangeError('CRYPTO data beyond 2^62-1');
-  w.u8(FrameType.CRYPTO).varint(offset).varint(dataLength);
+  w.u8(FrameType.CRYPTO);
+  putVarint(w, offset);
+  putVarint(w, dataLength);
 }
 
 export function cryptoFrameLength(f: CryptoFrame): number {

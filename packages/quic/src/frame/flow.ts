@@ -6,6 +6,7 @@
 import type { ByteReader } from '../codec/reader.js';
 import type { ByteWriter } from '../codec/writer.js';
 import { readVarintBigAt, varintLength } from '../codec/varint.js';
+import { putVarint } from './varint-field.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
 import {
   FrameType,
@@ -68,7 +69,8 @@ export function maxDataLength(f: MaxDataFrame): number {
 }
 
 export function writeMaxData(w: ByteWriter, f: MaxDataFrame): void {
-  w.u8(FrameType.MAX_DATA).varint(f.maximum);
+  w.u8(FrameType.MAX_DATA);
+  putVarint(w, f.maximum);
 }
 
 export function maxStreamDataLength(f: MaxStreamDataFrame): number {
@@ -76,7 +78,9 @@ export function maxStreamDataLength(f: MaxStreamDataFrame): number {
 }
 
 export function writeMaxStreamData(w: ByteWriter, f: MaxStreamDataFrame): void {
-  w.u8(FrameType.MAX_STREAM_DATA).varint(f.streamId).varint(f.maximum);
+  w.u8(FrameType.MAX_STREAM_DATA);
+  putVarint(w, f.streamId);
+  putVarint(w, f.maximum);
 }
 
 export function maxStreamsLength(f: MaxStreamsFrame): number {
@@ -85,7 +89,8 @@ export function maxStreamsLength(f: MaxStreamsFrame): number {
 
 export function writeMaxStreams(w: ByteWriter, f: MaxStreamsFrame): void {
   if (f.maximum > MAX_STREAM_COUNT) throw new RangeError('MAX_STREAMS above 2^60');
-  w.u8(f.bidirectional ? WireFrameType.MAX_STREAMS_BIDI : WireFrameType.MAX_STREAMS_UNI).varint(f.maximum);
+  w.u8(f.bidirectional ? WireFrameType.MAX_STREAMS_BIDI : WireFrameType.MAX_STREAMS_UNI);
+  putVarint(w, f.maximum);
 }
 
 export function dataBlockedLength(f: DataBlockedFrame): number {
@@ -93,7 +98,8 @@ export function dataBlockedLength(f: DataBlockedFrame): number {
 }
 
 export function writeDataBlocked(w: ByteWriter, f: DataBlockedFrame): void {
-  w.u8(FrameType.DATA_BLOCKED).varint(f.limit);
+  w.u8(FrameType.DATA_BLOCKED);
+  putVarint(w, f.limit);
 }
 
 export function streamDataBlockedLength(f: StreamDataBlockedFrame): number {
@@ -101,7 +107,9 @@ export function streamDataBlockedLength(f: StreamDataBlockedFrame): number {
 }
 
 export function writeStreamDataBlocked(w: ByteWriter, f: StreamDataBlockedFrame): void {
-  w.u8(FrameType.STREAM_DATA_BLOCKED).varint(f.streamId).varint(f.limit);
+  w.u8(FrameType.STREAM_DATA_BLOCKED);
+  putVarint(w, f.streamId);
+  putVarint(w, f.limit);
 }
 
 export function streamsBlockedLength(f: StreamsBlockedFrame): number {
@@ -110,5 +118,6 @@ export function streamsBlockedLength(f: StreamsBlockedFrame): number {
 
 export function writeStreamsBlocked(w: ByteWriter, f: StreamsBlockedFrame): void {
   if (f.limit > MAX_STREAM_COUNT) throw new RangeError('STREAMS_BLOCKED above 2^60');
-  w.u8(f.bidirectional ? WireFrameType.STREAMS_BLOCKED_BIDI : WireFrameType.STREAMS_BLOCKED_UNI).varint(f.limit);
+  w.u8(f.bidirectional ? WireFrameType.STREAMS_BLOCKED_BIDI : WireFrameType.STREAMS_BLOCKED_UNI);
+  putVarint(w, f.limit);
 }

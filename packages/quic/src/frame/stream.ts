@@ -10,6 +10,7 @@
 import type { ByteReader } from '../codec/reader.js';
 import type { ByteWriter } from '../codec/writer.js';
 import { readVarintBigAt, varintLength } from '../codec/varint.js';
+import { putVarint } from './varint-field.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
 import {
   FrameType,
@@ -94,9 +95,9 @@ export function writeStreamFrameHeader(
 ): void {
   if (offset + dataLength > MAX_VARINT) throw new RangeError('STREAM data beyond 2^62-1');
   w.u8(FrameType.STREAM | (offset > 0 ? StreamFlag.OFF : 0) | (withLength ? StreamFlag.LEN : 0) | (fin ? StreamFlag.FIN : 0));
-  w.varint(streamId);
-  if (offset > 0) w.varint(offset);
-  if (withLength) w.varint(dataLength);
+  putVarint(w, streamId);
+  if (offset > 0) putVarint(w, offset);
+  if (withLength) putVarint(w, dataLength);
 }
 
 export function streamFrameLength(f: StreamFrame): number {
@@ -121,7 +122,10 @@ export function resetStreamLength(f: ResetStreamFrame): number {
 }
 
 export function writeResetStream(w: ByteWriter, f: ResetStreamFrame): void {
-  w.u8(FrameType.RESET_STREAM).varint(f.streamId).varint(f.errorCode).varint(f.finalSize);
+  w.u8(FrameType.RESET_STREAM);
+  putVarint(w, f.streamId);
+  putVarint(w, f.errorCode);
+  putVarint(w, f.finalSize);
 }
 
 /** RFC 9000 §19.5 */
@@ -136,7 +140,9 @@ export function stopSendingLength(f: StopSendingFrame): number {
 }
 
 export function writeStopSending(w: ByteWriter, f: StopSendingFrame): void {
-  w.u8(FrameType.STOP_SENDING).varint(f.streamId).varint(f.errorCode);
+  w.u8(FrameType.STOP_SENDING);
+  putVarint(w, f.streamId);
+  putVarint(w, f.errorCode);
 }
 
 /** draft-ietf-quic-reliable-stream-reset §4 */
@@ -166,5 +172,9 @@ export function resetStreamAtLength(f: ResetStreamAtFrame): number {
 
 export function writeResetStreamAt(w: ByteWriter, f: ResetStreamAtFrame): void {
   if (f.reliableSize > f.finalSize) throw new RangeError('Reliable Size exceeds Final Size');
-  w.u8(FrameType.RESET_STREAM_AT).varint(f.streamId).varint(f.errorCode).varint(f.finalSize).varint(f.reliableSize);
+  w.u8(FrameType.RESET_STREAM_AT);
+  putVarint(w, f.streamId);
+  putVarint(w, f.errorCode);
+  putVarint(w, f.finalSize);
+  putVarint(w, f.reliableSize);
 }
