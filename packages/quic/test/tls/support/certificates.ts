@@ -4,6 +4,7 @@
  * the tests need — DER + PKCS#8 for our engine, PEM for node:tls.
  */
 
+import './reflect-metadata.js';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 

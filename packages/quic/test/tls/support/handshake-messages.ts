@@ -136,3 +136,34 @@ export function flipLastByte(body: Uint8Array): Uint8Array {
   out[out.length - 1] = (out[out.length - 1] as number) ^ 0x01;
   return out;
 }
+
+export interface ClientHello {
+  legacyVersion: number;
+  random: Uint8Array;
+  sessionId: Uint8Array;
+  cipherSuites: Uint8Array;
+  compression: Uint8Array;
+  extensions: Extension[];
+}
+
+/** Parses a ClientHello body (§4.1.2). */
+export function parseClientHello(body: Uint8Array): ClientHello {
+  const reader = new ByteReader(body);
+  return {
+    legacyVersion: reader.u16(),
+    random: reader.bytes(32).slice(),
+    sessionId: reader.u8Prefixed().slice(),
+    cipherSuites: reader.u16Prefixed().slice(),
+    compression: reader.u8Prefixed().slice(),
+    extensions: readExtensions(reader),
+  };
+}
+
+export function encodeClientHello(hello: ClientHello): Uint8Array {
+  const writer = new ByteWriter();
+  writer.u16(hello.legacyVersion).bytes(hello.random).u8Prefixed(hello.sessionId).u16Prefixed(hello.cipherSuites).u8Prefixed(hello.compression);
+  writer.lengthPrefixed(2, (w) => {
+    for (const e of hello.extensions) w.u16(e.type).u16Prefixed(e.data);
+  });
+  return writer.toBytes();
+}

@@ -31,6 +31,15 @@ export async function rejectionOf(promise: Promise<unknown>, ms: number, what: s
   throw new Error(`expected ${what} to fail, it succeeded`);
 }
 
+/** Polls `condition` every 25 ms, at most 200 times. */
+export async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** A deterministic byte source (splitmix32) for the engines' `random` option. */
 export function seededRandom(seed: number): (length: number) => Uint8Array {
   let state = seed >>> 0;
