@@ -61,9 +61,12 @@ export class SendBuffer {
     return this._ackedOffset;
   }
 
-  /** Bytes held in memory (written, not yet freed). */
+  /**
+   * Bytes written and not yet acknowledged from the front (0 once released after a reset).
+   * Memory is freed per written chunk, so up to one partly acknowledged chunk more is held.
+   */
   get bufferedBytes(): number {
-    return this.head < this.chunks.length ? this._writeOffset - (this.chunkOffsets[this.head] as number) : 0;
+    return this.head < this.chunks.length ? this._writeOffset - this._ackedOffset : 0;
   }
 
   /** Bytes written but never sent (ignoring flow control). */
@@ -246,7 +249,8 @@ export class SendBuffer {
     if (firstStart <= this._ackedOffset) {
       this._ackedOffset = Math.max(this._ackedOffset, this.acked.firstEnd as number);
       this.acked.removeBelow(this._ackedOffset);
-      this.freeAcked();
+      if (this._isReset && this._ackedOffset >= this.sendLimit) this.releaseAll();
+      else this.freeAcked();
     }
   }
 
@@ -288,15 +292,17 @@ export class SendBuffer {
     this.sendLimit = size;
     this.finLost = false;
     this.lost.removeFrom(size);
-    if (size <= this._ackedOffset) {
-      // Everything still owed is acknowledged: release the memory now.
-      this.chunks.length = 0;
-      this.chunkOffsets.length = 0;
-      this.head = 0;
-      this.acked.clear();
-      this.lost.clear();
-    }
+    // Everything still owed is acknowledged: release the memory now.
+    if (size <= this._ackedOffset) this.releaseAll();
     return size;
+  }
+
+  private releaseAll(): void {
+    this.chunks.length = 0;
+    this.chunkOffsets.length = 0;
+    this.head = 0;
+    this.acked.clear();
+    this.lost.clear();
   }
 
   /**
