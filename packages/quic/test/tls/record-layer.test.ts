@@ -15,7 +15,7 @@ import { TlsAlert, TlsAlertError } from '../../src/tls/alert.js';
 import type { TlsOutput } from '../../src/tls/engine-api.js';
 import { fromHex, loadVectors, toHex } from '../helpers/vectors.js';
 import { TlsPeerAlertError, TlsRecordLayer, type TlsEngineLike } from './record-layer.js';
-import { hkdfExpandLabel } from './support/expand-label.js';
+import { hkdfExpandLabel } from '../../src/crypto/keys.js';
 
 interface Rfc8448Records {
   source: string;

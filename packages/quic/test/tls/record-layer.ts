@@ -26,7 +26,7 @@ import { aeadKeyLength, AEAD_TAG_LENGTH } from '../../src/crypto/provider.js';
 import { QuicError } from '../../src/errors.js';
 import { TlsAlert, tlsAlertName, TlsAlertError } from '../../src/tls/alert.js';
 import type { TlsCipherSuite, TlsOutput } from '../../src/tls/engine-api.js';
-import { hkdfExpandLabel } from './support/expand-label.js';
+import { hkdfExpandLabel } from '../../src/crypto/keys.js';
 
 /** What the adapter needs of an engine (engine-api.ts: createTlsClient / createTlsServer). */
 export interface TlsEngineLike {
