@@ -72,13 +72,14 @@ export function streamDataCapacity(streamId: number, offset: number, space: numb
 /** Largest n <= available with n + varintLength(n) <= room, or -1. Shared by STREAM, CRYPTO, DATAGRAM. */
 export function dataCapacity(room: number, available: number): number {
   if (room < 1) return -1;
-  let n = room - 1;
-  if (n >= 0x40) n = room - 2;
-  if (n >= 0x4000) n = room - 4;
-  if (n >= 0x4000_0000) n = room - 8;
-  // Stepping down a size class can land just under its boundary, e.g. room 65 -> 63 (1 + 63 = 64);
-  // that is still the maximum, because 64 would need a 2-byte Length (66 bytes).
-  return Math.min(n, available);
+  // For each Length size, the most data it allows is bounded by the room left and by the largest
+  // value that size can encode; near a size boundary the smaller Length can win (room 16386 ->
+  // 16383 with a 2-byte Length beats 16382 with a 4-byte one).
+  let best = Math.min(room - 1, 0x3f);
+  if (room - 2 > best) best = Math.min(room - 2, 0x3fff);
+  if (room - 4 > best) best = Math.min(room - 4, 0x3fff_ffff);
+  if (room - 8 > best) best = room - 8;
+  return Math.min(best, available);
 }
 
 /**

@@ -318,7 +318,7 @@ export function baseFrameType(wireType: number): number {
 }
 
 /**
- * RFC 9000 §12.4 Table 3, "Pkts" column, one row per codepoint range: I = Initial, H = Handshake,
+ * RFC 9000 §12.4 Table 3, "Pkts" column (with §12.5 for 0-RTT), one row per codepoint range: I = Initial, H = Handshake,
  * 0 = 0-RTT, 1 = 1-RTT, `_` = not allowed. CONNECTION_CLOSE is split: Table 3's "ih" means only
  * type 0x1c may appear in Initial and Handshake packets. DATAGRAM (RFC 9221 §5) and RESET_STREAM_AT
  * (reliable-stream-reset §3: usable in 0-RTT) are application data: 0-RTT and 1-RTT only.
@@ -339,7 +339,10 @@ export const FRAME_TYPE_TABLE: readonly (readonly [first: number, last: number, 
   [0x15, 0x15, '__01'], // STREAM_DATA_BLOCKED
   [0x16, 0x17, '__01'], // STREAMS_BLOCKED
   [0x18, 0x18, '__01'], // NEW_CONNECTION_ID
-  [0x19, 0x19, '__01'], // RETIRE_CONNECTION_ID
+  // Table 3 says __01, but §12.5 lists RETIRE_CONNECTION_ID among the frames that cannot be sent
+  // in 0-RTT (a client cannot have received NEW_CONNECTION_ID yet) and lets a server treat it as
+  // a PROTOCOL_VIOLATION there, as for ACK, CRYPTO, HANDSHAKE_DONE, NEW_TOKEN and PATH_RESPONSE.
+  [0x19, 0x19, '___1'], // RETIRE_CONNECTION_ID
   [0x1a, 0x1a, '__01'], // PATH_CHALLENGE
   [0x1b, 0x1b, '___1'], // PATH_RESPONSE
   [0x1c, 0x1c, 'IH01'], // CONNECTION_CLOSE (transport): "ih01"
