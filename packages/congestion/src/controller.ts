@@ -6,11 +6,11 @@
  * answers how much may be sent. Controllers are frame-blind and sans-IO: every input carries
  * `now` in milliseconds, and nothing here reads a clock or arms a timer.
  *
- * Call order for one ACK frame: `onPacketAcked` once per newly acknowledged in-flight packet
- * (ascending packet number), then `onPacketsLost` if that ACK declared packets lost, then
- * `onPersistentCongestion` if the loss established it, then `onPacketsAcked` once with the
- * aggregate `AckSample` (RFC 9002 B.5 handles losses before acknowledgments grow the window;
- * per-packet acks come first because their bytes are already out of flight).
+ * Call order for one ACK frame (RFC 9002 A.7 processes losses before acknowledgments grow
+ * the window): `onEcnCongestionEvent` if the peer's CE count grew, `onPacketsLost` if in-flight
+ * packets were declared lost, `onPersistentCongestion` if that loss established it, then
+ * `onPacketAcked` once per newly acknowledged in-flight packet (ascending packet number), then
+ * `onPacketsAcked` once with the aggregate `AckSample`.
  */
 
 /** Read-only view of the path's RTT estimate (RFC 9002 §5); all values in ms. */

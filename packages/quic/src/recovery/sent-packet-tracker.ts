@@ -1,0 +1,296 @@
+/**
+ * Sent packets of one packet number space (RFC 9002 §6, A.1): plain records in packet-number
+ * order, acknowledgment by ranges, and packet/time-threshold loss detection.
+ *
+ * Bytes in flight of the space live here and change in exactly two places: `onSent` adds a
+ * packet, `#release` removes it, and `#release` is the one path shared by acknowledgment,
+ * loss and discard. A record leaves the LIVE state at most once, so its bytes are released at
+ * most once, and `assertInvariants` re-derives the counters from the records.
+ */
+
+import type { PacketNumberSpace } from './packet-number-space.js';
+
+/** Lifecycle of a sent packet. Only LIVE packets count toward bytes in flight. */
+export const SentPacketState = {
+  LIVE: 0,
+  ACKED: 1,
+  LOST: 2,
+  DISCARDED: 3,
+} as const;
+export type SentPacketState = (typeof SentPacketState)[keyof typeof SentPacketState];
+
+/** One range of an ACK frame, absolute packet numbers, `smallest <= largest`. */
+export interface AckedRange {
+  readonly smallest: number;
+  readonly largest: number;
+}
+
+/**
+ * A sent packet (RFC 9002 A.1.1). `tokens` is the connection's opaque record of what the
+ * packet carried; it comes back unchanged when the packet is acknowledged, lost or discarded.
+ * Fields other than the RFC ones are recovery bookkeeping; read them, never write them.
+ */
+export class SentPacket<T> {
+  /** Send order across all spaces of the connection (persistent congestion, §7.6.2). */
+  seq = 0;
+  state: SentPacketState = SentPacketState.LIVE;
+  /** Delivery-rate stamps taken at send (draft-cheng-iccrg-delivery-rate-estimation §3.2). */
+  delivered = 0;
+  deliveredTime = 0;
+  firstSentTime = 0;
+  /** Bytes in flight right after this packet was sent. */
+  txInFlight = 0;
+  /** Sent while the sender was application-limited (RFC 9002 §7.8). */
+  appLimited = false;
+
+  constructor(
+    readonly packetNumber: number,
+    readonly timeSent: number,
+    readonly size: number,
+    readonly ackEliciting: boolean,
+    readonly inFlight: boolean,
+    readonly tokens: T,
+  ) {}
+}
+
+/** Compact once this many dead records sit at the front and they are half the array. */
+const COMPACT_THRESHOLD = 256;
+
+/** Sent packets and loss-detection state of one packet number space. */
+export class SentPacketTracker<T> {
+  readonly space: PacketNumberSpace;
+  /** Records in ascending packet number; entries before `#head` are dropped. */
+  #packets: SentPacket<T>[] = [];
+  #head = 0;
+  #bytesInFlight = 0;
+  #ackElicitingInFlight = 0;
+  #liveCount = 0;
+  #largestSent = -1;
+  #discarded = false;
+  /** RFC 9002 A.3 largest_acked_packet; -1 until the first ACK. */
+  largestAcked = -1;
+  /** RFC 9002 A.3 loss_time; Infinity when no time-threshold loss is pending. */
+  lossTime = Infinity;
+  /** RFC 9002 A.3 time_of_last_ack_eliciting_packet; -Infinity when none. */
+  timeOfLastAckEliciting = -Infinity;
+
+  constructor(space: PacketNumberSpace) {
+    this.space = space;
+  }
+
+  /** Sum of the sizes of this space's in-flight packets not yet acknowledged, lost or discarded. */
+  get bytesInFlight(): number {
+    return this.#bytesInFlight;
+  }
+
+  /** Number of ack-eliciting in-flight packets outstanding (RFC 9002 §6.2). */
+  get ackElicitingInFlight(): number {
+    return this.#ackElicitingInFlight;
+  }
+
+  /** Number of tracked packets (in flight or not). */
+  get outstanding(): number {
+    return this.#liveCount;
+  }
+
+  /** Largest packet number sent in this space; -1 if none. */
+  get largestSent(): number {
+    return this.#largestSent;
+  }
+
+  /** True once the space's keys were discarded (RFC 9002 §6.4). */
+  get discarded(): boolean {
+    return this.#discarded;
+  }
+
+  /** Records a sent packet (RFC 9002 A.5). Packet numbers must increase. */
+  onSent(packet: SentPacket<T>): void {
+    if (this.#discarded) throw new Error(`recovery: packet sent in discarded space ${this.space}`);
+    if (packet.packetNumber <= this.#largestSent) {
+      throw new Error(`recovery: packet number ${packet.packetNumber} not above ${this.#largestSent}`);
+    }
+    this.#largestSent = packet.packetNumber;
+    this.#packets.push(packet);
+    this.#liveCount++;
+    if (packet.inFlight) {
+      this.#bytesInFlight += packet.size;
+      if (packet.ackEliciting) {
+        this.#ackElicitingInFlight++;
+        this.timeOfLastAckEliciting = packet.timeSent;
+      }
+    }
+  }
+
+  /**
+   * Marks packets in `ranges` (highest first, as in an ACK frame) acknowledged and appends the
+   * newly acknowledged ones to `out` in ascending packet number. Already acknowledged, lost
+   * or never-tracked numbers are skipped. Updates `largestAcked` (RFC 9002 A.7).
+   */
+  onAck(ranges: readonly AckedRange[], out: SentPacket<T>[]): void {
+    const first = ranges[0];
+    if (first === undefined) return;
+    if (first.largest > this.largestAcked) this.largestAcked = first.largest;
+    const packets = this.#packets;
+    const end = packets.length;
+    // Lowest range first, so `out` ends up ascending.
+    for (let r = ranges.length - 1; r >= 0; r--) {
+      const range = ranges[r]!;
+      let i = this.#lowerBound(range.smallest);
+      for (; i < end; i++) {
+        const p = packets[i]!;
+        if (p.packetNumber > range.largest) break;
+        if (p.state !== SentPacketState.LIVE) continue;
+        this.#release(p, SentPacketState.ACKED);
+        out.push(p);
+      }
+    }
+    this.#trimFront();
+  }
+
+  /**
+   * RFC 9002 §6.1 / A.10 DetectAndRemoveLostPackets: declares lost every live packet at or
+   * below the largest acknowledged that is `packetThreshold` packets older than it or was
+   * sent `lossDelay` ms before `now`, appending them to `out` in ascending packet number,
+   * and re-computes `lossTime` for the rest.
+   */
+  detectLost(now: number, lossDelay: number, packetThreshold: number, out: SentPacket<T>[]): void {
+    this.lossTime = Infinity;
+    const largestAcked = this.largestAcked;
+    if (largestAcked < 0) return;
+    // Packets sent at or before this time are deemed lost (§6.1.2).
+    const lostSendTime = now - lossDelay;
+    const packets = this.#packets;
+    for (let i = this.#head; i < packets.length; i++) {
+      const p = packets[i]!;
+      if (p.packetNumber > largestAcked) break;
+      if (p.state !== SentPacketState.LIVE) continue;
+      // §6.1.1 packet threshold, §6.1.2 time threshold.
+      if (p.timeSent <= lostSendTime || largestAcked >= p.packetNumber + packetThreshold) {
+        this.#release(p, SentPacketState.LOST);
+        out.push(p);
+      } else {
+        const when = p.timeSent + lossDelay;
+        if (when < this.lossTime) this.lossTime = when;
+      }
+    }
+    this.#trimFront();
+  }
+
+  /**
+   * Releases every tracked packet, appending them to `out` (RFC 9002 §6.4, A.11). With
+   * `permanent` the space's keys are gone and nothing more may be sent in it; without it
+   * the space stays usable (Retry, rejected 0-RTT) and packet numbers keep increasing.
+   */
+  releaseAll(permanent: boolean, out: SentPacket<T>[]): void {
+    const packets = this.#packets;
+    for (let i = this.#head; i < packets.length; i++) {
+      const p = packets[i]!;
+      if (p.state !== SentPacketState.LIVE) continue;
+      this.#release(p, SentPacketState.DISCARDED);
+      out.push(p);
+    }
+    this.#packets = [];
+    this.#head = 0;
+    this.lossTime = Infinity;
+    this.timeOfLastAckEliciting = -Infinity;
+    if (permanent) this.#discarded = true;
+  }
+
+  /** The oldest live packet, e.g. to choose what a PTO probe retransmits. */
+  oldestOutstanding(): SentPacket<T> | undefined {
+    const packets = this.#packets;
+    for (let i = this.#head; i < packets.length; i++) {
+      const p = packets[i]!;
+      if (p.state === SentPacketState.LIVE) return p;
+    }
+    return undefined;
+  }
+
+  /** Live packets in ascending packet number (a new array; for probes and diagnostics). */
+  outstandingPackets(): SentPacket<T>[] {
+    const result: SentPacket<T>[] = [];
+    const packets = this.#packets;
+    for (let i = this.#head; i < packets.length; i++) {
+      const p = packets[i]!;
+      if (p.state === SentPacketState.LIVE) result.push(p);
+    }
+    return result;
+  }
+
+  /**
+   * Re-derives bytes in flight, the ack-eliciting count and the live count from the records
+   * and throws if they differ from the counters, or if ordering is broken. For tests.
+   */
+  assertInvariants(): void {
+    let bytes = 0;
+    let eliciting = 0;
+    let live = 0;
+    let previous = -1;
+    const packets = this.#packets;
+    for (let i = this.#head; i < packets.length; i++) {
+      const p = packets[i]!;
+      if (p.packetNumber <= previous) throw new Error(`recovery invariant: space ${this.space} records out of order`);
+      previous = p.packetNumber;
+      if (p.state !== SentPacketState.LIVE) continue;
+      live++;
+      if (p.inFlight) {
+        bytes += p.size;
+        if (p.ackEliciting) eliciting++;
+      }
+    }
+    if (bytes !== this.#bytesInFlight) {
+      throw new Error(`recovery invariant: space ${this.space} bytesInFlight ${this.#bytesInFlight} != ${bytes}`);
+    }
+    if (eliciting !== this.#ackElicitingInFlight) {
+      throw new Error(`recovery invariant: space ${this.space} ackElicitingInFlight ${this.#ackElicitingInFlight} != ${eliciting}`);
+    }
+    if (live !== this.#liveCount) throw new Error(`recovery invariant: space ${this.space} live ${this.#liveCount} != ${live}`);
+    if (this.#bytesInFlight < 0) throw new Error(`recovery invariant: space ${this.space} negative bytes in flight`);
+    if (this.#discarded && live !== 0) throw new Error(`recovery invariant: discarded space ${this.space} has packets`);
+  }
+
+  /**
+   * The one place a packet leaves flight: acknowledgment, loss and discard all come here.
+   * A packet is released exactly once; a second release is a bug and throws.
+   */
+  #release(p: SentPacket<T>, state: SentPacketState): void {
+    if (p.state !== SentPacketState.LIVE) {
+      throw new Error(`recovery: packet ${p.packetNumber} in space ${this.space} released twice`);
+    }
+    p.state = state;
+    this.#liveCount--;
+    if (!p.inFlight) return;
+    this.#bytesInFlight -= p.size;
+    if (p.ackEliciting) this.#ackElicitingInFlight--;
+    if (this.#bytesInFlight < 0) throw new Error(`recovery: negative bytes in flight in space ${this.space}`);
+  }
+
+  /** First index at or after `#head` whose packet number is >= `pn`. */
+  #lowerBound(pn: number): number {
+    const packets = this.#packets;
+    let lo = this.#head;
+    let hi = packets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (packets[mid]!.packetNumber < pn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Drops released records from the front; compacts the array now and then. */
+  #trimFront(): void {
+    const packets = this.#packets;
+    let head = this.#head;
+    while (head < packets.length && packets[head]!.state !== SentPacketState.LIVE) head++;
+    if (head === packets.length) {
+      packets.length = 0;
+      head = 0;
+    } else if (head >= COMPACT_THRESHOLD && head * 2 >= packets.length) {
+      packets.copyWithin(0, head);
+      packets.length -= head;
+      head = 0;
+    }
+    this.#head = head;
+  }
+}
