@@ -1,0 +1,222 @@
+/**
+ * Misbehaving peers a real TLS stack cannot be made to imitate: our client and our server joined
+ * in memory through the record layer, with handshake messages tampered on the way out. Each
+ * case must end with the RFC 8446 §6.2 alert in the engine's error AND as a record on the wire
+ * that the other side decrypts and reports.
+ */
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { EncryptionLevel } from '../../src/crypto/encryption-level.js';
+import { TlsAlert, TlsAlertError } from '../../src/tls/alert.js';
+import type { TlsClientOptions, TlsServerOptions } from '../../src/tls/engine-api.js';
+import { fromHex } from '../../src/codec/hex.js';
+import { TlsPeerAlertError } from './record-layer.js';
+import { makeCertificate, makeChain, type TestCertificate } from './support/certificates.js';
+import { ourClient, ourServer } from './support/engines.js';
+import {
+  encodeClientHello,
+  encodeServerHello,
+  ExtensionType,
+  flipLastByte,
+  HandshakeType,
+  parseClientHello,
+  parseServerHello,
+  rewriteHandshake,
+  type HandshakeMessage,
+} from './support/handshake-messages.js';
+import { memoryPair, type MemoryPair } from './support/memory-pair.js';
+import { providers } from './support/providers.js';
+
+const crypto = providers.auto;
+
+let chain: { ca: TestCertificate; leaf: TestCertificate };
+test.before(async () => {
+  chain = await makeChain({ dnsNames: ['localhost'] });
+});
+
+type Tamper = (message: HandshakeMessage) => Uint8Array;
+
+/** Runs a handshake in memory; `tamperServer` / `tamperClient` edit messages that side sends. */
+function run(options: {
+  client?: Partial<TlsClientOptions>;
+  server?: Partial<TlsServerOptions>;
+  certificate?: TestCertificate;
+  tamperServer?: Tamper;
+  tamperClient?: Tamper;
+}): MemoryPair {
+  const edit = (tamper: Tamper | undefined) =>
+    tamper === undefined ? undefined : (_level: EncryptionLevel, data: Uint8Array) => rewriteHandshake(data, tamper);
+  const pair = memoryPair(
+    {
+      engine: ourClient({ crypto, serverName: 'localhost', verification: { mode: 'chain', trustAnchors: [chain.ca.der] }, ...options.client }),
+      crypto,
+      options: { tamperOutgoingHandshake: edit(options.tamperClient) },
+    },
+    {
+      engine: ourServer(options.certificate ?? chain.leaf, { crypto, ...options.server }),
+      crypto,
+      options: { tamperOutgoingHandshake: edit(options.tamperServer) },
+    },
+  );
+  pair.pump();
+  return pair;
+}
+
+/** `failing` raised `alert` and sent it; the other side received and decoded exactly it. */
+function assertAlert(pair: MemoryPair, failing: 'client' | 'server', alert: number): void {
+  const local = pair[failing];
+  const remote = pair[failing === 'client' ? 'server' : 'client'];
+  assert.ok(local.ended, `${failing} ended`);
+  assert.ok(TlsAlertError.isTlsAlert(local.error), `${failing} error: ${String(local.error)}`);
+  assert.is((local.error as TlsAlertError).alert, alert, String(local.error));
+  assert.is(local.layer.sentAlert, alert);
+  assert.instance(remote.error, TlsPeerAlertError, `peer error: ${String(remote.error)}`);
+  assert.is((remote.error as TlsPeerAlertError).alert, alert);
+  assert.is(remote.layer.receivedAlert, alert);
+}
+
+const NO_CHAIN = { verification: { mode: 'none' } } as const;
+
+test('control: the untampered in-memory handshake completes and carries data', () => {
+  const pair = run({ client: NO_CHAIN });
+  assert.ok(pair.client.complete && pair.server.complete);
+  pair.client.layer.writeApplicationData(fromHex('68656c6c6f'));
+  pair.pump();
+  assert.equal(pair.server.received, [fromHex('68656c6c6f')]);
+});
+
+test('control: with chain verification against the test CA the handshake completes', () => {
+  const pair = run({});
+  assert.ok(pair.client.complete && pair.server.complete, String(pair.client.error ?? pair.server.error));
+});
+
+test("§4.4.4: a wrong server Finished is decrypt_error, sent by the client under handshake keys", () => {
+  const pair = run({ client: NO_CHAIN, tamperServer: (m) => (m.type === HandshakeType.FINISHED ? flipLastByte(m.body) : m.body) });
+  assertAlert(pair, 'client', TlsAlert.DECRYPT_ERROR);
+  assert.is(pair.client.complete, false);
+});
+
+test('§4.4.4: a wrong client Finished is decrypt_error, sent by the server', () => {
+  const pair = run({ client: NO_CHAIN, tamperClient: (m) => (m.type === HandshakeType.FINISHED ? flipLastByte(m.body) : m.body) });
+  assertAlert(pair, 'server', TlsAlert.DECRYPT_ERROR);
+  assert.is(pair.server.complete, false);
+});
+
+test('§4.4.3: a CertificateVerify signature that does not verify is decrypt_error', () => {
+  // The signature is the last field; flipping its last byte keeps the DER well-formed.
+  const pair = run({ client: NO_CHAIN, tamperServer: (m) => (m.type === HandshakeType.CERTIFICATE_VERIFY ? flipLastByte(m.body) : m.body) });
+  assertAlert(pair, 'client', TlsAlert.DECRYPT_ERROR);
+});
+
+test('§6.2: an expired server certificate is certificate_expired', async () => {
+  const expired = await makeCertificate({
+    issuer: chain.ca,
+    notBefore: new Date('2024-01-01T00:00:00Z'),
+    notAfter: new Date('2025-01-01T00:00:00Z'),
+  });
+  const pair = run({ certificate: expired });
+  assertAlert(pair, 'client', TlsAlert.CERTIFICATE_EXPIRED);
+});
+
+test('§6.2: a certificate not valid yet is also refused (certificate_expired or bad_certificate)', async () => {
+  const future = await makeCertificate({
+    issuer: chain.ca,
+    notBefore: new Date('2030-01-01T00:00:00Z'),
+    notAfter: new Date('2031-01-01T00:00:00Z'),
+  });
+  const pair = run({ certificate: future });
+  const alert = (pair.client.error as TlsAlertError | undefined)?.alert;
+  assert.ok(alert === TlsAlert.CERTIFICATE_EXPIRED || alert === TlsAlert.BAD_CERTIFICATE, `alert ${alert}`);
+  assertAlert(pair, 'client', alert!);
+});
+
+test('§6.2: a certificate for another host name is refused (bad_certificate or certificate_unknown)', () => {
+  const pair = run({ client: { serverName: 'wrong.example' } });
+  const alert = (pair.client.error as TlsAlertError | undefined)?.alert;
+  assert.ok(alert === TlsAlert.BAD_CERTIFICATE || alert === TlsAlert.CERTIFICATE_UNKNOWN, `alert ${alert}`);
+  assertAlert(pair, 'client', alert!);
+});
+
+test('§6.2: a chain to a CA we do not trust is unknown_ca', async () => {
+  const other = await makeChain({ dnsNames: ['localhost'] });
+  const pair = run({ certificate: other.leaf });
+  assertAlert(pair, 'client', TlsAlert.UNKNOWN_CA);
+});
+
+test('certificate hashes (WebTransport): a leaf whose SHA-256 is not listed is refused', () => {
+  const pair = run({ client: { verification: { mode: 'certificate-hashes', hashes: [new Uint8Array(32)] } } });
+  assert.ok(pair.client.ended);
+  assert.ok(TlsAlertError.isTlsAlert(pair.client.error), String(pair.client.error));
+  const alert = (pair.client.error as TlsAlertError).alert;
+  assertAlert(pair, 'client', alert);
+  const good = run({ client: { verification: { mode: 'certificate-hashes', hashes: [crypto.hash('sha256', chain.leaf.der)] } } });
+  assert.ok(good.client.complete, String(good.client.error));
+});
+
+/** Removes supported_versions from the ServerHello (a TLS 1.2 answer), optionally with the sentinel. */
+function downgradeServerHello(sentinel: boolean): Tamper {
+  return (m) => {
+    if (m.type !== HandshakeType.SERVER_HELLO) return m.body;
+    const hello = parseServerHello(m.body);
+    hello.extensions = hello.extensions.filter((e) => e.type !== ExtensionType.SUPPORTED_VERSIONS);
+    // §4.1.3: a TLS 1.3 server negotiating TLS 1.2 ends its random with "DOWNGRD" 01.
+    if (sentinel) hello.random.set(fromHex('444f574e47524401'), 24);
+    return encodeServerHello(hello);
+  };
+}
+
+test('§4.2.1 downgrade: a ServerHello without supported_versions (TLS 1.2) is protocol_version', () => {
+  const pair = run({ tamperServer: downgradeServerHello(false) });
+  // The client fails on the ServerHello, before it has handshake keys: its alert is plaintext.
+  assertAlert(pair, 'client', TlsAlert.PROTOCOL_VERSION);
+});
+
+test('§4.1.3 downgrade: a TLS 1.2 ServerHello with the DOWNGRD sentinel is illegal_parameter', () => {
+  const pair = run({ tamperServer: downgradeServerHello(true) });
+  assertAlert(pair, 'client', TlsAlert.ILLEGAL_PARAMETER);
+});
+
+test('§4.1.3: a ServerHello choosing a cipher suite we did not offer is illegal_parameter', () => {
+  const pair = run({
+    client: { cipherSuites: [0x1301] },
+    tamperServer: (m) => {
+      if (m.type !== HandshakeType.SERVER_HELLO) return m.body;
+      const hello = parseServerHello(m.body);
+      hello.cipherSuite = 0x1303;
+      return encodeServerHello(hello);
+    },
+  });
+  assertAlert(pair, 'client', TlsAlert.ILLEGAL_PARAMETER);
+});
+
+test('§4.2.1: a ClientHello without supported_versions (TLS 1.2 only) is protocol_version at our server', () => {
+  const pair = run({
+    tamperClient: (m) => {
+      if (m.type !== HandshakeType.CLIENT_HELLO) return m.body;
+      const hello = parseClientHello(m.body);
+      hello.extensions = hello.extensions.filter((e) => e.type !== ExtensionType.SUPPORTED_VERSIONS);
+      return encodeClientHello(hello);
+    },
+  });
+  assertAlert(pair, 'server', TlsAlert.PROTOCOL_VERSION);
+});
+
+test('§4.2.10 / §4.6: a client without a certificate when the server requires one: certificate_required', () => {
+  const pair = run({ client: NO_CHAIN, server: { clientAuthentication: 'require', clientTrustAnchors: [chain.ca.der] } });
+  assertAlert(pair, 'server', TlsAlert.CERTIFICATE_REQUIRED);
+});
+
+test('§9.2: a ClientHello without key_share or supported_groups is missing_extension', () => {
+  const pair = run({
+    tamperClient: (m) => {
+      if (m.type !== HandshakeType.CLIENT_HELLO) return m.body;
+      const hello = parseClientHello(m.body);
+      hello.extensions = hello.extensions.filter((e) => e.type !== ExtensionType.KEY_SHARE && e.type !== ExtensionType.SUPPORTED_GROUPS);
+      return encodeClientHello(hello);
+    },
+  });
+  assertAlert(pair, 'server', TlsAlert.MISSING_EXTENSION);
+});
+
+test.run();
