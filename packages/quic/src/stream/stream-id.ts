@@ -14,7 +14,10 @@ export const StreamType = {
 } as const;
 export type StreamType = (typeof StreamType)[keyof typeof StreamType];
 
-/** Largest encodable stream ID (a varint, RFC 9000 §16). */
+/**
+ * Largest encodable stream ID (a varint, RFC 9000 §16). As a double it rounds to 2^62; IDs are
+ * exact up to 2^53 - 1, far beyond what stream limits let a peer reach in practice.
+ */
 export const MAX_STREAM_ID = 2 ** 62 - 1;
 
 /** Largest value of a stream count limit (RFC 9000 §4.6: 2^60). */
