@@ -1,37 +1,31 @@
 /**
- * Checks the peer's certificate chain according to the configured verification mode. The
- * CertificateVerify signature is checked separately and always (peer-auth.ts).
+ * Checks the peer's certificate chain according to the configured verification mode, through
+ * `certificate.ts`. The CertificateVerify signature is checked separately and always (peer-auth.ts).
  */
 
 import type { CryptoProvider } from '../crypto/provider.js';
+import { verifyCertificateChain, verifyCertificateHashes } from './certificate.js';
 import type { ServerVerification } from './engine-api.js';
-import { TlsAlert, tlsFail } from './messages/tls-reader.js';
 
-/** Throws a TlsAlertError when the chain is not acceptable. */
+/** Throws a TlsAlertError (bad_certificate, unknown_ca, certificate_expired, ...) when the chain is not acceptable. */
 export function checkPeerChain(
   crypto: CryptoProvider,
   chain: readonly Uint8Array[],
   verification: ServerVerification,
   nowMs: number,
-  serverName: string | undefined,
+  hostname: string | undefined,
+  purpose: 'server' | 'client' = 'server',
 ): void {
-  void nowMs;
-  void serverName;
   switch (verification.mode) {
     case 'none':
       return;
-    case 'certificate-hashes': {
-      const digest = crypto.hash('sha256', chain[0]!);
-      if (!verification.hashes.some((h) => sameBytes(h, digest))) tlsFail(TlsAlert.BAD_CERTIFICATE, 'certificate hash not allowed');
+    case 'certificate-hashes':
+      verifyCertificateHashes({ leaf: chain[0]!, hashes: verification.hashes, nowMs, crypto });
+      return;
+    case 'chain': {
+      const options = { chain, trustAnchors: verification.trustAnchors, nowMs, crypto, purpose };
+      verifyCertificateChain(hostname === undefined ? options : { ...options, hostname });
       return;
     }
-    case 'chain':
-      tlsFail(TlsAlert.BAD_CERTIFICATE, 'chain verification not wired yet');
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

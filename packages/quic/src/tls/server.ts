@@ -423,7 +423,7 @@ export class TlsServer extends TlsEngineCore {
     }
     this.peerCertificates = cert.entries.map((e) => e.data.slice());
     const anchors = this.options.clientTrustAnchors;
-    checkPeerChain(this.crypto, this.peerCertificates, anchors ? { mode: 'chain', trustAnchors: anchors } : { mode: 'none' }, this.options.now(), undefined);
+    checkPeerChain(this.crypto, this.peerCertificates, anchors ? { mode: 'chain', trustAnchors: anchors } : { mode: 'none' }, this.options.now(), undefined, 'client');
     this.state = 'WAIT_CV';
   }
 

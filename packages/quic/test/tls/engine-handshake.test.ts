@@ -18,6 +18,13 @@ import {
   serverCert,
   serverOptions,
 } from './engine-pair.js';
+import { makeCertificate, makeChain } from './support/certificates.js';
+
+let chainPromise: ReturnType<typeof makeChain> | undefined;
+function chain(): ReturnType<typeof makeChain> {
+  chainPromise ??= makeChain({ dnsNames: ['example.test'] });
+  return chainPromise;
+}
 
 const SUITES = [
   TlsCipherSuite.TLS_AES_128_GCM_SHA256,
@@ -163,6 +170,51 @@ for (const [name, crypto] of PROVIDERS) {
     const clock = new Clock();
     const r = runPair(clientOptions(crypto, clock), serverOptions(crypto, clock, await serverCert(), { clientAuthentication: 'require' }));
     expectAlert(r, 'server', TlsAlert.CERTIFICATE_REQUIRED, 'no client cert');
+  });
+
+  test(`${name}: certificate checks: chain to a trust anchor with the server name, wrong anchor, wrong name, hashes`, async () => {
+    const clock = new Clock();
+    const { ca, leaf } = await chain();
+    const good = runPair(
+      clientOptions(crypto, clock, { verification: { mode: 'chain', trustAnchors: [ca.der] } }),
+      serverOptions(crypto, clock, leaf, { certificateChain: [leaf.der, ca.der] }),
+    );
+    assert.is(good.error, undefined, String(good.error?.error));
+    const other = await makeCertificate({ ca: true, commonName: 'another CA' });
+    const unknownCa = runPair(clientOptions(crypto, clock, { verification: { mode: 'chain', trustAnchors: [other.der] } }), serverOptions(crypto, clock, leaf));
+    expectAlert(unknownCa, 'client', TlsAlert.UNKNOWN_CA, 'unknown CA');
+    const wrongName = runPair(
+      clientOptions(crypto, clock, { serverName: 'other.test', verification: { mode: 'chain', trustAnchors: [ca.der] } }),
+      serverOptions(crypto, clock, leaf),
+    );
+    expectAlert(wrongName, 'client', TlsAlert.CERTIFICATE_UNKNOWN, 'wrong name');
+    // WebTransport serverCertificateHashes: a short-lived ECDSA certificate, matched by SHA-256.
+    const short = await makeCertificate({ notBefore: new Date(clock.ms - 86_400_000), notAfter: new Date(clock.ms + 10 * 86_400_000) });
+    const hash = crypto.hash('sha256', short.der);
+    const byHash = runPair(clientOptions(crypto, clock, { verification: { mode: 'certificate-hashes', hashes: [hash] } }), serverOptions(crypto, clock, short));
+    assert.is(byHash.error, undefined, String(byHash.error?.error));
+    const wrongHash = runPair(
+      clientOptions(crypto, clock, { verification: { mode: 'certificate-hashes', hashes: [new Uint8Array(32)] } }),
+      serverOptions(crypto, clock, short),
+    );
+    expectAlert(wrongHash, 'client', TlsAlert.CERTIFICATE_UNKNOWN, 'wrong hash');
+  });
+
+  test(`${name}: server checks client certificates against clientTrustAnchors`, async () => {
+    const clock = new Clock();
+    const { ca, leaf } = await chain();
+    const stranger = await clientCert();
+    for (const [cert, anchors, ok] of [
+      [leaf, [ca.der], true],
+      [stranger, [ca.der], false],
+    ] as const) {
+      const r = runPair(
+        clientOptions(crypto, clock, { clientCertificate: { chain: [cert.der], key: crypto.importSigningKey(cert.keyPkcs8) } }),
+        serverOptions(crypto, clock, await serverCert(), { clientAuthentication: 'require', clientTrustAnchors: [...anchors] }),
+      );
+      if (ok) assert.is(r.error, undefined, String(r.error?.error));
+      else expectAlert(r, 'server', TlsAlert.UNKNOWN_CA, 'client cert from unknown CA');
+    }
   });
 
   test(`${name}: key log outputs carry the client random and each secret (SSLKEYLOGFILE labels)`, async () => {
