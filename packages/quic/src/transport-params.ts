@@ -336,6 +336,7 @@ function isServerOnly(id: number): boolean {
   );
 }
 
+/** Options of `encodeTransportParameters`. */
 export interface EncodeTransportParametersOptions {
   /**
    * When given, one reserved parameter (id 31 * N + 27, RFC 9000 §18.1) with a random value of

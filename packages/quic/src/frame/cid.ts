@@ -13,6 +13,7 @@ import {
   type RetireConnectionIdFrame,
 } from './types.js';
 
+/** Decodes a NEW_CONNECTION_ID frame body (RFC 9000 §19.15); the Frame Type has been read. */
 export function decodeNewConnectionId(r: ByteReader, wireType: number): NewConnectionIdFrame {
   const sequenceNumber = r.varint();
   const retirePriorTo = r.varint();
@@ -31,10 +32,12 @@ export function decodeNewConnectionId(r: ByteReader, wireType: number): NewConne
   return { type: FrameType.NEW_CONNECTION_ID, sequenceNumber, retirePriorTo, connectionId, statelessResetToken };
 }
 
+/** Encoded size in bytes of a NEW_CONNECTION_ID frame. */
 export function newConnectionIdLength(f: NewConnectionIdFrame): number {
   return 1 + varintLength(f.sequenceNumber) + varintLength(f.retirePriorTo) + 1 + f.connectionId.length + STATELESS_RESET_TOKEN_LENGTH;
 }
 
+/** Writes a NEW_CONNECTION_ID frame (RFC 9000 §19.15). */
 export function writeNewConnectionId(w: ByteWriter, f: NewConnectionIdFrame): void {
   if (f.connectionId.length < 1 || f.connectionId.length > MAX_CID_LENGTH) throw new RangeError('connection ID length not in 1..20');
   if (f.statelessResetToken.length !== STATELESS_RESET_TOKEN_LENGTH) throw new RangeError('stateless reset token must be 16 bytes');
@@ -45,14 +48,17 @@ export function writeNewConnectionId(w: ByteWriter, f: NewConnectionIdFrame): vo
   w.u8Prefixed(f.connectionId).bytes(f.statelessResetToken);
 }
 
+/** Decodes a RETIRE_CONNECTION_ID frame body (RFC 9000 §19.16); the Frame Type has been read. */
 export function decodeRetireConnectionId(r: ByteReader): RetireConnectionIdFrame {
   return { type: FrameType.RETIRE_CONNECTION_ID, sequenceNumber: r.varint() };
 }
 
+/** Encoded size in bytes of a RETIRE_CONNECTION_ID frame. */
 export function retireConnectionIdLength(f: RetireConnectionIdFrame): number {
   return 1 + varintLength(f.sequenceNumber);
 }
 
+/** Writes a RETIRE_CONNECTION_ID frame (RFC 9000 §19.16). */
 export function writeRetireConnectionId(w: ByteWriter, f: RetireConnectionIdFrame): void {
   w.u8(FrameType.RETIRE_CONNECTION_ID);
   putVarint(w, f.sequenceNumber);

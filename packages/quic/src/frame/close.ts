@@ -9,6 +9,7 @@ import { varintLength } from '../codec/varint.js';
 import { FrameType, WireFrameType, type ConnectionCloseFrame } from './types.js';
 import { putVarint } from './varint-field.js';
 
+/** Decodes a CONNECTION_CLOSE frame body (RFC 9000 §19.19); the Frame Type has been read. */
 export function decodeConnectionClose(r: ByteReader, wireType: number): ConnectionCloseFrame {
   const application = wireType === WireFrameType.CONNECTION_CLOSE_APPLICATION;
   const errorCode = r.varint();
@@ -17,6 +18,7 @@ export function decodeConnectionClose(r: ByteReader, wireType: number): Connecti
   return { type: FrameType.CONNECTION_CLOSE, application, errorCode, frameType, reason };
 }
 
+/** Encoded size in bytes of a CONNECTION_CLOSE frame. */
 export function connectionCloseLength(f: ConnectionCloseFrame): number {
   return (
     1 +
@@ -27,6 +29,7 @@ export function connectionCloseLength(f: ConnectionCloseFrame): number {
   );
 }
 
+/** Writes a CONNECTION_CLOSE frame (RFC 9000 §19.19). */
 export function writeConnectionClose(w: ByteWriter, f: ConnectionCloseFrame): void {
   w.u8(f.application ? WireFrameType.CONNECTION_CLOSE_APPLICATION : WireFrameType.CONNECTION_CLOSE_TRANSPORT);
   putVarint(w, f.errorCode);

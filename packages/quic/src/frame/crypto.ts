@@ -11,6 +11,7 @@ import { QuicError, TransportErrorCode } from '../errors.js';
 import { dataCapacity, endsBeyondMaxVarint } from './stream.js';
 import { FrameType, MAX_VARINT, type CryptoFrame } from './types.js';
 
+/** Decodes a CRYPTO frame body (RFC 9000 §19.6); the Frame Type has been read. */
 export function decodeCrypto(r: ByteReader, wireType: number): CryptoFrame {
   const offsetAt = r.offset;
   const offset = r.varint();
@@ -40,10 +41,12 @@ export function writeCryptoFrameHeader(w: ByteWriter, offset: number, dataLength
   putVarint(w, dataLength);
 }
 
+/** Encoded size in bytes of a CRYPTO frame. */
 export function cryptoFrameLength(f: CryptoFrame): number {
   return cryptoFrameHeaderLength(f.offset, f.data.length) + f.data.length;
 }
 
+/** Writes a CRYPTO frame (RFC 9000 §19.6). */
 export function writeCrypto(w: ByteWriter, f: CryptoFrame): void {
   writeCryptoFrameHeader(w, f.offset, f.data.length);
   w.bytes(f.data);

@@ -8,6 +8,7 @@ import type { ByteWriter } from '../codec/writer.js';
 import { varintLength } from '../codec/varint.js';
 import { FrameType, WireFrameType, type DatagramFrame } from './types.js';
 
+/** Decodes a DATAGRAM frame body (RFC 9221 §4); the Frame Type has been read. */
 export function decodeDatagram(r: ByteReader, wireType: number): DatagramFrame {
   const hasLength = wireType === WireFrameType.DATAGRAM_WITH_LENGTH;
   const data = hasLength ? r.varintPrefixed() : r.rest();
@@ -28,10 +29,12 @@ export function writeDatagramFrameHeader(w: ByteWriter, dataLength: number, with
   else w.u8(WireFrameType.DATAGRAM);
 }
 
+/** Encoded size in bytes of a DATAGRAM frame. */
 export function datagramFrameLength(f: DatagramFrame): number {
   return datagramFrameHeaderLength(f.data.length, f.hasLength) + f.data.length;
 }
 
+/** Writes a DATAGRAM frame (RFC 9221 §4). */
 export function writeDatagram(w: ByteWriter, f: DatagramFrame): void {
   writeDatagramFrameHeader(w, f.data.length, f.hasLength);
   w.bytes(f.data);

@@ -30,11 +30,13 @@ export function decodePadding(r: ByteReader): PaddingFrame {
   return { type: FrameType.PADDING, length };
 }
 
+/** Writes a PADDING frame (RFC 9000 §19.1). */
 export function writePadding(w: ByteWriter, f: PaddingFrame): void {
   if (f.length < 1) throw new RangeError('PADDING run must be at least one byte');
   w.zeros(f.length);
 }
 
+/** Decodes a NEW_TOKEN frame body (RFC 9000 §19.7); the Frame Type has been read. */
 export function decodeNewToken(r: ByteReader, wireType: number): NewTokenFrame {
   const token = r.varintPrefixed();
   // RFC 9000 §19.7: an empty Token field is a FRAME_ENCODING_ERROR.
@@ -42,10 +44,12 @@ export function decodeNewToken(r: ByteReader, wireType: number): NewTokenFrame {
   return { type: FrameType.NEW_TOKEN, token };
 }
 
+/** Encoded size in bytes of a NEW_TOKEN frame. */
 export function newTokenLength(f: NewTokenFrame): number {
   return 1 + varintLength(f.token.length) + f.token.length;
 }
 
+/** Writes a NEW_TOKEN frame (RFC 9000 §19.7). */
 export function writeNewToken(w: ByteWriter, f: NewTokenFrame): void {
   if (f.token.length === 0) throw new RangeError('NEW_TOKEN token must not be empty');
   w.u8(FrameType.NEW_TOKEN).varintPrefixed(f.token);
@@ -61,6 +65,7 @@ export function decodePathResponse(r: ByteReader): PathResponseFrame {
   return { type: FrameType.PATH_RESPONSE, data: r.bytes(PATH_DATA_LENGTH) };
 }
 
+/** Writes a PATH_CHALLENGE or PATH_RESPONSE frame (RFC 9000 §19.17, §19.18). */
 export function writePathFrame(w: ByteWriter, f: PathChallengeFrame | PathResponseFrame): void {
   if (f.data.length !== PATH_DATA_LENGTH) throw new RangeError('PATH_CHALLENGE/PATH_RESPONSE data must be 8 bytes');
   w.u8(f.type).bytes(f.data);

@@ -26,7 +26,7 @@ import {
 } from './flow.js';
 import { decodeNewToken, decodePadding, decodePathChallenge, decodePathResponse } from './misc.js';
 import { decodeResetStream, decodeResetStreamAt, decodeStopSending, decodeStream } from './stream.js';
-import { ALLOWED_IN, FrameType, frameTypeName, type Frame } from './types.js';
+import { ALLOWED_IN, FrameType, frameTypeName, isKnownFrameType, type Frame } from './types.js';
 
 const PING: Frame = Object.freeze({ type: FrameType.PING });
 const HANDSHAKE_DONE: Frame = Object.freeze({ type: FrameType.HANDSHAKE_DONE });
@@ -85,10 +85,6 @@ function readFrameType(r: ByteReader): number {
   }
   // RFC 9000 §12.4: unknown frame types are a FRAME_ENCODING_ERROR. Every known type is < 0x40.
   throw new QuicError(TransportErrorCode.FRAME_ENCODING_ERROR, `unknown frame type 0x${value.toString(16)}`, value);
-}
-
-function isKnownFrameType(t: number): boolean {
-  return t <= 0x1e || t === FrameType.RESET_STREAM_AT || t === 0x30 || t === 0x31;
 }
 
 function decodeFrameBody(r: ByteReader, wireType: number): Frame {

@@ -101,10 +101,12 @@ export function writeStreamFrameHeader(
   if (withLength) putVarint(w, dataLength);
 }
 
+/** Encoded size in bytes of a STREAM frame. */
 export function streamFrameLength(f: StreamFrame): number {
   return streamFrameHeaderLength(f.streamId, f.offset, f.data.length, f.hasLength) + f.data.length;
 }
 
+/** Writes a STREAM frame (RFC 9000 §19.8). */
 export function writeStream(w: ByteWriter, f: StreamFrame): void {
   writeStreamFrameHeader(w, f.streamId, f.offset, f.data.length, f.fin, f.hasLength);
   w.bytes(f.data);
@@ -118,10 +120,12 @@ export function decodeResetStream(r: ByteReader): ResetStreamFrame {
   return { type: FrameType.RESET_STREAM, streamId, errorCode, finalSize };
 }
 
+/** Encoded size in bytes of a RESET_STREAM frame. */
 export function resetStreamLength(f: ResetStreamFrame): number {
   return 1 + varintLength(f.streamId) + varintLength(f.errorCode) + varintLength(f.finalSize);
 }
 
+/** Writes a RESET_STREAM frame (RFC 9000 §19.4). */
 export function writeResetStream(w: ByteWriter, f: ResetStreamFrame): void {
   w.u8(FrameType.RESET_STREAM);
   putVarint(w, f.streamId);
@@ -136,10 +140,12 @@ export function decodeStopSending(r: ByteReader): StopSendingFrame {
   return { type: FrameType.STOP_SENDING, streamId, errorCode };
 }
 
+/** Encoded size in bytes of a STOP_SENDING frame. */
 export function stopSendingLength(f: StopSendingFrame): number {
   return 1 + varintLength(f.streamId) + varintLength(f.errorCode);
 }
 
+/** Writes a STOP_SENDING frame (RFC 9000 §19.5). */
 export function writeStopSending(w: ByteWriter, f: StopSendingFrame): void {
   w.u8(FrameType.STOP_SENDING);
   putVarint(w, f.streamId);
@@ -167,10 +173,12 @@ export function decodeResetStreamAt(r: ByteReader, wireType: number): ResetStrea
   return { type: FrameType.RESET_STREAM_AT, streamId, errorCode, finalSize, reliableSize };
 }
 
+/** Encoded size in bytes of a RESET_STREAM_AT frame. */
 export function resetStreamAtLength(f: ResetStreamAtFrame): number {
   return 1 + varintLength(f.streamId) + varintLength(f.errorCode) + varintLength(f.finalSize) + varintLength(f.reliableSize);
 }
 
+/** Writes a RESET_STREAM_AT frame (reliable-stream-reset §4). */
 export function writeResetStreamAt(w: ByteWriter, f: ResetStreamAtFrame): void {
   if (f.reliableSize > f.finalSize) throw new RangeError('Reliable Size exceeds Final Size');
   w.u8(FrameType.RESET_STREAM_AT);

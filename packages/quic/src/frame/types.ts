@@ -44,6 +44,7 @@ export const FrameType = {
   /** RFC 9221 §4: 0x30 without Length, 0x31 with Length. */
   DATAGRAM: 0x30,
 } as const;
+/** A frame name's codepoint: the discriminant of `Frame`. */
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** Exact wire codepoints for the flag-carrying variants. */
@@ -86,6 +87,7 @@ export interface PaddingFrame {
   length: number;
 }
 
+/** RFC 9000 §19.2 PING */
 export interface PingFrame {
   type: typeof FrameType.PING;
 }
@@ -116,6 +118,7 @@ export interface AckFrame {
   ecn?: EcnCounts;
 }
 
+/** RFC 9000 §19.4 RESET_STREAM */
 export interface ResetStreamFrame {
   type: typeof FrameType.RESET_STREAM;
   streamId: number;
@@ -123,18 +126,21 @@ export interface ResetStreamFrame {
   finalSize: number;
 }
 
+/** RFC 9000 §19.5 STOP_SENDING */
 export interface StopSendingFrame {
   type: typeof FrameType.STOP_SENDING;
   streamId: number;
   errorCode: number;
 }
 
+/** RFC 9000 §19.6 CRYPTO */
 export interface CryptoFrame {
   type: typeof FrameType.CRYPTO;
   offset: number;
   data: Uint8Array;
 }
 
+/** RFC 9000 §19.7 NEW_TOKEN */
 export interface NewTokenFrame {
   type: typeof FrameType.NEW_TOKEN;
   token: Uint8Array;
@@ -153,40 +159,47 @@ export interface StreamFrame {
   hasLength: boolean;
 }
 
+/** RFC 9000 §19.9 MAX_DATA */
 export interface MaxDataFrame {
   type: typeof FrameType.MAX_DATA;
   maximum: number;
 }
 
+/** RFC 9000 §19.10 MAX_STREAM_DATA */
 export interface MaxStreamDataFrame {
   type: typeof FrameType.MAX_STREAM_DATA;
   streamId: number;
   maximum: number;
 }
 
+/** RFC 9000 §19.11 MAX_STREAMS */
 export interface MaxStreamsFrame {
   type: typeof FrameType.MAX_STREAMS;
   bidirectional: boolean;
   maximum: number;
 }
 
+/** RFC 9000 §19.12 DATA_BLOCKED */
 export interface DataBlockedFrame {
   type: typeof FrameType.DATA_BLOCKED;
   limit: number;
 }
 
+/** RFC 9000 §19.13 STREAM_DATA_BLOCKED */
 export interface StreamDataBlockedFrame {
   type: typeof FrameType.STREAM_DATA_BLOCKED;
   streamId: number;
   limit: number;
 }
 
+/** RFC 9000 §19.14 STREAMS_BLOCKED */
 export interface StreamsBlockedFrame {
   type: typeof FrameType.STREAMS_BLOCKED;
   bidirectional: boolean;
   limit: number;
 }
 
+/** RFC 9000 §19.15 NEW_CONNECTION_ID */
 export interface NewConnectionIdFrame {
   type: typeof FrameType.NEW_CONNECTION_ID;
   sequenceNumber: number;
@@ -195,16 +208,19 @@ export interface NewConnectionIdFrame {
   statelessResetToken: Uint8Array;
 }
 
+/** RFC 9000 §19.16 RETIRE_CONNECTION_ID */
 export interface RetireConnectionIdFrame {
   type: typeof FrameType.RETIRE_CONNECTION_ID;
   sequenceNumber: number;
 }
 
+/** RFC 9000 §19.17 PATH_CHALLENGE */
 export interface PathChallengeFrame {
   type: typeof FrameType.PATH_CHALLENGE;
   data: Uint8Array;
 }
 
+/** RFC 9000 §19.18 PATH_RESPONSE */
 export interface PathResponseFrame {
   type: typeof FrameType.PATH_RESPONSE;
   data: Uint8Array;
@@ -224,6 +240,7 @@ export interface ConnectionCloseFrame {
   reason: Uint8Array;
 }
 
+/** RFC 9000 §19.20 HANDSHAKE_DONE */
 export interface HandshakeDoneFrame {
   type: typeof FrameType.HANDSHAKE_DONE;
 }
@@ -244,6 +261,7 @@ export interface DatagramFrame {
   hasLength: boolean;
 }
 
+/** Every frame this stack parses and writes, discriminated by `type`. */
 export type Frame =
   | PaddingFrame
   | PingFrame
@@ -352,8 +370,14 @@ export const FRAME_TYPE_TABLE: readonly (readonly [first: number, last: number, 
   [0x30, 0x31, '__01'], // DATAGRAM
 ];
 
-/** Largest known wire frame type + 1: every known type fits a small lookup table. */
-export const FRAME_TYPE_LIMIT = 0x40;
+/** Every known wire frame type is a one-byte varint (< 0x40), so a 64-entry table covers them. */
+const KNOWN_FRAME_TYPES = new Uint8Array(0x40);
+for (const [first, last] of FRAME_TYPE_TABLE) KNOWN_FRAME_TYPES.fill(1, first, last + 1);
+
+/** True for the wire frame types of Table 3 and the extensions we implement. */
+export function isKnownFrameType(wireType: number): boolean {
+  return wireType < 0x40 && KNOWN_FRAME_TYPES[wireType] === 1;
+}
 
 function buildAllowed(column: number): ReadonlySet<number> {
   const set = new Set<number>();

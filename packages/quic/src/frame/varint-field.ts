@@ -13,6 +13,7 @@ import type { ByteWriter } from '../codec/writer.js';
 const TWO_62 = 2 ** 62;
 const VARINT_MAX_BIG = 2n ** 62n - 1n;
 
+/** Writes `value` as a minimal varint, exactly even above 2^53 (see above). */
 export function putVarint(w: ByteWriter, value: number): void {
   if (value <= Number.MAX_SAFE_INTEGER) {
     w.varint(value);
