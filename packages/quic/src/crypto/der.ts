@@ -9,22 +9,36 @@
 import { ByteReader } from '../codec/reader.js';
 
 export const DerTag = {
+  BOOLEAN: 0x01,
   INTEGER: 0x02,
   BIT_STRING: 0x03,
   OCTET_STRING: 0x04,
   NULL: 0x05,
   OID: 0x06,
+  UTF8_STRING: 0x0c,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
   SEQUENCE: 0x30,
+  SET: 0x31,
   /** [0] constructed, e.g. ECPrivateKey parameters. */
   CONTEXT_0: 0xa0,
   /** [1] constructed, e.g. ECPrivateKey publicKey. */
   CONTEXT_1: 0xa1,
+  CONTEXT_2: 0xa2,
+  CONTEXT_3: 0xa3,
 } as const;
 
 /** One element: its tag and a view of its content. */
 export interface DerElement {
   tag: number;
   content: Uint8Array;
+}
+
+/** Reads one TLV and also returns its complete encoding (header included), e.g. a tbsCertificate. */
+export function readDerWithRaw(reader: ByteReader): DerElement & { raw: Uint8Array } {
+  const start = reader.offset;
+  const element = readDer(reader);
+  return { ...element, raw: reader.buf.subarray(start, reader.offset) };
 }
 
 /** Reads one TLV. Only definite, minimal-ish lengths up to 4 bytes (ample for keys). */
