@@ -13,10 +13,11 @@
 import { QuicError, TransportErrorCode } from '../errors.js';
 
 export const VARINT_MAX = 2n ** 62n - 1n;
-/** The largest value the `number` encoder accepts exactly. */
+/** Above this, `number` values are encoded through the bigint path (still exactly, as doubles are integers there). */
 export const VARINT_MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 const TWO_32 = 0x1_0000_0000;
+const TWO_62 = 2 ** 62;
 
 /** Encoded length in bytes of `value` (1, 2, 4 or 8). */
 export function varintLength(value: number): 1 | 2 | 4 | 8 {
@@ -38,9 +39,11 @@ export function varintLengthBig(value: bigint): 1 | 2 | 4 | 8 {
  * Encoding never sees network input, so bad arguments are programming errors (RangeError).
  */
 export function writeVarint(buf: Uint8Array, offset: number, value: number, forcedLength?: 1 | 2 | 4 | 8): number {
-  if (!Number.isInteger(value) || value < 0 || value > VARINT_MAX_SAFE) {
+  if (!Number.isInteger(value) || value < 0 || value >= TWO_62) {
     throw new RangeError(`varint out of range: ${value}`);
   }
+  // Above 2^53 a number is still an exact integer (it is whatever double it is): encode it exactly.
+  if (value > VARINT_MAX_SAFE) return writeVarintBig(buf, offset, BigInt(value), forcedLength);
   const len = forcedLength ?? varintLength(value);
   if (offset + len > buf.length) throw new RangeError('varint does not fit in buffer');
   switch (len) {

@@ -68,8 +68,15 @@ test('§16: encode rejects values >= 2^62 and negative values', () => {
   assert.throws(() => writeVarintBig(new Uint8Array(8), 0, -1n), RangeError);
   assert.throws(() => writeVarint(new Uint8Array(8), 0, -1), RangeError);
   assert.throws(() => writeVarint(new Uint8Array(8), 0, 1.5), RangeError);
-  assert.throws(() => writeVarint(new Uint8Array(8), 0, 2 ** 60), RangeError); // above 2^53: use bigint
+  assert.throws(() => writeVarint(new Uint8Array(8), 0, 2 ** 62), RangeError);
   assert.throws(() => writeVarint(new Uint8Array(8), 0, 64, 1), RangeError);
+});
+
+test('numbers above 2^53 (exact doubles such as 2^60) encode exactly through the bigint path', () => {
+  const out = new Uint8Array(8);
+  writeVarint(out, 0, 2 ** 60);
+  assert.is(readVarintBigAt(out, 0, 8), 2n ** 60n);
+  assert.is(readVarintAt(out, 0, 8), 2 ** 60);
 });
 
 test('truncated varints throw QuicError with the reader\'s code', () => {
