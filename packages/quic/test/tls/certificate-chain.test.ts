@@ -247,6 +247,34 @@ test('Ed25519 and P-384 (ecdsa-with-SHA384) issuers', async () => {
   }
 });
 
+test('mutated certificates: parsing only ever throws bad_certificate (seeded)', () => {
+  let x = 0x1234567;
+  const next = (): number => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+  let rejected = 0;
+  for (let round = 0; round < 400; round++) {
+    const der = server.der.slice(0, round % 10 === 0 ? next() % server.der.length : server.der.length);
+    for (let f = 0; f < 1 + (next() % 4); f++) {
+      const at = next() % Math.max(1, der.length);
+      if (der.length > 0) der[at] = next() & 0xff;
+    }
+    try {
+      verify({ chain: [der, interCa.der], trustAnchors: [rootCa.der] });
+    } catch (error) {
+      assert.ok(TlsAlertError.isTlsAlert(error), `round ${round}: ${String(error)}`);
+      rejected++;
+    }
+  }
+  // Nearly every mutation breaks the structure or the signature.
+  assert.ok(rejected >= 395, `rejected ${rejected}`);
+});
+
 test('parseTrustAnchors: a PEM without certificates is a configuration error', () => {
   assert.throws(() => verify({ chain: [server.der, interCa.der], trustAnchors: ['not a pem'] }), TypeError);
 });

@@ -115,6 +115,29 @@ test('ALPN: OpenSSL selects our protocol from the overlap', async () => {
   await withTimeout(conn.close(), BOUND_MS, 'close');
 });
 
+test('ALPN mismatch: OpenSSL refuses our only protocol with no_application_protocol', async () => {
+  const server = await nodeServer({ ALPNProtocols: ['h2'] });
+  const { conn } = await connect(server.port, { alpnProtocols: ['h3'] });
+  const error = await rejectionOf(conn.handshake, BOUND_MS, 'handshake');
+  assert.instance(error, TlsPeerAlertError);
+  assert.is((error as TlsPeerAlertError).alert, TlsAlert.NO_APPLICATION_PROTOCOL);
+});
+
+test('fragmentation: our handshake messages split over 40-byte records are reassembled by OpenSSL', async () => {
+  const server = await nodeServer({ requestCert: true, rejectUnauthorized: false });
+  const accepted = server.nextConnection();
+  const crypto = providers.auto;
+  const engine = ourClient({ clientCertificate: { chain: [cert.der], key: crypto.importSigningKey(cert.keyPkcs8) } });
+  const conn = await connectTls({ port: server.port, engine, crypto, maxFragment: 40 });
+  await withTimeout(conn.handshake, BOUND_MS, 'handshake');
+  const peer = await withTimeout(accepted, BOUND_MS, 'node accepts');
+  echoNode(peer);
+  assert.equal(new Uint8Array(peer.getPeerCertificate().raw), cert.der);
+  const payload = pattern(100);
+  assert.equal(await roundTrip(conn, payload), payload);
+  await withTimeout(conn.close(), BOUND_MS, 'close');
+});
+
 test('certificate: a self-signed server certificate outside our trust anchors fails with unknown_ca', async () => {
   const server = await nodeServer();
   const otherCa = await makeCertificate({ ca: true });

@@ -11,7 +11,7 @@ import type { TlsCipherSuite, TlsEngine } from '../../src/tls/engine-api.js';
 import { SessionTicketKeys } from '../../src/tls/tickets.js';
 import { makeChain, makeCertificate, type TestCertificate } from './support/certificates.js';
 import { ourServer, TEST_ALPN, type ServerOverrides } from './support/engines.js';
-import { countHelloRetryRequests } from './support/handshake-messages.js';
+import { countHelloRetryRequests, parseClientHello, parseServerHello, splitHandshakeMessages } from './support/handshake-messages.js';
 import {
   closeAll,
   connectNodeTls,
@@ -92,6 +92,32 @@ for (const [name, code] of SUITES) {
     assert.is(server.engines[0]!.cipherSuite, code);
   });
 }
+
+test("§5 / D.4: OpenSSL's middlebox-compatibility change_cipher_spec is dropped, its session id echoed", async () => {
+  const server = await ourTlsServer();
+  const client = nodeClient(server.port);
+  const ours = await withTimeout(server.next(), BOUND_MS, 'accept');
+  await withTimeout(client.secure, BOUND_MS, 'node handshake');
+  await withTimeout(ours.handshake, BOUND_MS, 'our handshake');
+  assert.is(ours.layer.changeCipherSpecDropped, 1);
+  const clientHello = parseClientHello(splitHandshakeMessages(ours.layer.plaintextMessagesReceived[0]!)[0]!.body);
+  const serverHello = parseServerHello(splitHandshakeMessages(ours.layer.plaintextMessagesSent[0]!)[0]!.body);
+  assert.is(clientHello.sessionId.length, 32);
+  assert.equal(serverHello.sessionId, clientHello.sessionId);
+});
+
+test('fragmentation: our server flight split over 64-byte records is reassembled by OpenSSL', async () => {
+  const engines: TlsEngine[] = [];
+  const server = await startOurTlsServer(() => {
+    const engine = ourServer(cert);
+    engines.push(engine);
+    return { engine, crypto: providers.auto, maxFragment: 64 };
+  });
+  const client = nodeClient(server.port);
+  await withTimeout(client.secure, BOUND_MS, 'node handshake');
+  const started: Started = { port: server.port, engines, next: () => server.nextConnection() };
+  assert.equal(await echoThroughOurs(started, client, pattern(100)), pattern(100));
+});
 
 test('our server honours its own cipher suite list when the client offers all three', async () => {
   const server = await ourTlsServer({ cipherSuites: [0x1303] });

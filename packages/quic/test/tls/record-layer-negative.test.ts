@@ -12,7 +12,7 @@ import { TlsAlert, TlsAlertError } from '../../src/tls/alert.js';
 import type { TlsClientOptions, TlsServerOptions } from '../../src/tls/engine-api.js';
 import { fromHex } from '../../src/codec/hex.js';
 import { TlsPeerAlertError } from './record-layer.js';
-import { makeCertificate, makeChain, type TestCertificate } from './support/certificates.js';
+import { makeCertificate, makeChain, TEST_NOW_MS, type TestCertificate } from './support/certificates.js';
 import { ourClient, ourServer } from './support/engines.js';
 import {
   encodeClientHello,
@@ -144,14 +144,20 @@ test('§6.2: a chain to a CA we do not trust is unknown_ca', async () => {
   assertAlert(pair, 'client', TlsAlert.UNKNOWN_CA);
 });
 
-test('certificate hashes (WebTransport): a leaf whose SHA-256 is not listed is refused', () => {
-  const pair = run({ client: { verification: { mode: 'certificate-hashes', hashes: [new Uint8Array(32)] } } });
-  assert.ok(pair.client.ended);
-  assert.ok(TlsAlertError.isTlsAlert(pair.client.error), String(pair.client.error));
-  const alert = (pair.client.error as TlsAlertError).alert;
-  assertAlert(pair, 'client', alert);
-  const good = run({ client: { verification: { mode: 'certificate-hashes', hashes: [crypto.hash('sha256', chain.leaf.der)] } } });
+test('certificate hashes (WebTransport): only a listed SHA-256 of a short-lived leaf is accepted', async () => {
+  // W3C WebTransport: serverCertificateHashes certificates are valid for at most two weeks.
+  const shortLived = await makeCertificate({
+    notBefore: new Date(TEST_NOW_MS - 86_400_000),
+    notAfter: new Date(TEST_NOW_MS + 12 * 86_400_000),
+  });
+  const good = run({
+    certificate: shortLived,
+    client: { verification: { mode: 'certificate-hashes', hashes: [crypto.hash('sha256', shortLived.der)] } },
+  });
   assert.ok(good.client.complete, String(good.client.error));
+  const bad = run({ certificate: shortLived, client: { verification: { mode: 'certificate-hashes', hashes: [new Uint8Array(32)] } } });
+  assert.ok(TlsAlertError.isTlsAlert(bad.client.error), String(bad.client.error));
+  assertAlert(bad, 'client', (bad.client.error as TlsAlertError).alert);
 });
 
 /** Removes supported_versions from the ServerHello (a TLS 1.2 answer), optionally with the sentinel. */

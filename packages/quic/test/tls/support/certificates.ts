@@ -62,7 +62,8 @@ function toPem(label: string, der: Uint8Array): string {
 /** Makes an ECDSA P-256 certificate (self-signed unless `issuer` is given). */
 export async function makeCertificate(options: CertificateOptions = {}): Promise<TestCertificate> {
   const keys = (await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const commonName = options.commonName ?? (options.ca ? 'purequic test CA' : 'purequic test');
+  // Distinct CA names: a chain must fail for want of a trusted issuer, not by a name collision.
+  const commonName = options.commonName ?? (options.ca ? `purequic test CA ${serial}` : 'purequic test');
   const subject = `CN=${commonName}`;
   const extensions: x509.Extension[] = [];
   if (options.ca) {
