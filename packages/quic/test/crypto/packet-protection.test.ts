@@ -319,4 +319,21 @@ test('largest packet numbers: protect and unprotect near 2^32 and 2^40 with 4-by
   }
 });
 
+test('random bytes as packets: unprotect never throws, returns null, and leaves the buffer as it was', () => {
+  const prng = createPrng(0x9001_0007);
+  for (const p of SYMMETRIC_PROVIDERS) {
+    const all = CIPHER_SUITES.map((_, i) => randomKeys(p, prng, i, QUIC_V1));
+    for (let round = 0; round < 150; round++) {
+      const buf = prng.bytes(prng.int(300));
+      const packetStart = prng.int(10);
+      const pnOffset = packetStart + 1 + prng.int(30);
+      const packetEnd = prng.int(buf.length + 20);
+      const before = toHex(buf);
+      const keys = all[round % all.length]!;
+      assert.is(unprotect(keys, buf, packetStart, pnOffset, packetEnd, prng.int(1000) - 1), null);
+      assert.is(toHex(buf), before);
+    }
+  }
+});
+
 test.run();
