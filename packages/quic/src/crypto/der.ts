@@ -52,8 +52,8 @@ export function readDer(reader: ByteReader): DerElement {
     if (count === 0 || count > 4) reader.fail('DER: unsupported length form');
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + reader.u8();
-    // X.690 §10.1: DER uses the short form below 128.
-    if (length < 0x80) reader.fail('DER: non-minimal length');
+    // X.690 §10.1: DER uses the short form below 128 and the fewest length octets.
+    if (length < 0x80 || length < 256 ** (count - 1)) reader.fail('DER: non-minimal length');
   }
   return { tag, content: reader.bytes(length) };
 }
@@ -75,6 +75,8 @@ export function readUnsignedInteger(reader: ByteReader): Uint8Array {
   const content = expectDer(reader, DerTag.INTEGER, 'INTEGER');
   if (content.length === 0) reader.fail('DER: empty INTEGER');
   if ((content[0] as number) & 0x80) reader.fail('DER: negative INTEGER');
+  // X.690 §8.3.2: no redundant leading zero octet.
+  if (content.length > 1 && content[0] === 0 && ((content[1] as number) & 0x80) === 0) reader.fail('DER: non-minimal INTEGER');
   let start = 0;
   while (start < content.length - 1 && content[start] === 0) start++;
   return content.subarray(start);

@@ -194,6 +194,41 @@ test('certificate signatures: RSA-PSS with an explicit salt length, and ECDSA wi
   }
 });
 
+/** xorshift32: a seeded PRNG so mutation tests replay exactly. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+test('mutated signatures and keys: both providers never throw and always agree', () => {
+  const next = prng(0x5eed);
+  for (const key of keys) {
+    const scheme = key.schemes[0] as SignatureSchemeName;
+    const signature = nodeAsymmetric.sign(nodeAsymmetric.importSigningKey(key.pkcs8), scheme, message);
+    // 40 mutations per key: noble verification is slow, the point is agreement, not volume.
+    for (let round = 0; round < 40; round++) {
+      const sig = signature.slice();
+      const spki = key.spki.slice();
+      const target = next() % 3 === 0 ? spki : sig;
+      const flips = 1 + (next() % 3);
+      for (let f = 0; f < flips; f++) {
+        const at = next() % target.length;
+        target[at] = (target[at] as number) ^ (1 << (next() % 8));
+      }
+      const byNoble = nobleAsymmetric.verify(spki, scheme, message, sig);
+      const byNode = nodeAsymmetric.verify(spki, scheme, message, sig);
+      assert.is(byNoble, byNode, `${key.label} round ${round}`);
+    }
+  }
+});
+
 test('signature scheme code points (RFC 8446 §4.2.3)', () => {
   assert.is(signatureSchemeCode('ecdsa_secp256r1_sha256'), 0x0403);
   assert.is(signatureSchemeCode('ecdsa_secp384r1_sha384'), 0x0503);
