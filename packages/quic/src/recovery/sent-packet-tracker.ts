@@ -157,20 +157,21 @@ export class SentPacketTracker<T> {
     this.lossTime = Infinity;
     const largestAcked = this.largestAcked;
     if (largestAcked < 0) return;
-    // Packets sent at or before this time are deemed lost (§6.1.2).
-    const lostSendTime = now - lossDelay;
     const packets = this.#packets;
     for (let i = this.#head; i < packets.length; i++) {
       const p = packets[i]!;
       if (p.packetNumber > largestAcked) break;
       if (p.state !== SentPacketState.LIVE) continue;
+      // §6.1.2: lost once sent lossDelay ago. The deadline is computed exactly as the loss
+      // timer is (timeSent + lossDelay), so a timer firing at it always finds the packet lost;
+      // `timeSent <= now - lossDelay` can round the other way and re-arm the same deadline.
+      const deadline = p.timeSent + lossDelay;
       // §6.1.1 packet threshold, §6.1.2 time threshold.
-      if (p.timeSent <= lostSendTime || largestAcked >= p.packetNumber + packetThreshold) {
+      if (deadline <= now || largestAcked >= p.packetNumber + packetThreshold) {
         this.#release(p, SentPacketState.LOST);
         out.push(p);
-      } else {
-        const when = p.timeSent + lossDelay;
-        if (when < this.lossTime) this.lossTime = when;
+      } else if (deadline < this.lossTime) {
+        this.lossTime = deadline;
       }
     }
     this.#trimFront();

@@ -142,6 +142,21 @@ test('RFC 9002 §6.1.1/§6.1.2: packet threshold 3, time threshold 9/8 with loss
   assert.equal(h.cc.of('lost').map((c) => c.lostBytes), [1000, 1000, 1000]);
 });
 
+test('RFC 9002 §6.1.2: a loss timer firing at its deadline always declares the packet lost (rounding)', () => {
+  // Found by the randomized test: with these times (deadline - lossDelay) rounds below the
+  // send time, and a check written as timeSent <= now - lossDelay re-armed the same deadline.
+  const h = harness({ isServer: true, confirmed: true });
+  h.send(APPLICATION, 0, 12.3);
+  h.send(APPLICATION, 1, 12.3 + 4.9);
+  h.ack(APPLICATION, [[1, 1]], 93.1);
+  const deadline = h.lr.lossDetectionTimer;
+  assert.is(deadline, 12.3 + (9 / 8) * (93.1 - (12.3 + 4.9)));
+  assert.ok(deadline - (9 / 8) * h.lr.rtt.latestRtt < 12.3, 'the rounding case');
+  const fired = h.timeout(deadline);
+  assert.is(fired.action, TimeoutAction.LOSS);
+  assert.equal(tokens(fired.lost), ['2:0']);
+});
+
 test('RFC 9002 §6.2.1: PTO = srtt + max(4*rttvar, g) + max_ack_delay, doubling per expiry, reset by ACK', () => {
   const h = harness({ isServer: true, confirmed: true, maxAckDelayMs: 25 });
   h.send(APPLICATION, 0, 0);
