@@ -23,50 +23,48 @@ import { retryPseudoPacket } from '../../src/packet/retry-pseudo.js';
 import { PacketType } from '../../src/packet/types.js';
 import { QUIC_V1, QUIC_V2 } from '../../src/packet/version.js';
 import { createPrng } from '../helpers/prng.js';
-import { fromHex, toHex } from '../helpers/vectors.js';
+import { fromHex, loadVectors, toHex } from '../helpers/vectors.js';
 
-// RFC 9001 Appendix A and RFC 9369 Appendix A: header bytes as printed there (hard-coded here,
-// as no shared JSON file for them existed when this was written).
-const CLIENT_DCID = '8394c8f03e515708';
+// RFC 9001 Appendix A and RFC 9369 Appendix A packets, from the shared vector files.
+interface InitialVector {
+  source: string;
+  version: string;
+  clientDcid: string;
+  packetNumber: number;
+  pnLength: PacketNumberLength;
+  pnOffset: number;
+  header: string;
+  protectedHeader: string;
+  packet: string;
+}
+interface RetryVector {
+  source: string;
+  version: string;
+  originalDcid: string;
+  packet: string;
+}
+interface ShortVector {
+  source: string;
+  packetNumber: number;
+  pnLength: PacketNumberLength;
+  pnOffset: number;
+  header: string;
+  packet: string;
+}
+
 const SERVER_SCID = 'f067a5502a4262b5';
-const RFC = {
-  v1: {
-    version: QUIC_V1,
-    // A.2: unprotected and protected client Initial header (PN 2, 4 bytes, Length 1182).
-    clientInitialUnprotected: 'c300000001088394c8f03e5157080000449e00000002',
-    clientInitialProtected: 'c000000001088394c8f03e5157080000449e7b9aec34',
-    // A.3: unprotected server Initial header (PN 1, 2 bytes, Length 117) and the whole packet.
-    serverInitialUnprotected: 'c1000000010008f067a5502a4262b50040750001',
-    serverInitialPacket:
-      'cf000000010008f067a5502a4262b5004075c0d95a482cd0991cd25b0aac406a' +
-      '5816b6394100f37a1c69797554780bb38cc5a99f5ede4cf73c3ec2493a1839b3' +
-      'dbcba3f6ea46c5b7684df3548e7ddeb9c3bf9c73cc3f3bded74b562bfb19fb84' +
-      '022f8ef4cdd93795d77d06edbb7aaf2f58891850abbdca3d20398c276456cbc4' +
-      '2158407dd074ee',
-    // A.4: Retry.
-    retry: 'ff000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba',
-    retryTag: '04a265ba2eff4d829058fb3f0f2496ba',
-    // A.5: ChaCha20 short header packet (empty DCID, PN 654360564 in 3 bytes).
-    shortUnprotected: '4200bff4',
-    shortPacket: '4cfe4189655e5cd55c41f69080575d7999c25a5bfb',
-  },
-  v2: {
-    version: QUIC_V2,
-    clientInitialUnprotected: 'd36b3343cf088394c8f03e5157080000449e00000002',
-    clientInitialProtected: 'd76b3343cf088394c8f03e5157080000449ea0c95e82',
-    serverInitialUnprotected: 'd16b3343cf0008f067a5502a4262b50040750001',
-    serverInitialPacket:
-      'dc6b3343cf0008f067a5502a4262b5004075d92faaf16f05d8a4398c47089698' +
-      'baeea26b91eb761d9b89237bbf87263017915358230035f7fd3945d88965cf17' +
-      'f9af6e16886c61bfc703106fbaf3cb4cfa52382dd16a393e42757507698075b2' +
-      'c984c707f0a0812d8cd5a6881eaf21ceda98f4bd23f6fe1a3e2c43edd9ce7ca8' +
-      '4bed8521e2e140',
-    retry: 'cf6b3343cf0008f067a5502a4262b5746f6b656ec8646ce8bfe3395 2d955543665dcc7b6'.replace(/ /g, ''),
-    retryTag: 'c8646ce8bfe33952d955543665dcc7b6',
-    shortUnprotected: '4200bff4',
-    shortPacket: '5558b1c60ae7b6b932bc27d786f4bc2bb20f2162ba',
-  },
-} as const;
+const RFC = Object.fromEntries(
+  (['rfc9001', 'rfc9369'] as const).map((rfc) => [
+    rfc,
+    {
+      clientInitial: loadVectors<InitialVector>(`${rfc}-a2-client-initial.json`),
+      serverInitial: loadVectors<InitialVector>(`${rfc}-a3-server-initial.json`),
+      retry: loadVectors<RetryVector>(`${rfc}-a4-retry.json`),
+      short: loadVectors<ShortVector>(`${rfc}-a5-chacha20-short-header.json`),
+    },
+  ]),
+) as Record<'rfc9001' | 'rfc9369', { clientInitial: InitialVector; serverInitial: InitialVector; retry: RetryVector; short: ShortVector }>;
+const hex = (h: string): string => h.replace(/\s+/g, '');
 
 const OPTS = { shortDcidLength: 0 };
 
@@ -87,104 +85,114 @@ function parseAll(bytes: Uint8Array, shortDcidLength = 0): PacketHeader {
 }
 
 for (const [name, v] of Object.entries(RFC)) {
-  const tag = name === 'v1' ? 'RFC 9001 A' : 'RFC 9369 A';
+  const version = parseInt(v.clientInitial.version, 16);
 
-  test(`${tag}: writeLongHeader + patchLongHeaderLength reproduce the client Initial header (${name})`, () => {
+  test(`${name} A.2: writeLongHeader + patchLongHeaderLength reproduce the client Initial header`, () => {
+    const ci = v.clientInitial;
     const buf = new Uint8Array(64);
     const pnOffset = writeLongHeader(buf, 3, {
       type: PacketType.INITIAL,
-      version: v.version,
-      dcid: fromHex(CLIENT_DCID),
+      version,
+      dcid: fromHex(ci.clientDcid),
       scid: new Uint8Array(0),
       token: new Uint8Array(0),
-      packetNumber: 2,
-      pnLength: 4,
+      packetNumber: ci.packetNumber,
+      pnLength: ci.pnLength,
     });
-    assert.is(pnOffset, 3 + 18);
-    patchLongHeaderLength(buf, pnOffset - 2, 1182);
-    assert.is(toHex(buf.subarray(3, pnOffset + 4)), v.clientInitialUnprotected);
-    assert.is(longHeaderSize(PacketType.INITIAL, 8, 0, 0, 4), 22);
+    assert.is(pnOffset, 3 + ci.pnOffset);
+    // Length = packet number + payload + AEAD tag = the rest of the packet after the Length field.
+    patchLongHeaderLength(buf, pnOffset - 2, fromHex(ci.packet).length - ci.pnOffset);
+    assert.is(toHex(buf.subarray(3, pnOffset + ci.pnLength)), hex(ci.header));
+    assert.is(longHeaderSize(PacketType.INITIAL, 8, 0, 0, ci.pnLength), hex(ci.header).length / 2);
   });
 
-  test(`${tag}: server Initial header (2-byte PN, Length 117) is written byte-for-byte (${name})`, () => {
-    const buf = new Uint8Array(20);
+  test(`${name} A.3: the server Initial header (2-byte PN) is written byte-for-byte`, () => {
+    const si = v.serverInitial;
+    const buf = new Uint8Array(hex(si.header).length / 2);
     const pnOffset = writeLongHeader(buf, 0, {
       type: PacketType.INITIAL,
-      version: v.version,
+      version,
       dcid: new Uint8Array(0),
       scid: fromHex(SERVER_SCID),
-      packetNumber: 1,
-      pnLength: 2,
+      packetNumber: si.packetNumber,
+      pnLength: si.pnLength,
     });
-    patchLongHeaderLength(buf, pnOffset - 2, 117);
-    assert.is(toHex(buf), v.serverInitialUnprotected);
+    assert.is(pnOffset, si.pnOffset);
+    patchLongHeaderLength(buf, pnOffset - 2, fromHex(si.packet).length - si.pnOffset);
+    assert.is(toHex(buf), hex(si.header));
   });
 
-  test(`${tag}: the protected client Initial parses (Length 1182, pnOffset 18, 1200 bytes) (${name})`, () => {
-    // The appendix prints the whole 1200-byte packet; the parser only reads the header and the
-    // Length, so the protected payload is stood in by filler of the right size.
-    const datagram = new Uint8Array(1200).fill(0x5a);
-    datagram.set(fromHex(v.clientInitialProtected));
+  test(`${name} A.2: the whole protected client Initial parses (1200 bytes)`, () => {
+    const ci = v.clientInitial;
+    const datagram = fromHex(ci.packet);
+    assert.is(datagram.length, 1200);
     const h = parseAll(datagram);
     assert.is(h.isLong, true);
     assert.is(h.type, PacketType.INITIAL);
-    assert.is(h.version, v.version);
-    assert.is(toHex(h.dcid), CLIENT_DCID);
+    assert.is(h.version, version);
+    assert.is(toHex(h.dcid), ci.clientDcid);
     assert.is(h.scid.length, 0);
     assert.is(h.token.length, 0);
     assert.is(h.length, 1182);
-    assert.is(h.pnOffset, 18);
+    assert.is(h.pnOffset, ci.pnOffset);
     assert.is(h.start, 0);
     assert.is(h.end, 1200);
     assert.is(h.packet.length, 1200);
-    assert.is(h.firstByte, fromHex(v.clientInitialProtected)[0]);
-    // Header protection removed, the appendix's unprotected first byte gives PN length 4.
-    assert.is(packetNumberLengthFromFirstByte(fromHex(v.clientInitialUnprotected)[0]!), 4);
-    assert.is(hasReservedBitsSet(fromHex(v.clientInitialUnprotected)[0]!), false);
+    assert.is(h.firstByte, fromHex(ci.protectedHeader)[0]);
+    // With header protection removed, the unprotected first byte gives the PN length.
+    const unprotectedFirst = fromHex(ci.header)[0]!;
+    assert.is(packetNumberLengthFromFirstByte(unprotectedFirst), ci.pnLength);
+    assert.is(hasReservedBitsSet(unprotectedFirst), false);
   });
 
-  test(`${tag}: the whole protected server Initial parses (${name})`, () => {
-    const packet = fromHex(v.serverInitialPacket);
-    assert.is(packet.length, 135);
+  test(`${name} A.3: the whole protected server Initial parses`, () => {
+    const si = v.serverInitial;
+    const packet = fromHex(si.packet);
     const h = parseAll(packet);
     assert.is(h.type, PacketType.INITIAL);
+    assert.is(h.version, version);
     assert.is(h.dcid.length, 0);
     assert.is(toHex(h.scid), SERVER_SCID);
-    assert.is(h.length, 117);
-    assert.is(h.pnOffset, 18);
-    assert.is(h.end, 135);
+    assert.is(h.pnOffset, si.pnOffset);
+    assert.is(h.length, packet.length - si.pnOffset);
+    assert.is(h.end, packet.length);
+    assert.is(packetNumberLengthFromFirstByte(fromHex(si.header)[0]!), si.pnLength);
   });
 
-  test(`${tag}: Retry parses, re-encodes byte-for-byte, and its pseudo-packet has the ODCID prefix (${name})`, () => {
-    const packet = fromHex(v.retry);
+  test(`${name} A.4: Retry parses, re-encodes byte-for-byte, and its pseudo-packet has the ODCID prefix`, () => {
+    const rv = v.retry;
+    const packet = fromHex(rv.packet);
     const h = parseAll(packet);
     assert.is(h.type, PacketType.RETRY);
-    assert.is(h.version, v.version);
+    assert.is(h.version, version);
     assert.is(h.dcid.length, 0);
     assert.is(toHex(h.scid), SERVER_SCID);
     assert.is(new TextDecoder().decode(h.token), 'token');
-    assert.is(toHex(h.retryIntegrityTag!), v.retryTag);
+    assert.is(toHex(h.retryIntegrityTag!), toHex(packet.subarray(packet.length - 16)));
     assert.is(h.pnOffset, -1);
     assert.is(h.end, packet.length);
-    const fields = { version: v.version, dcid: new Uint8Array(0), scid: fromHex(SERVER_SCID), token: h.token, unusedBits: 0xf };
-    assert.is(toHex(encodeRetryPacket(fields, fromHex(v.retryTag))), v.retry);
+    // Both appendix Retry packets set all four unused bits.
+    const fields = { version, dcid: new Uint8Array(0), scid: fromHex(SERVER_SCID), token: h.token, unusedBits: 0xf };
+    assert.is(toHex(encodeRetryPacket(fields, h.retryIntegrityTag!)), hex(rv.packet));
     const withoutTag = encodeRetryWithoutTag(fields);
-    assert.is(toHex(withoutTag), v.retry.slice(0, -32));
-    const pseudo = retryPseudoPacket(fromHex(CLIENT_DCID), packet.subarray(0, packet.length - 16));
-    assert.is(toHex(pseudo), '08' + CLIENT_DCID + v.retry.slice(0, -32));
+    assert.is(toHex(withoutTag), toHex(packet.subarray(0, packet.length - 16)));
+    const pseudo = retryPseudoPacket(fromHex(rv.originalDcid), packet.subarray(0, packet.length - 16));
+    assert.is(toHex(pseudo), '08' + rv.originalDcid + toHex(withoutTag));
   });
 
-  test(`${tag}: short header: written as the appendix's unprotected header, protected packet parses (${name})`, () => {
-    const buf = new Uint8Array(4);
-    const pnOffset = writeShortHeader(buf, 0, { dcid: new Uint8Array(0), packetNumber: 654360564, pnLength: 3, keyPhase: 0 });
-    assert.is(pnOffset, 1);
-    assert.is(toHex(buf), v.shortUnprotected);
-    const packet = fromHex(v.shortPacket);
+  test(`${name} A.5: short header written as the appendix's unprotected header; the protected packet parses`, () => {
+    const sv = v.short;
+    const buf = new Uint8Array(hex(sv.header).length / 2);
+    const pnOffset = writeShortHeader(buf, 0, { dcid: new Uint8Array(0), packetNumber: sv.packetNumber, pnLength: sv.pnLength, keyPhase: 0 });
+    assert.is(pnOffset, sv.pnOffset);
+    assert.is(toHex(buf), hex(sv.header));
+    const packet = fromHex(sv.packet);
+    assert.is(packet.length, 21);
     const h = parseAll(packet);
     assert.is(h.isLong, false);
     assert.is(h.type, PacketType.ONE_RTT);
     assert.is(h.dcid.length, 0);
-    assert.is(h.pnOffset, 1);
+    assert.is(h.pnOffset, sv.pnOffset);
     assert.is(h.length, 20);
     assert.is(h.end, 21);
     assert.is(h.spinBit, (packet[0]! & 0x20) !== 0);
@@ -377,7 +385,7 @@ test('§17.2: long-header CIDs over 20 bytes, unknown versions, bad Length and t
 });
 
 test('§17.2.5: Retry without a whole tag or with an empty token is a QuicError', () => {
-  const retry = fromHex(RFC.v1.retry);
+  const retry = fromHex(RFC.rfc9001.retry.packet);
   // Token 'token' is 5 bytes: dropping 5 bytes empties it, dropping 6 cuts into the tag.
   expectQuicError(() => parseAll(retry.subarray(0, retry.length - 5)), 'empty Retry token');
   expectQuicError(() => parseAll(retry.subarray(0, retry.length - 6)), 'Retry shorter than tag');
@@ -402,8 +410,8 @@ test('truncation at every byte position of Initial, 0-RTT and Handshake packets 
       for (let cut = 0; cut < packet.length; cut++) expectQuicError(() => parseAll(packet.subarray(0, cut)), `type ${type} cut at ${cut}`);
     }
   }
-  for (const hex of [RFC.v1.serverInitialPacket, RFC.v2.serverInitialPacket]) {
-    const packet = fromHex(hex);
+  for (const vector of [RFC.rfc9001.serverInitial, RFC.rfc9369.serverInitial]) {
+    const packet = fromHex(vector.packet);
     for (let cut = 0; cut < packet.length; cut++) expectQuicError(() => parseAll(packet.subarray(0, cut)), `server Initial cut at ${cut}`);
   }
 });
@@ -415,7 +423,7 @@ test('truncation of short, Retry and VN packets throws QuicError up to their min
   for (let cut = 0; cut < 1 + 8 + MIN_PROTECTED_LENGTH; cut++) expectQuicError(() => parseAll(s.subarray(0, cut), 8), `short cut at ${cut}`);
   assert.is(parseAll(s.subarray(0, 1 + 8 + MIN_PROTECTED_LENGTH), 8).length, MIN_PROTECTED_LENGTH);
   // Retry: header, at least one token byte, and the tag.
-  const retry = fromHex(RFC.v2.retry);
+  const retry = fromHex(RFC.rfc9369.retry.packet);
   const minRetry = 1 + 4 + 1 + 0 + 1 + 8 + 1 + 16;
   for (let cut = 0; cut < minRetry; cut++) expectQuicError(() => parseAll(retry.subarray(0, cut)), `Retry cut at ${cut}`);
   // VN: every cut inside the fixed fields or between versions.
