@@ -317,6 +317,9 @@ export class TlsServer extends TlsEngineCore {
     if (!offer.pskModes.includes(PSK_DHE_KE)) return undefined;
     const keys = this.options.sessionTicketKeys;
     if (!keys) return undefined;
+    // Tickets do not remember the client's certificate: a server that requires one authenticates
+    // every connection in full (a PSK handshake has no CertificateRequest, §4.3.2).
+    if (this.options.clientAuthentication === 'require') return undefined;
     const now = this.options.now();
     // Only the first identity: 0-RTT requires it (§4.2.10) and we issue one ticket per connection.
     const identity = psks.identities[0]!;

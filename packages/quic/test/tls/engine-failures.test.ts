@@ -239,6 +239,35 @@ for (const [name, crypto] of PROVIDERS) {
   });
 }
 
+for (const [name, crypto] of PROVIDERS) {
+  test(`${name}: mutated server flights (every message, sampled bytes) only ever fail with TlsAlertError/QuicError`, async () => {
+    const clock = new Clock();
+    const cert = await serverCert();
+    let failures = 0;
+    let runs = 0;
+    for (const type of [HandshakeType.SERVER_HELLO, HandshakeType.ENCRYPTED_EXTENSIONS, HandshakeType.CERTIFICATE, HandshakeType.CERTIFICATE_VERIFY, HandshakeType.FINISHED]) {
+      for (let position = 1; position < 400; position += 37) {
+        let done = false;
+        const mutate: Tamper = (from, level, data) => {
+          if (from !== 'server' || done || data[0] !== type) return undefined;
+          done = true;
+          const copy = data.slice();
+          const i = position % copy.length;
+          copy[i] = (copy[i] as number) ^ 0x5a;
+          return [{ level, data: copy }];
+        };
+        const r = runPair(clientOptions(crypto, clock), serverOptions(crypto, clock, cert), mutate);
+        runs++;
+        if (!r.error) continue;
+        failures++;
+        assert.ok(QuicError.is(r.error.error), `type ${type} at ${position}: ${String(r.error.error)}`);
+      }
+    }
+    // Only mutations that hit an ignorable spot (or the random) may pass; most must fail.
+    assert.ok(failures > runs / 2, `${failures} of ${runs}`);
+  });
+}
+
 function findSeq(haystack: Uint8Array, needle: number[]): number {
   for (let i = 0; i + needle.length <= haystack.length; i++) if (needle.every((b, j) => haystack[i + j] === b)) return i;
   return -1;

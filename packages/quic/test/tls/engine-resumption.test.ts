@@ -186,6 +186,16 @@ for (const [name, crypto] of PROVIDERS) {
     assert.not.ok(late.clientOutputs.some((o) => o.kind === 'handshake-data' && o.level === EncryptionLevel.INITIAL && hasPsk(o.data)));
   });
 
+  test(`${name}: a server that requires client certificates does not resume (tickets hold no client identity)`, async () => {
+    const s = await firstHandshake(crypto);
+    const r = runPair(
+      clientOptions(crypto, s.clock, { sessionTicket: s.ticket }),
+      serverOptions(crypto, s.clock, s.cert, { sessionTicketKeys: s.keys, clientAuthentication: 'require' }),
+    );
+    expectAlert(r, 'server', TlsAlert.CERTIFICATE_REQUIRED, 'full handshake asks for a certificate');
+    assert.not.ok(r.server.resumed);
+  });
+
   test(`${name}: a wrong PSK binder is decrypt_error (§4.2.11.2)`, async () => {
     const s = await firstHandshake(crypto);
     const flipBinder: Tamper = (from, level, data) => {
