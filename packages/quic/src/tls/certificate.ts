@@ -10,7 +10,8 @@
  *
  * Failures throw TlsAlertError with the alert RFC 8446 §6.2 suggests.
  * Not implemented: revocation (CRL/OCSP), name constraints and policies (a critical extension we
- * do not process fails the chain, RFC 5280 §4.2), EKU checks on intermediates.
+ * do not process fails the chain, RFC 5280 §4.2), EKU checks on intermediates. Trust anchors are
+ * trusted as given (name + key, RFC 5280 §6.1.1 (d)): their own validity is not checked.
  */
 
 import { pemBlocksToDer } from '../crypto/der.js';
@@ -34,7 +35,11 @@ export const MAX_CERTIFICATE_HASH_VALIDITY_MS = 14 * 24 * 60 * 60 * 1000;
 export interface VerifyCertificateChainOptions {
   /** The peer's certificate_list, leaf first, DER. */
   chain: readonly Uint8Array[];
-  /** DER certificates or PEM text (a PEM string may hold a bundle of CERTIFICATE blocks). */
+  /**
+   * DER certificates or PEM text (a PEM string may hold a bundle of CERTIFICATE blocks).
+   * Parsed once per array object and cached: pass the same array each time, and a new array
+   * (not a mutated one) when the anchors change.
+   */
   trustAnchors: readonly (Uint8Array | string)[];
   /** DNS name or IP literal the certificate must cover; omitted = no name check (client certificates). */
   hostname?: string;
