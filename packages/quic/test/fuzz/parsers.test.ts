@@ -35,7 +35,7 @@ import { PacketType } from '../../src/packet/types.js';
 import { greaseVersion, QUIC_V1, QUIC_V2 } from '../../src/packet/version.js';
 import { decodeTransportParameters, encodeTransportParameters } from '../../src/transport-params.js';
 import { createPrng, type Prng, seedFromEnv } from '../helpers/prng.js';
-import { toHex } from '../helpers/vectors.js';
+import { fromHex, loadVectors, toHex } from '../helpers/vectors.js';
 
 const SEED = seedFromEnv('FUZZ_SEED', 0x0f0220ed);
 console.log(`[fuzz] FUZZ_SEED=${SEED} (set it to replay this run)`);
@@ -218,8 +218,21 @@ function validShortPacket(rng: Prng, dcid: Uint8Array): Uint8Array {
   return buf;
 }
 
+// The RFC 9001 / RFC 9369 Appendix A packets and frame payloads join the corpora as they are.
+interface AppendixVector {
+  source: string;
+  packet: string;
+  payload?: string;
+  payloadFrames?: string;
+}
+const APPENDIX = ['rfc9001', 'rfc9369'].flatMap((rfc) =>
+  ['a2-client-initial', 'a3-server-initial', 'a4-retry', 'a5-chacha20-short-header'].map((name) => loadVectors<AppendixVector>(`${rfc}-${name}.json`)),
+);
+
+const appendixPackets = APPENDIX.map((v) => fromHex(v.packet));
+
 function packetCorpus(rng: Prng): Uint8Array[] {
-  const out: Uint8Array[] = [];
+  const out: Uint8Array[] = [...appendixPackets];
   for (let i = 0; i < 120; i++) {
     const version = rng.pick(VERSIONS);
     const dcid = rng.bytes(rng.int(MAX_CID_LENGTH + 1));
@@ -289,6 +302,10 @@ function sampleFrames(rng: Prng): Frame[] {
 
 function framePayloadCorpus(rng: Prng): Uint8Array[] {
   const out: Uint8Array[] = [];
+  for (const v of APPENDIX) {
+    const payload = v.payload ?? v.payloadFrames;
+    if (payload !== undefined) out.push(fromHex(payload));
+  }
   for (let i = 0; i < 300; i++) {
     const pool = sampleFrames(rng);
     const w = new ByteWriter(256);
@@ -472,7 +489,8 @@ test('the harness flags anything but a QuicError with a transport error code', (
 });
 
 test('seed corpora are valid: every seed parses', () => {
-  for (const p of packets) parsePacketHeader(p, 0, p.length, { shortDcidLength: 8 });
+  // The appendix short-header packet has an empty DCID; the generated ones use 8 bytes.
+  for (const p of packets) parsePacketHeader(p, 0, p.length, { shortDcidLength: appendixPackets.includes(p) ? 0 : 8 });
   for (const p of framePayloads) parseFrames(p, PacketType.ONE_RTT);
   for (const t of transportParameters) decodeTransportParameters(t, tpSenders.get(t)!);
 });
