@@ -340,6 +340,14 @@ export class LossRecovery<T> {
     return packet;
   }
 
+  /**
+   * The connection skipped packet number `pn` in `space` (RFC 9000 §21.4); an ACK that
+   * acknowledges it is answered with PROTOCOL_VIOLATION. The next packet must be above it.
+   */
+  onPacketNumberSkipped(space: PacketNumberSpace, pn: number): void {
+    this.#spaces[space]!.skip(pn);
+  }
+
   // ---------------------------------------------------------------- acknowledgments
 
   /**
@@ -366,9 +374,10 @@ export class LossRecovery<T> {
     const tracker = this.#spaces[space]!;
     const first = ranges[0];
     if (first === undefined || tracker.discarded) return outcome;
-    if (first.largest > tracker.largestSent) {
-      // RFC 9000 §13.1: acknowledging a packet that was never sent.
-      throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `ACK of unsent packet ${first.largest}`, ACK_FRAME_TYPE);
+    const unsent = tracker.findUnsent(ranges);
+    if (unsent >= 0) {
+      // RFC 9000 §13.1, §21.4: acknowledging a packet that was never sent (or was skipped).
+      throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `ACK of unsent packet ${unsent}`, ACK_FRAME_TYPE);
     }
     // RFC 9002 A.6: a client learns the server validated its address from a Handshake ACK.
     if (space === PacketNumberSpace.HANDSHAKE) this.#receivedHandshakeAck = true;

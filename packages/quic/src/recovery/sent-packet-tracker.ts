@@ -53,6 +53,8 @@ export class SentPacket<T> {
   ) {}
 }
 
+/** Skipped packet numbers remembered per space for optimistic-ACK detection. */
+const MAX_SKIPPED_REMEMBERED = 8;
 /** Compact once this many dead records sit at the front and they are half the array. */
 const COMPACT_THRESHOLD = 256;
 
@@ -67,6 +69,8 @@ export class SentPacketTracker<T> {
   #liveCount = 0;
   #largestSent = -1;
   #discarded = false;
+  /** Recently skipped packet numbers (RFC 9000 §21.4); an ACK naming one is a violation. */
+  readonly #skipped: number[] = [];
   /** RFC 9002 A.3 largest_acked_packet; -1 until the first ACK. */
   largestAcked = -1;
   /** RFC 9002 A.3 loss_time; Infinity when no time-threshold loss is pending. */
@@ -119,6 +123,37 @@ export class SentPacketTracker<T> {
         this.timeOfLastAckEliciting = packet.timeSent;
       }
     }
+  }
+
+  /**
+   * Records that `pn` was deliberately not used (RFC 9000 §21.4: skipping packet numbers
+   * exposes a peer that acknowledges packets it never received). Later packets must be above it.
+   */
+  skip(pn: number): void {
+    if (pn <= this.#largestSent) throw new Error(`recovery: skipped packet number ${pn} not above ${this.#largestSent}`);
+    this.#largestSent = pn;
+    this.#skipped.push(pn);
+    if (this.#skipped.length > MAX_SKIPPED_REMEMBERED) this.#skipped.shift();
+  }
+
+  /**
+   * The largest packet number in `ranges` that was never sent (above the largest sent, or
+   * skipped), or -1 if all of them could have been sent. Call before `onAck`.
+   */
+  findUnsent(ranges: readonly AckedRange[]): number {
+    const first = ranges[0];
+    if (first === undefined) return -1;
+    if (first.largest > this.#largestSent) return first.largest;
+    const skipped = this.#skipped;
+    for (let i = skipped.length - 1; i >= 0; i--) {
+      const pn = skipped[i]!;
+      for (let r = 0; r < ranges.length; r++) {
+        const range = ranges[r]!;
+        if (pn > range.largest) continue;
+        if (pn >= range.smallest) return pn;
+      }
+    }
+    return -1;
   }
 
   /**

@@ -53,6 +53,7 @@ function run(seed: number, packetsToSend: number): RunStats {
   const nextPn = [0, 0, 0];
   const discarded = [false, false, false];
   const tokens: Token[] = [];
+  const sentBySpace: number[][] = [[], [], []];
   const network: InTransit[] = [];
   const stats: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0 };
   let modelBytesInFlight = 0;
@@ -96,13 +97,14 @@ function run(seed: number, packetsToSend: number): RunStats {
 
   function send(space: PacketNumberSpace, forceAckEliciting = false): void {
     // Sender-side packet number skips now and then (RFC 9000 §21.4 optimistic-ACK defence).
-    if (prng.chance(0.02)) nextPn[space]! += 1 + prng.int(3);
+    if (prng.chance(0.02)) lr.onPacketNumberSkipped(space, nextPn[space]!++);
     const pn = nextPn[space]!++;
     const ackEliciting = forceAckEliciting || prng.chance(0.85);
     const inFlight = ackEliciting || prng.chance(0.3);
     const size = 40 + prng.int(1400);
     const token: Token = { id: tokens.length, space, pn, size, inFlight, returned: undefined };
     tokens.push(token);
+    sentBySpace[space]!.push(pn);
     lr.onPacketSent(space, pn, now, size, ackEliciting, inFlight, token);
     if (inFlight) modelBytesInFlight += size;
     stats.sent++;
@@ -132,14 +134,17 @@ function run(seed: number, packetsToSend: number): RunStats {
 
   /** A junk-but-valid ACK straight from the sender's view: random ranges of sent numbers. */
   function randomAck(space: PacketNumberSpace): void {
-    const largestSent = lr.tracker(space).largestSent;
-    if (largestSent < 0) return;
+    // Random ranges over packet numbers that were really sent (never a skipped one).
+    const sentPns = sentBySpace[space]!;
+    if (sentPns.length === 0) return;
     const ranges: { smallest: number; largest: number }[] = [];
-    let top = largestSent - prng.int(Math.min(largestSent + 1, 10));
-    for (let i = 0; i < 1 + prng.int(4) && top >= 0; i++) {
-      const bottom = Math.max(0, top - prng.int(6));
-      ranges.push({ smallest: bottom, largest: top });
-      top = bottom - 2 - prng.int(4);
+    let topIndex = sentPns.length - 1 - prng.int(Math.min(sentPns.length, 10));
+    for (let i = 0; i < 1 + prng.int(4) && topIndex >= 0; i++) {
+      let bottomIndex = topIndex;
+      // Extend down over consecutive packet numbers only.
+      for (let k = prng.int(6); k > 0 && bottomIndex > 0 && sentPns[bottomIndex - 1] === sentPns[bottomIndex]! - 1; k--) bottomIndex--;
+      ranges.push({ smallest: sentPns[bottomIndex]!, largest: sentPns[topIndex]! });
+      topIndex = bottomIndex - 2 - prng.int(4);
     }
     network.push({ arrival: now, kind: 'ack', space, ranges, delay: prng.int(30) });
   }

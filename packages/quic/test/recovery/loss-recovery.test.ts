@@ -444,6 +444,26 @@ test('RFC 9000 §13.1: an ACK of a packet never sent is a PROTOCOL_VIOLATION', (
   assert.is(h.lr.bytesInFlight, 1000);
 });
 
+test('RFC 9000 §21.4: an ACK naming a skipped packet number is a PROTOCOL_VIOLATION', () => {
+  const h = harness({ isServer: true, confirmed: true });
+  h.send(APPLICATION, 0, 0);
+  h.lr.onPacketNumberSkipped(APPLICATION, 1);
+  assert.throws(() => h.lr.onPacketSent(APPLICATION, 1, 1, 100, true, true, 'reuse'));
+  h.send(APPLICATION, 2, 2);
+  h.send(APPLICATION, 3, 3);
+  // Ranges around the skipped number are fine.
+  assert.is(h.ack(APPLICATION, [[2, 3], [0, 0]], 50).acked.length, 3);
+  for (const ranges of [[[0, 3]], [[1, 1]], [[3, 3], [1, 1]]] as [number, number][][]) {
+    try {
+      h.ack(APPLICATION, ranges, 60);
+      assert.unreachable();
+    } catch (e) {
+      assert.ok(QuicError.is(e), String(e));
+      assert.is((e as QuicError).code, TransportErrorCode.PROTOCOL_VIOLATION);
+    }
+  }
+});
+
 test('ACK-only packets: tracked and acknowledged, never in flight, no timer, no congestion loss', () => {
   const h = harness({ isServer: true, confirmed: true });
   h.send(APPLICATION, 0, 0, 40, false, false);
