@@ -103,17 +103,16 @@ export class RangeSet {
     if (end <= start) return;
     const b = this.bounds;
     const i = this.lowerIndex(start + 1);
-    const replacement: number[] = [];
     let j = i;
-    while (2 * j < b.length && (b[2 * j] as number) < end) {
-      const s = b[2 * j] as number;
-      const e = b[2 * j + 1] as number;
-      if (s < start) replacement.push(s, start);
-      if (e > end) replacement.push(end, e);
-      j++;
-    }
+    while (2 * j < b.length && (b[2 * j] as number) < end) j++;
     if (j === i) return;
-    b.splice(2 * i, 2 * (j - i), ...replacement);
+    // Only the first and last overlapped ranges can stick out of [start, end).
+    const headStart = b[2 * i] as number;
+    const tailEnd = b[2 * j - 1] as number;
+    if (headStart < start && tailEnd > end) b.splice(2 * i, 2 * (j - i), headStart, start, end, tailEnd);
+    else if (headStart < start) b.splice(2 * i, 2 * (j - i), headStart, start);
+    else if (tailEnd > end) b.splice(2 * i, 2 * (j - i), end, tailEnd);
+    else b.splice(2 * i, 2 * (j - i));
   }
 
   /** Removes everything below `offset`. */

@@ -91,7 +91,9 @@ export class SendBuffer {
 
   /**
    * Final size to put in RESET_STREAM / RESET_STREAM_AT: the highest offset sent, or the
-   * reliable size if data up to it is still to be sent (RFC 9000 §4.5).
+   * reliable size if data up to it is still to be sent (RFC 9000 §4.5). It counts against flow
+   * control like data (draft reliable-stream-reset §3): the connection must hold credit for
+   * `finalSizeForReset - sentOffset` more bytes before sending the frame.
    */
   get finalSizeForReset(): number {
     const reliable = this._isReset ? this.sendLimit : 0;
@@ -242,16 +244,23 @@ export class SendBuffer {
     }
     // After a reset whose owed bytes are all acknowledged, nothing is tracked any more.
     if (end <= this._ackedOffset || (this._isReset && this._ackedOffset >= this.sendLimit)) return;
-    this.acked.add(offset, end);
     // A late acknowledgement of a range already declared lost makes its retransmission needless.
-    this.lost.remove(offset, end);
-    const firstStart = this.acked.firstStart as number;
-    if (firstStart <= this._ackedOffset) {
-      this._ackedOffset = Math.max(this._ackedOffset, this.acked.firstEnd as number);
-      this.acked.removeBelow(this._ackedOffset);
-      if (this._isReset && this._ackedOffset >= this.sendLimit) this.releaseAll();
-      else this.freeAcked();
+    if (!this.lost.isEmpty()) this.lost.remove(offset, end);
+    const acked = this.acked;
+    if (offset > this._ackedOffset) {
+      // A hole remains below: remember the range until the hole is acknowledged.
+      acked.add(offset, end);
+      return;
     }
+    // Common case, in-order acknowledgement: advance directly, then absorb ranges now contiguous.
+    let ackedTo = end;
+    while (!acked.isEmpty() && (acked.firstStart as number) <= ackedTo) {
+      ackedTo = Math.max(ackedTo, acked.firstEnd as number);
+      acked.takeFirst(Number.POSITIVE_INFINITY);
+    }
+    this._ackedOffset = ackedTo;
+    if (this._isReset && ackedTo >= this.sendLimit) this.releaseAll();
+    else this.freeAcked();
   }
 
   /** A STREAM frame carrying `[offset, offset + length)` (and FIN if `fin`) was declared lost (RFC 9002 §6). */
