@@ -110,7 +110,13 @@ export class TlsClient extends TlsEngineCore {
       const shareGroups = this.options.keyShareGroups ?? groups.slice(0, 1);
       this.keyShares = shareGroups.map((g) => this.crypto.generateKeyShare(g));
       this.ticket = this.usableTicket();
-      this.offeredEarlyData = this.ticket !== undefined && this.options.earlyData === true && this.ticket.maxEarlyDataSize > 0;
+      const t = this.ticket;
+    // §4.2.10: 0-RTT only when the ticket allows it and we still speak the ticket's protocol.
+    this.offeredEarlyData =
+      t !== undefined &&
+      this.options.earlyData === true &&
+      t.maxEarlyDataSize > 0 &&
+      (t.alpn === undefined ? this.options.alpnProtocols.length === 0 : this.options.alpnProtocols.includes(t.alpn));
       this.sendClientHello(undefined);
       this.state = 'WAIT_SH';
     });

@@ -57,12 +57,12 @@ export abstract class TlsEngineCore implements TlsEngine {
       const reassembler = this.reassemblers[level];
       if (!reassembler) throw new TlsAlertError(TlsAlert.UNEXPECTED_MESSAGE, `data at unknown level ${level}`);
       reassembler.push(data);
-      for (let i = 0; i < MAX_MESSAGES_PER_RECEIVE; i++) {
+      for (let i = 0; ; i++) {
         const message = reassembler.next();
         if (!message) return;
+        if (i === MAX_MESSAGES_PER_RECEIVE) throw new TlsAlertError(TlsAlert.UNEXPECTED_MESSAGE, 'too many handshake messages at once');
         this.handleMessage(level, message);
       }
-      throw new TlsAlertError(TlsAlert.UNEXPECTED_MESSAGE, 'too many handshake messages at once');
     } catch (e) {
       this.failure = QuicError.is(e) ? e : new TlsAlertError(TlsAlert.INTERNAL_ERROR, e instanceof Error ? e.message : String(e));
       throw this.failure;
