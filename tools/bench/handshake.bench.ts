@@ -2,7 +2,8 @@
  * TLS 1.3 handshakes per second: our client and server engines in one process, no network, the
  * engines' handshake outputs pumped straight into each other (X25519, ECDSA P-256 certificate,
  * the client checks the CertificateVerify signature but builds no chain). One row per crypto
- * provider (noble, node, auto).
+ * provider (noble, node, auto), then two auto variants: P-256 key exchange, and X25519 with
+ * X.509 chain verification to a test CA.
  *
  * Yardsticks in the same run: node:tls (OpenSSL) full handshakes one at a time over loopback TCP,
  * and our engines over loopback TCP through the test record layer (same sockets as node:tls).
@@ -13,11 +14,11 @@
 
 import { connect as tlsConnect, createServer as createTlsServerNode, type TLSSocket } from 'node:tls';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import type { CryptoProvider, CryptoProviderName } from '../../packages/quic/src/crypto/provider.js';
+import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../../packages/quic/src/crypto/provider.js';
 import { createTlsClient } from '../../packages/quic/src/tls/client.js';
 import type { TlsEngine } from '../../packages/quic/src/tls/engine-api.js';
 import { createTlsServer } from '../../packages/quic/src/tls/server.js';
-import { makeCertificate, type TestCertificate } from '../../packages/quic/test/tls/support/certificates.js';
+import { makeCertificate, makeChain, type TestCertificate } from '../../packages/quic/test/tls/support/certificates.js';
 import { providers } from '../../packages/quic/test/tls/support/providers.js';
 import { acceptTls, connectTls } from '../../packages/quic/test/tls/support/tls-socket.js';
 
@@ -27,7 +28,20 @@ const ALPN = 'bench';
 /** Outputs moved per handshake before we call the pump stuck (a full handshake needs ~20). */
 const MAX_PUMP_STEPS = 1000;
 
-function engines(crypto: CryptoProvider, cert: TestCertificate, key: ReturnType<CryptoProvider['importSigningKey']>): { client: TlsEngine; server: TlsEngine } {
+interface Variant {
+  group: NamedGroupName;
+  /** Trust anchor for X.509 chain verification; without it only the CertificateVerify is checked. */
+  trustAnchor?: Uint8Array;
+}
+
+const X25519_NO_CHAIN: Variant = { group: 'x25519' };
+
+function engines(
+  crypto: CryptoProvider,
+  cert: TestCertificate,
+  key: ReturnType<CryptoProvider['importSigningKey']>,
+  variant: Variant = X25519_NO_CHAIN,
+): { client: TlsEngine; server: TlsEngine } {
   const now = Date.now;
   const random = (n: number): Uint8Array => crypto.randomBytes(n);
   const client = createTlsClient({
@@ -35,16 +49,16 @@ function engines(crypto: CryptoProvider, cert: TestCertificate, key: ReturnType<
     random,
     now,
     alpnProtocols: [ALPN],
-    groups: ['x25519'],
+    groups: [variant.group],
     serverName: 'localhost',
-    verification: { mode: 'none' },
+    verification: variant.trustAnchor ? { mode: 'chain', trustAnchors: [variant.trustAnchor] } : { mode: 'none' },
   });
   const server = createTlsServer({
     crypto,
     random,
     now,
     alpnProtocols: [ALPN],
-    groups: ['x25519'],
+    groups: [variant.group],
     certificateChain: [cert.der],
     key,
   });
@@ -66,8 +80,13 @@ function forward(from: TlsEngine, to: TlsEngine): number {
 }
 
 /** One complete handshake in memory. */
-function handshakeInMemory(crypto: CryptoProvider, cert: TestCertificate, key: ReturnType<CryptoProvider['importSigningKey']>): void {
-  const { client, server } = engines(crypto, cert, key);
+function handshakeInMemory(
+  crypto: CryptoProvider,
+  cert: TestCertificate,
+  key: ReturnType<CryptoProvider['importSigningKey']>,
+  variant: Variant = X25519_NO_CHAIN,
+): void {
+  const { client, server } = engines(crypto, cert, key, variant);
   client.start();
   server.start();
   for (let step = 0; step < MAX_PUMP_STEPS; step++) {
@@ -181,6 +200,17 @@ export default async function run(filter?: string): Promise<void> {
     const crypto = providers[name];
     const key = crypto.importSigningKey(cert.keyPkcs8);
     rows.push(await measure(label, () => handshakeInMemory(crypto, cert, key)));
+  }
+  // Variants with the auto provider: P-256 key exchange, and full X.509 chain verification.
+  const { ca, leaf } = await makeChain({ dnsNames: ['localhost'] });
+  const auto = providers.auto;
+  const leafKey = auto.importSigningKey(leaf.keyPkcs8);
+  const variants: [string, Variant][] = [
+    ['ours (auto), in memory, P-256 + ECDSA P-256', { group: 'secp256r1' }],
+    ['ours (auto), in memory, X25519 + ECDSA P-256 + chain verification', { group: 'x25519', trustAnchor: ca.der }],
+  ];
+  for (const [label, variant] of variants) {
+    if (want(label)) rows.push(await measure(label, () => handshakeInMemory(auto, leaf, leafKey, variant)));
   }
   if (want('node:tls (OpenSSL), loopback TCP, serial')) rows.push(await nodeTlsLoopback(cert));
   if (want('ours (auto), loopback TCP via the test record layer, serial')) rows.push(await oursLoopback(providers.auto, 'auto', cert));

@@ -128,6 +128,11 @@ export function alertForError(error: unknown): number {
   return TlsAlert.INTERNAL_ERROR;
 }
 
+/**
+ * One endpoint's record layer around one engine. Call `start()` once, then `receive()` with
+ * whatever the transport delivers; `writeApplicationData()` after `handshakeComplete`, `close()`
+ * to send close_notify. Every failure is fatal: the alert goes out and `events.closed` fires.
+ */
 export class TlsRecordLayer {
   readonly engine: TlsEngineLike;
   readonly #crypto: SymmetricCrypto;

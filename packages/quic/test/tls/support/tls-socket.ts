@@ -13,6 +13,9 @@ import type { SymmetricCrypto } from '../../../src/crypto/provider.js';
 import type { TlsOutput } from '../../../src/tls/engine-api.js';
 import { TlsRecordLayer, type RecordLayerOptions, type TlsEngineLike } from '../record-layer.js';
 
+/** Upper bound on iterator turns per connection (test traffic is far below it). */
+const MAX_READ_TURNS = 10_000_000;
+
 export interface TlsSocketOptions extends RecordLayerOptions {
   engine: TlsEngineLike;
   /** Symmetric crypto for record protection (usually the engine's provider). */
@@ -106,8 +109,8 @@ export class TlsSocketConnection implements AsyncIterable<Uint8Array> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    // Bounded by the connection's lifetime: each turn either yields a chunk or waits for one.
-    for (;;) {
+    // Each turn yields a chunk or waits for one; the bound only guards against a runaway peer.
+    for (let turn = 0; turn < MAX_READ_TURNS; turn++) {
       const chunk = this.#chunks.shift();
       if (chunk !== undefined) {
         yield chunk;
@@ -116,6 +119,7 @@ export class TlsSocketConnection implements AsyncIterable<Uint8Array> {
       if (this.#done) return;
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
+    throw new Error(`more than ${MAX_READ_TURNS} reads on one connection`);
   }
 
   /** Sends close_notify, half-closes and waits for the socket to close. */
