@@ -196,6 +196,41 @@ for (const [name, crypto] of PROVIDERS) {
     assert.not.ok(r.server.resumed);
   });
 
+  test(`${name}: plain TLS 0-RTT ends with EndOfEarlyData at the early level (RFC 8446 §4.5); QUIC refuses it (RFC 9001 §8.3)`, async () => {
+    const clock = new Clock();
+    const cert = await serverCert();
+    const keys = ticketKeys(crypto, clock);
+    const plainClient = (extra: object = {}) => {
+      const o = clientOptions(crypto, clock, { alpnProtocols: ['h2'], ...extra });
+      delete o.transportParameters;
+      return o;
+    };
+    const plainServer = () => {
+      const o = serverOptions(crypto, clock, cert, { sessionTicketKeys: keys, earlyData: true, alpnProtocols: ['h2'] });
+      delete o.transportParameters;
+      return o;
+    };
+    const first = runPair(plainClient(), plainServer());
+    assert.is(first.error, undefined, String(first.error?.error));
+    const ticket = sessionTicket(first.clientOutputs)!;
+    assert.is(ticket.maxEarlyDataSize, 16384);
+    const r = runPair(plainClient({ sessionTicket: ticket, earlyData: true }), plainServer());
+    assert.is(r.error, undefined, String(r.error?.error));
+    assert.ok(r.server.earlyDataAccepted && r.server.handshakeComplete);
+    const eoed = r.clientOutputs.filter((o) => o.kind === 'handshake-data' && o.level === EncryptionLevel.EARLY_DATA);
+    assert.equal(eoed.map((o) => o.kind === 'handshake-data' && toHex(o.data)), ['05000000']);
+    // Over QUIC an EndOfEarlyData is never expected.
+    const s = await firstHandshake(crypto);
+    const quic = runPair(clientOptions(crypto, s.clock, { sessionTicket: s.ticket, earlyData: true }), serverOptions(crypto, s.clock, s.cert, { sessionTicketKeys: s.keys, earlyData: true }));
+    assert.ok(quic.server.earlyDataAccepted);
+    try {
+      quic.server.receive(EncryptionLevel.EARLY_DATA, new Uint8Array([5, 0, 0, 0]));
+      assert.unreachable('accepted');
+    } catch (e) {
+      assert.is((e as { code: number }).code, 0x100 + TlsAlert.UNEXPECTED_MESSAGE);
+    }
+  });
+
   test(`${name}: a wrong PSK binder is decrypt_error (§4.2.11.2)`, async () => {
     const s = await firstHandshake(crypto);
     const flipBinder: Tamper = (from, level, data) => {
