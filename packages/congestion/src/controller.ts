@@ -147,6 +147,14 @@ export interface CongestionController {
   onAppLimited(now: number, bytesInFlight: number): void;
 
   /**
+   * Optional: in-flight packets that were declared lost were acknowledged after all (the loss
+   * was spurious, e.g. reordering), `bytes` of them, the latest sent at `largestSentTime`.
+   * Called before the other calls for that ACK frame. A controller may undo a reduction
+   * (RFC 9438 §4.9) once everything lost in a congestion event turned out spurious.
+   */
+  onSpuriousLoss?(now: number, bytes: number, largestSentTime: number): void;
+
+  /**
    * The path's maximum datagram size changed (RFC 9002 §7.2: windows are counted in it).
    */
   setMaxDatagramSize(bytes: number): void;

@@ -52,4 +52,9 @@ export interface CongestionHooks {
   onPersistentCongestion(now: number): void;
   onEcnCongestionEvent(now: number, sentTimeOfLargestAcked: number): void;
   onAppLimited(now: number, bytesInFlight: number): void;
+  /**
+   * Optional: in-flight packets declared lost earlier were acknowledged after all (before
+   * the other calls for that ACK frame); `largestSentTime` is the latest send time among them.
+   */
+  onSpuriousLoss?(now: number, bytes: number, largestSentTime: number): void;
 }

@@ -61,6 +61,12 @@ export interface AckOutcome<T> {
   readonly acked: readonly SentPacket<T>[];
   /** Packets this ACK declared lost, ascending packet number (requeue their frames). */
   readonly lost: readonly SentPacket<T>[];
+  /**
+   * Packets declared lost earlier that this ACK acknowledged after all: the loss was
+   * spurious (reordering). Their bytes already left flight; their frames may have been sent
+   * again. Reported once per packet, while the lost packet is still retained (one PTO).
+   */
+  readonly spuriouslyLost: readonly SentPacket<T>[];
   /** A new RTT sample was taken (RFC 9002 §5.1). */
   rttUpdated: boolean;
   /** The losses established persistent congestion (RFC 9002 §7.6). */
@@ -144,6 +150,7 @@ export class LossRecovery<T> {
   // Reused outputs.
   readonly #acked: SentPacket<T>[] = [];
   readonly #ackLost: SentPacket<T>[] = [];
+  readonly #spurious: SentPacket<T>[] = [];
   readonly #ackOutcome: AckOutcome<T>;
   readonly #timeoutLost: SentPacket<T>[] = [];
   readonly #timeoutOutcome: TimeoutOutcome<T>;
@@ -163,7 +170,14 @@ export class LossRecovery<T> {
       new SentPacketTracker<T>(PacketNumberSpace.HANDSHAKE),
       new SentPacketTracker<T>(PacketNumberSpace.APPLICATION),
     ];
-    this.#ackOutcome = { acked: this.#acked, lost: this.#ackLost, rttUpdated: false, persistentCongestion: false, ecnCongestion: false };
+    this.#ackOutcome = {
+      acked: this.#acked,
+      lost: this.#ackLost,
+      spuriouslyLost: this.#spurious,
+      rttUpdated: false,
+      persistentCongestion: false,
+      ecnCongestion: false,
+    };
     this.#timeoutOutcome = {
       action: TimeoutAction.NONE,
       space: PacketNumberSpace.INITIAL,
@@ -366,8 +380,10 @@ export class LossRecovery<T> {
     const outcome = this.#ackOutcome;
     const acked = this.#acked;
     const lost = this.#ackLost;
+    const spurious = this.#spurious;
     acked.length = 0;
     lost.length = 0;
+    spurious.length = 0;
     outcome.rttUpdated = false;
     outcome.persistentCongestion = false;
     outcome.ecnCongestion = false;
@@ -383,7 +399,8 @@ export class LossRecovery<T> {
     if (space === PacketNumberSpace.HANDSHAKE) this.#receivedHandshakeAck = true;
 
     const priorInFlight = this.bytesInFlight;
-    tracker.onAck(ranges, acked);
+    tracker.onAck(ranges, now, acked, spurious);
+    if (spurious.length > 0) this.#onSpuriousLosses(now, spurious);
     if (acked.length === 0) return outcome;
 
     // Mark acknowledgments in send order, for the persistent-congestion "nothing acknowledged
@@ -416,7 +433,7 @@ export class LossRecovery<T> {
     }
 
     // RFC 9002 §6.1: loss detection after every ACK that newly acknowledged something.
-    tracker.detectLost(now, this.rtt.lossDelay(this.#timeThreshold), this.#packetThreshold, lost);
+    tracker.detectLost(now, this.rtt.lossDelay(this.#timeThreshold), this.#packetThreshold, this.#lostRetention(), lost);
     if (lost.length > 0) outcome.persistentCongestion = this.#onPacketsLost(now, lost);
 
     this.#onPacketsAcked(now, acked, priorInFlight, outcome.rttUpdated, largestNewlyAcked);
@@ -450,7 +467,7 @@ export class LossRecovery<T> {
       const tracker = this.#spaces[lossSpace]!;
       outcome.action = TimeoutAction.LOSS;
       outcome.space = lossSpace as PacketNumberSpace;
-      tracker.detectLost(now, this.rtt.lossDelay(this.#timeThreshold), this.#packetThreshold, lost);
+      tracker.detectLost(now, this.rtt.lossDelay(this.#timeThreshold), this.#packetThreshold, this.#lostRetention(), lost);
       if (lost.length > 0) outcome.persistentCongestion = this.#onPacketsLost(now, lost);
       this.#setLossDetectionTimer(now);
       return outcome;
@@ -603,6 +620,26 @@ export class LossRecovery<T> {
       if ((history[bit >>> 3]! & (1 << (bit & 7))) !== 0) return true;
     }
     return false;
+  }
+
+  /** Lost packets stay known for one PTO period (with max_ack_delay) to spot spurious losses. */
+  #lostRetention(): number {
+    return this.rtt.ptoDuration(this.#maxAckDelay);
+  }
+
+  /** Tells the controller (if it listens) about losses that turned out spurious. */
+  #onSpuriousLosses(now: number, spurious: readonly SentPacket<T>[]): void {
+    const cc = this.congestion;
+    if (cc.onSpuriousLoss === undefined) return;
+    let bytes = 0;
+    let largestSentTime = -Infinity;
+    for (let i = 0; i < spurious.length; i++) {
+      const p = spurious[i]!;
+      if (!p.inFlight) continue;
+      bytes += p.size;
+      if (p.timeSent > largestSentTime) largestSentTime = p.timeSent;
+    }
+    if (bytes > 0) cc.onSpuriousLoss(now, bytes, largestSentTime);
   }
 
   /** Controller calls and the delivery-rate sample for the newly acknowledged packets. */

@@ -42,6 +42,13 @@ export class SentPacket<T> {
   txInFlight = 0;
   /** Sent while the sender was application-limited (RFC 9002 §7.8). */
   appLimited = false;
+  /**
+   * LOST packets stay known until this time so a late acknowledgment reveals the loss as
+   * spurious (RFC 9002 A.1, RFC 9000 §13.3); -Infinity otherwise.
+   */
+  retainUntil = -Infinity;
+  /** Set once a LOST packet was acknowledged after all (reported once). */
+  spuriouslyLost = false;
 
   constructor(
     readonly packetNumber: number,
@@ -158,10 +165,11 @@ export class SentPacketTracker<T> {
 
   /**
    * Marks packets in `ranges` (highest first, as in an ACK frame) acknowledged and appends the
-   * newly acknowledged ones to `out` in ascending packet number. Already acknowledged, lost
-   * or never-tracked numbers are skipped. Updates `largestAcked` (RFC 9002 A.7).
+   * newly acknowledged ones to `out` in ascending packet number. Packets declared lost and
+   * still retained go to `spurious` instead, once each (their bytes left flight at the loss);
+   * other numbers are skipped. Updates `largestAcked` (RFC 9002 A.7).
    */
-  onAck(ranges: readonly AckedRange[], out: SentPacket<T>[]): void {
+  onAck(ranges: readonly AckedRange[], now: number, out: SentPacket<T>[], spurious: SentPacket<T>[]): void {
     const first = ranges[0];
     if (first === undefined) return;
     if (first.largest > this.largestAcked) this.largestAcked = first.largest;
@@ -174,21 +182,28 @@ export class SentPacketTracker<T> {
       for (; i < end; i++) {
         const p = packets[i]!;
         if (p.packetNumber > range.largest) break;
-        if (p.state !== SentPacketState.LIVE) continue;
+        if (p.state !== SentPacketState.LIVE) {
+          if (p.state === SentPacketState.LOST && !p.spuriouslyLost && p.retainUntil > now) {
+            p.spuriouslyLost = true;
+            spurious.push(p);
+          }
+          continue;
+        }
         this.#release(p, SentPacketState.ACKED);
         out.push(p);
       }
     }
-    this.#trimFront();
+    this.#trimFront(now);
   }
 
   /**
    * RFC 9002 §6.1 / A.10 DetectAndRemoveLostPackets: declares lost every live packet at or
    * below the largest acknowledged that is `packetThreshold` packets older than it or was
    * sent `lossDelay` ms before `now`, appending them to `out` in ascending packet number,
-   * and re-computes `lossTime` for the rest.
+   * and re-computes `lossTime` for the rest. Lost packets stay known for `retainMs` to detect
+   * spurious losses.
    */
-  detectLost(now: number, lossDelay: number, packetThreshold: number, out: SentPacket<T>[]): void {
+  detectLost(now: number, lossDelay: number, packetThreshold: number, retainMs: number, out: SentPacket<T>[]): void {
     this.lossTime = Infinity;
     const largestAcked = this.largestAcked;
     if (largestAcked < 0) return;
@@ -204,12 +219,13 @@ export class SentPacketTracker<T> {
       // §6.1.1 packet threshold, §6.1.2 time threshold.
       if (deadline <= now || largestAcked >= p.packetNumber + packetThreshold) {
         this.#release(p, SentPacketState.LOST);
+        p.retainUntil = now + retainMs;
         out.push(p);
       } else if (deadline < this.lossTime) {
         this.lossTime = deadline;
       }
     }
-    this.#trimFront();
+    this.#trimFront(now);
   }
 
   /**
@@ -314,11 +330,18 @@ export class SentPacketTracker<T> {
     return lo;
   }
 
-  /** Drops released records from the front; compacts the array now and then. */
-  #trimFront(): void {
+  /**
+   * Drops released records from the front (lost ones once their retention ended); compacts
+   * the array now and then.
+   */
+  #trimFront(now: number): void {
     const packets = this.#packets;
     let head = this.#head;
-    while (head < packets.length && packets[head]!.state !== SentPacketState.LIVE) head++;
+    for (; head < packets.length; head++) {
+      const p = packets[head]!;
+      if (p.state === SentPacketState.LIVE) break;
+      if (p.state === SentPacketState.LOST && p.retainUntil > now && !p.spuriouslyLost) break;
+    }
     if (head === packets.length) {
       packets.length = 0;
       head = 0;

@@ -24,6 +24,7 @@ interface Token {
   size: number;
   inFlight: boolean;
   returned: 'acked' | 'lost' | 'discarded' | undefined;
+  spurious: boolean;
 }
 
 type InTransit =
@@ -38,6 +39,7 @@ interface RunStats {
   ptos: number;
   lossTimeouts: number;
   persistent: number;
+  spurious: number;
 }
 
 function run(seed: number, packetsToSend: number): RunStats {
@@ -55,7 +57,7 @@ function run(seed: number, packetsToSend: number): RunStats {
   const tokens: Token[] = [];
   const sentBySpace: number[][] = [[], [], []];
   const network: InTransit[] = [];
-  const stats: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0 };
+  const stats: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0, spurious: 0 };
   let modelBytesInFlight = 0;
   let now = 0;
   let handshakeConfirmed = false;
@@ -102,7 +104,7 @@ function run(seed: number, packetsToSend: number): RunStats {
     const ackEliciting = forceAckEliciting || prng.chance(0.85);
     const inFlight = ackEliciting || prng.chance(0.3);
     const size = 40 + prng.int(1400);
-    const token: Token = { id: tokens.length, space, pn, size, inFlight, returned: undefined };
+    const token: Token = { id: tokens.length, space, pn, size, inFlight, returned: undefined, spurious: false };
     tokens.push(token);
     sentBySpace[space]!.push(pn);
     lr.onPacketSent(space, pn, now, size, ackEliciting, inFlight, token);
@@ -124,6 +126,12 @@ function run(seed: number, packetsToSend: number): RunStats {
     }
     if (discarded[item.space]) return;
     const outcome = lr.onAckReceived(item.space, item.ranges, item.delay, now);
+    for (const p of outcome.spuriouslyLost) {
+      assert.is(p.tokens.returned, 'lost', `${where()}: spurious loss of a packet not lost`);
+      assert.not.ok(p.tokens.spurious, `${where()}: spurious loss reported twice`);
+      p.tokens.spurious = true;
+      stats.spurious++;
+    }
     settle(outcome.lost, 'lost');
     settle(outcome.acked, 'acked');
     if (outcome.persistentCongestion) stats.persistent++;
@@ -283,7 +291,7 @@ function run(seed: number, packetsToSend: number): RunStats {
 test('randomized ack/loss/reorder/discard: invariants after every event, each packet released exactly once', () => {
   const base = seedFromEnv('RECOVERY_SEED', 0x9002_0001);
   const seeds = process.env.RECOVERY_SEED ? [base] : [base, base + 1, base + 2, base + 3, base + 4, base + 5];
-  const total: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0 };
+  const total: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0, spurious: 0 };
   for (const seed of seeds) {
     const stats = run(seed, 4000);
     if (process.env.RECOVERY_VERBOSE) console.log(seed, JSON.stringify(stats));
@@ -292,7 +300,7 @@ test('randomized ack/loss/reorder/discard: invariants after every event, each pa
   // The scenarios exercised every outcome.
   assert.ok(total.sent >= 6 * 4000 * 0.9, `sent ${total.sent}`);
   assert.ok(total.acked > 0 && total.lost > 0 && total.discarded > 0, JSON.stringify(total));
-  assert.ok(total.ptos > 0 && total.lossTimeouts > 0 && total.persistent > 0, JSON.stringify(total));
+  assert.ok(total.ptos > 0 && total.lossTimeouts > 0 && total.persistent > 0 && total.spurious > 0, JSON.stringify(total));
 });
 
 test.run();

@@ -157,6 +157,24 @@ test('RFC 9002 §6.1.2: a loss timer firing at its deadline always declares the 
   assert.equal(tokens(fired.lost), ['2:0']);
 });
 
+test('RFC 9002 A.1 / RFC 9000 §13.3: a late ACK of a packet declared lost reports a spurious loss', () => {
+  const h = harness({ isServer: true, confirmed: true });
+  for (let pn = 0; pn <= 4; pn++) h.send(APPLICATION, pn, 0);
+  const first = h.ack(APPLICATION, [[3, 4]], 100);
+  assert.equal(tokens(first.lost), ['2:0', '2:1']);
+  assert.is(h.lr.bytesInFlight, 1000);
+  // Reordered: pn 0 and 1 did arrive.
+  const late = h.ack(APPLICATION, [[3, 4], [0, 1]], 110);
+  assert.equal(tokens(late.spuriouslyLost), ['2:0', '2:1']);
+  assert.is(late.acked.length, 0);
+  assert.is(h.lr.bytesInFlight, 1000, 'bytes left flight once, at the loss');
+  assert.equal(h.cc.of('spurious'), [{ kind: 'spurious', now: 110, bytes: 2000, largestSentTime: 0 }]);
+  // Reported once.
+  const again = h.ack(APPLICATION, [[0, 4]], 120);
+  assert.equal(tokens(again.acked), ['2:2']);
+  assert.is(again.spuriouslyLost.length, 0);
+});
+
 test('RFC 9002 §6.2.1: PTO = srtt + max(4*rttvar, g) + max_ack_delay, doubling per expiry, reset by ACK', () => {
   const h = harness({ isServer: true, confirmed: true, maxAckDelayMs: 25 });
   h.send(APPLICATION, 0, 0);

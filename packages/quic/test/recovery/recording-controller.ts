@@ -15,7 +15,8 @@ export type ControllerCall =
   | { kind: 'lost'; now: number; lostBytes: number; largestLostSentTime: number }
   | { kind: 'persistent'; now: number }
   | { kind: 'ecn'; now: number; sentTime: number }
-  | { kind: 'appLimited'; now: number; bytesInFlight: number };
+  | { kind: 'appLimited'; now: number; bytesInFlight: number }
+  | { kind: 'spurious'; now: number; bytes: number; largestSentTime: number };
 
 // Compile-time check: the congestion package's sample and ours are the same shape both ways.
 const sampleCompat = (s: AckSample): CongestionAckSample => s;
@@ -73,6 +74,10 @@ export class RecordingController implements CongestionHooks {
   onEcnCongestionEvent(now: number, sentTimeOfLargestAcked: number): void {
     this.calls.push({ kind: 'ecn', now, sentTime: sentTimeOfLargestAcked });
     this.reno.onEcnCongestionEvent(now, sentTimeOfLargestAcked);
+  }
+
+  onSpuriousLoss(now: number, bytes: number, largestSentTime: number): void {
+    this.calls.push({ kind: 'spurious', now, bytes, largestSentTime });
   }
 
   onAppLimited(now: number, bytesInFlight: number): void {

@@ -18,7 +18,9 @@ test('ranges acknowledge exactly the live packets inside them, ascending, once',
       { smallest: 5, largest: 8 },
       { smallest: 0, largest: 1 },
     ],
+    0,
     out,
+    [],
   );
   t.assertInvariants();
   assert.equal(out.map((p) => p.tokens), [0, 1, 5, 6, 8, 15, 16, 17]);
@@ -26,7 +28,7 @@ test('ranges acknowledge exactly the live packets inside them, ascending, once',
   assert.is(t.largestAcked, 17);
   assert.is(t.bytesInFlight, 100 * (19 - 8));
   const again: SentPacket<number>[] = [];
-  t.onAck([{ smallest: 0, largest: 17 }], again);
+  t.onAck([{ smallest: 0, largest: 17 }], 0, again, []);
   assert.equal(again.map((p) => p.tokens), [2, 3, 4, 9, 10, 11, 12, 13, 14]);
   t.assertInvariants();
 });
@@ -39,14 +41,14 @@ test('released records are dropped from the front and the array compacts; lookup
   // Acknowledge in chunks from the front, leaving every 100th packet outstanding for a while.
   for (let base = 0; base < n * 2; base += 200) {
     out.length = 0;
-    t.onAck([{ smallest: base + 2, largest: base + 198 }], out);
+    t.onAck([{ smallest: base + 2, largest: base + 198 }], 0, out, []);
     t.assertInvariants();
     assert.is(out.length, 99);
   }
   assert.is(t.outstanding, n / 100);
   assert.equal(t.outstandingPackets().map((p) => p.packetNumber).slice(0, 3), [0, 200, 400]);
   out.length = 0;
-  t.onAck([{ smallest: 0, largest: n * 2 }], out);
+  t.onAck([{ smallest: 0, largest: n * 2 }], 0, out, []);
   assert.is(out.length, n / 100);
   assert.is(t.outstanding, 0);
   assert.is(t.bytesInFlight, 0);
@@ -58,13 +60,38 @@ test('RFC 9002 §6.1: detectLost applies the packet and time thresholds below th
   const t = new SentPacketTracker<number>(PacketNumberSpace.HANDSHAKE);
   for (let pn = 0; pn < 10; pn++) t.onSent(packet(pn, pn * 10));
   const acked: SentPacket<number>[] = [];
-  t.onAck([{ smallest: 6, largest: 6 }], acked);
+  t.onAck([{ smallest: 6, largest: 6 }], 70, acked, []);
   const lost: SentPacket<number>[] = [];
   // now 70, loss delay 25: time threshold covers sent <= 45 (pn 0..4), packet threshold pn <= 3.
-  t.detectLost(70, 25, 3, lost);
+  t.detectLost(70, 25, 3, 100, lost);
   assert.equal(lost.map((p) => p.packetNumber), [0, 1, 2, 3, 4]);
   assert.is(t.lossTime, 50 + 25, 'pn 5 pending by time; 7..9 are above the largest acked');
   t.assertInvariants();
+  // A late acknowledgment of lost packets within the retention (100 ms) reports them spurious, once.
+  const late: SentPacket<number>[] = [];
+  const spurious: SentPacket<number>[] = [];
+  t.onAck([{ smallest: 0, largest: 2 }], 150, late, spurious);
+  assert.is(late.length, 0);
+  assert.equal(spurious.map((p) => p.packetNumber), [0, 1, 2]);
+  assert.ok(spurious.every((p) => p.state === SentPacketState.LOST));
+  spurious.length = 0;
+  t.onAck([{ smallest: 0, largest: 4 }], 160, late, spurious);
+  assert.equal(spurious.map((p) => p.packetNumber), [3, 4]);
+  assert.is(t.bytesInFlight, 100 * 4, 'spurious acknowledgments do not touch bytes in flight');
+  t.assertInvariants();
+  // After the retention, lost packets are forgotten: nothing to report.
+  const t2 = new SentPacketTracker<number>(PacketNumberSpace.HANDSHAKE);
+  for (let pn = 0; pn < 5; pn++) t2.onSent(packet(pn, 0));
+  t2.onAck([{ smallest: 4, largest: 4 }], 10, [], []);
+  const lost2: SentPacket<number>[] = [];
+  t2.detectLost(10, 5, 3, 20, lost2);
+  assert.equal(lost2.map((p) => p.packetNumber), [0, 1, 2, 3]);
+  const spurious2: SentPacket<number>[] = [];
+  t2.onAck([{ smallest: 3, largest: 4 }], 29, [], spurious2);
+  assert.equal(spurious2.map((p) => p.packetNumber), [3]);
+  t2.onAck([{ smallest: 0, largest: 2 }], 31, [], spurious2);
+  assert.equal(spurious2.map((p) => p.packetNumber), [3], 'pn 0..2 were forgotten at 30');
+  t2.assertInvariants();
 });
 
 test('non-in-flight packets never touch bytes in flight; release is once only', () => {
