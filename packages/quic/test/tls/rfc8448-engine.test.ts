@@ -23,7 +23,7 @@ import { findExtension } from '../../src/tls/extensions.js';
 import { KeySchedule } from '../../src/tls/key-schedule.js';
 import { decodeCertificateMessage } from '../../src/tls/messages/cert-message.js';
 import { certificateVerifyContent, decodeCertificateVerify } from '../../src/tls/messages/cert-verify.js';
-import { decodeClientHello } from '../../src/tls/messages/hello.js';
+import { decodeClientHello, decodeServerHello } from '../../src/tls/messages/hello.js';
 import { decodeNewSessionTicket } from '../../src/tls/messages/new-session-ticket.js';
 import { certificateSpki } from '../../src/tls/peer-auth.js';
 import { createTlsServer } from '../../src/tls/server.js';
@@ -104,7 +104,29 @@ interface Resumed {
   resumptionMasterSecret: string;
 }
 
+interface Retry {
+  source: string;
+  clientX25519PrivateKey: string;
+  clientP256PrivateKey: string;
+  serverP256PrivateKey: string;
+  clientHello1: string;
+  helloRetryRequest: string;
+  clientHello2: string;
+  serverHello: string;
+  handshakeSecret: string;
+  clientHandshakeTrafficSecret: string;
+  serverHandshakeTrafficSecret: string;
+  encryptedExtensions: string;
+  certificate: string;
+  certificateVerify: string;
+  serverFinished: string;
+  clientFinished: string;
+  clientApplicationTrafficSecret: string;
+  serverApplicationTrafficSecret: string;
+}
+
 const s3 = loadVectors<Simple>('rfc8448-3-simple-1rtt.json');
+const s5 = loadVectors<Retry>('rfc8448-5-hello-retry-request.json');
 const s4 = loadVectors<Resumed>('rfc8448-4-resumed-0rtt.json');
 const h = fromHex;
 
@@ -116,11 +138,15 @@ function rsaPkcs8(k: RsaKey): Uint8Array {
   return encodeDer(DerTag.SEQUENCE, encodeUnsignedInteger(new Uint8Array(1)), algorithm, encodeDer(DerTag.OCTET_STRING, rsaPrivateKey));
 }
 
-/** TEST-ONLY provider wrapper: X25519 key generation returns the trace's key pair. */
-function withTraceKey(base: CryptoProvider, privateKeyHex: string): CryptoProvider {
+/** TEST-ONLY provider wrapper: key generation returns the trace's key pairs (X25519, and P-256 if given). */
+function withTraceKey(base: CryptoProvider, x25519Hex: string | undefined, p256Hex?: string): CryptoProvider {
   return {
     ...base,
-    generateKeyShare: (group: NamedGroupName) => (group === 'x25519' ? base.importKeyShare('x25519', h(privateKeyHex)) : base.generateKeyShare(group)),
+    generateKeyShare: (group: NamedGroupName) => {
+      if (group === 'x25519' && x25519Hex) return base.importKeyShare('x25519', h(x25519Hex));
+      if (group === 'secp256r1' && p256Hex) return base.importKeyShare('secp256r1', h(p256Hex));
+      throw new Error(`the trace has no ${group} key here`);
+    },
   };
 }
 
@@ -426,6 +452,99 @@ for (const [name, crypto] of PROVIDERS) {
     server.receive(EncryptionLevel.HANDSHAKE, h(s4.clientFinished));
     const done = drain(server);
     assert.is(secret(done, EncryptionLevel.APPLICATION, 'read'), s4.clientApplicationTrafficSecret);
+    assert.ok(server.handshakeComplete);
+  });
+}
+
+for (const [name, crypto] of PROVIDERS) {
+  test(`${name}: RFC 8448 §5: our client answers the HelloRetryRequest (cookie echo, message_hash transcript) and reproduces every secret and its Finished`, () => {
+    let hellos = 0;
+    let ourSecondHello: Uint8Array | undefined;
+    const client = createTlsClient({
+      crypto: withTraceKey(crypto, s5.clientX25519PrivateKey, s5.clientP256PrivateKey),
+      random: traceRandom(h(s5.clientHello1).subarray(6, 38)),
+      now: () => TEST_NOW_MS,
+      alpnProtocols: [],
+      serverName: 'server',
+      cipherSuites: TRACE_SUITES,
+      groups: ['x25519', 'secp256r1'],
+      verification: { mode: 'none' },
+      testHooks: {
+        rewriteHandshakeMessage: (type, message) => {
+          if (type !== HandshakeType.CLIENT_HELLO) return message;
+          if (hellos++ === 0) return h(s5.clientHello1);
+          ourSecondHello = message;
+          return h(s5.clientHello2);
+        },
+      },
+    });
+    client.start();
+    assert.equal(data(drain(client), EncryptionLevel.INITIAL), [s5.clientHello1]);
+    client.receive(EncryptionLevel.INITIAL, h(s5.helloRetryRequest));
+    assert.equal(data(drain(client), EncryptionLevel.INITIAL), [s5.clientHello2]);
+    assert.ok(client.helloRetryRequested);
+    // Our own ClientHello2: the same random, a P-256 share equal to the trace's, the cookie echoed.
+    const ours = decodeClientHello(ourSecondHello!.subarray(4));
+    const theirs = decodeClientHello(h(s5.clientHello2).subarray(4));
+    assert.is(toHex(ours.random), toHex(theirs.random));
+    for (const type of [ExtensionType.KEY_SHARE, ExtensionType.COOKIE, ExtensionType.SERVER_NAME, ExtensionType.SUPPORTED_VERSIONS]) {
+      assert.is(toHex(findExtension(ours.extensions, type)!), toHex(findExtension(theirs.extensions, type)!), `extension ${type}`);
+    }
+    client.receive(EncryptionLevel.INITIAL, h(s5.serverHello));
+    const afterSh = drain(client);
+    assert.is(client.group, 'secp256r1');
+    assert.is(secret(afterSh, EncryptionLevel.HANDSHAKE, 'write'), s5.clientHandshakeTrafficSecret);
+    assert.is(secret(afterSh, EncryptionLevel.HANDSHAKE, 'read'), s5.serverHandshakeTrafficSecret);
+    client.receive(EncryptionLevel.HANDSHAKE, h(s5.encryptedExtensions + s5.certificate + s5.certificateVerify + s5.serverFinished));
+    const afterFlight = drain(client);
+    assert.equal(data(afterFlight, EncryptionLevel.HANDSHAKE), [s5.clientFinished]);
+    assert.is(secret(afterFlight, EncryptionLevel.APPLICATION, 'write'), s5.clientApplicationTrafficSecret);
+    assert.is(secret(afterFlight, EncryptionLevel.APPLICATION, 'read'), s5.serverApplicationTrafficSecret);
+    assert.ok(client.handshakeComplete);
+  });
+
+  test(`${name}: RFC 8448 §5: our server sends a HelloRetryRequest for P-256 and reproduces ServerHello, secrets and Finished`, () => {
+    const ourMessages: [number, Uint8Array][] = [];
+    const server = createTlsServer({
+      crypto: withTraceKey(crypto, undefined, s5.serverP256PrivateKey),
+      random: traceRandom(h(s5.serverHello).subarray(6, 38)),
+      now: () => TEST_NOW_MS,
+      alpnProtocols: [],
+      groups: ['secp256r1'],
+      certificateChain: [certDer],
+      key: crypto.importSigningKey(rsaPkcs8(s3.rsaKey)),
+      testHooks: {
+        rewriteHandshakeMessage: (type, message) => {
+          ourMessages.push([type, message]);
+          // Our HRR carries no cookie (the trace's server adds one); the trace's EE has extensions we do not send.
+          if (type === HandshakeType.SERVER_HELLO && ourMessages.filter(([t]) => t === type).length === 1) return h(s5.helloRetryRequest);
+          if (type === HandshakeType.ENCRYPTED_EXTENSIONS) return h(s5.encryptedExtensions);
+          if (type === HandshakeType.CERTIFICATE_VERIFY) return h(s5.certificateVerify);
+          return message;
+        },
+      },
+    });
+    server.receive(EncryptionLevel.INITIAL, h(s5.clientHello1));
+    assert.equal(data(drain(server), EncryptionLevel.INITIAL), [s5.helloRetryRequest]);
+    assert.ok(server.helloRetryRequested);
+    // Our own HRR is the trace's without the cookie extension.
+    const ourHrr = decodeServerHello(ourMessages[0]![1].subarray(4));
+    const traceHrr = decodeServerHello(h(s5.helloRetryRequest).subarray(4));
+    assert.ok(ourHrr.isHelloRetryRequest);
+    assert.is(ourHrr.cipherSuite, traceHrr.cipherSuite);
+    assert.equal(
+      ourHrr.extensions.map((e) => [e.type, toHex(e.data)]),
+      traceHrr.extensions.filter((e) => e.type !== ExtensionType.COOKIE).map((e) => [e.type, toHex(e.data)]),
+    );
+    server.receive(EncryptionLevel.INITIAL, h(s5.clientHello2));
+    const out = drain(server);
+    assert.equal(data(out, EncryptionLevel.INITIAL), [s5.serverHello]);
+    assert.equal(data(out, EncryptionLevel.HANDSHAKE), [s5.encryptedExtensions, s5.certificate, s5.certificateVerify, s5.serverFinished]);
+    assert.is(secret(out, EncryptionLevel.HANDSHAKE, 'read'), s5.clientHandshakeTrafficSecret);
+    assert.is(secret(out, EncryptionLevel.HANDSHAKE, 'write'), s5.serverHandshakeTrafficSecret);
+    assert.is(secret(out, EncryptionLevel.APPLICATION, 'write'), s5.serverApplicationTrafficSecret);
+    server.receive(EncryptionLevel.HANDSHAKE, h(s5.clientFinished));
+    assert.is(secret(drain(server), EncryptionLevel.APPLICATION, 'read'), s5.clientApplicationTrafficSecret);
     assert.ok(server.handshakeComplete);
   });
 }
