@@ -548,6 +548,19 @@ export class LossRecovery<T> {
     return out;
   }
 
+  /**
+   * The connection moved to a new path whose peer address was validated (RFC 9000 §9.4): the
+   * RTT estimator and the congestion controller start over (`congestion` is the new path's
+   * controller). Packets still in flight keep counting until acknowledged or lost.
+   */
+  resetPath(now: number, congestion: CongestionHooks, initialRttMs?: number): void {
+    this.congestion = congestion;
+    this.rtt.reset(initialRttMs);
+    this.#ptoCount = 0;
+    this.#appLimitedUntil = 0;
+    this.#setLossDetectionTimer(now);
+  }
+
   // ---------------------------------------------------------------- checks
 
   /**

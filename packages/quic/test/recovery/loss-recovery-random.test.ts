@@ -29,7 +29,14 @@ interface Token {
 
 type InTransit =
   | { arrival: number; kind: 'packet'; space: PacketNumberSpace; pn: number; ackEliciting: boolean }
-  | { arrival: number; kind: 'ack'; space: PacketNumberSpace; ranges: { smallest: number; largest: number }[]; delay: number };
+  | {
+      arrival: number;
+      kind: 'ack';
+      space: PacketNumberSpace;
+      ranges: { smallest: number; largest: number }[];
+      delay: number;
+      ecn?: { ect0: number; ect1: number; ce: number } | undefined;
+    };
 
 interface RunStats {
   sent: number;
@@ -40,6 +47,7 @@ interface RunStats {
   lossTimeouts: number;
   persistent: number;
   spurious: number;
+  ecn: number;
 }
 
 function run(seed: number, packetsToSend: number): RunStats {
@@ -56,8 +64,10 @@ function run(seed: number, packetsToSend: number): RunStats {
   const discarded = [false, false, false];
   const tokens: Token[] = [];
   const sentBySpace: number[][] = [[], [], []];
+  /** ECN-CE counts the junk ACKs report, per space (only ever growing, as a peer's would). */
+  const ceReported = [0, 0, 0];
   const network: InTransit[] = [];
-  const stats: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0, spurious: 0 };
+  const stats: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0, spurious: 0, ecn: 0 };
   let modelBytesInFlight = 0;
   let now = 0;
   let handshakeConfirmed = false;
@@ -125,7 +135,8 @@ function run(seed: number, packetsToSend: number): RunStats {
       return;
     }
     if (discarded[item.space]) return;
-    const outcome = lr.onAckReceived(item.space, item.ranges, item.delay, now);
+    const outcome = lr.onAckReceived(item.space, item.ranges, item.delay, now, item.ecn);
+    if (outcome.ecnCongestion) stats.ecn++;
     for (const p of outcome.spuriouslyLost) {
       assert.is(p.tokens.returned, 'lost', `${where()}: spurious loss of a packet not lost`);
       assert.not.ok(p.tokens.spurious, `${where()}: spurious loss reported twice`);
@@ -154,7 +165,8 @@ function run(seed: number, packetsToSend: number): RunStats {
       ranges.push({ smallest: sentPns[bottomIndex]!, largest: sentPns[topIndex]! });
       topIndex = bottomIndex - 2 - prng.int(4);
     }
-    network.push({ arrival: now, kind: 'ack', space, ranges, delay: prng.int(30) });
+    const ecn = prng.chance(0.3) ? { ect0: 0, ect1: 0, ce: ceReported[space]! += prng.int(2) } : undefined;
+    network.push({ arrival: now, kind: 'ack', space, ranges, delay: prng.int(30), ecn });
   }
 
   function receiverAcks(): void {
@@ -291,7 +303,7 @@ function run(seed: number, packetsToSend: number): RunStats {
 test('randomized ack/loss/reorder/discard: invariants after every event, each packet released exactly once', () => {
   const base = seedFromEnv('RECOVERY_SEED', 0x9002_0001);
   const seeds = process.env.RECOVERY_SEED ? [base] : [base, base + 1, base + 2, base + 3, base + 4, base + 5];
-  const total: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0, spurious: 0 };
+  const total: RunStats = { sent: 0, acked: 0, lost: 0, discarded: 0, ptos: 0, lossTimeouts: 0, persistent: 0, spurious: 0, ecn: 0 };
   for (const seed of seeds) {
     const stats = run(seed, 4000);
     if (process.env.RECOVERY_VERBOSE) console.log(seed, JSON.stringify(stats));
@@ -300,7 +312,7 @@ test('randomized ack/loss/reorder/discard: invariants after every event, each pa
   // The scenarios exercised every outcome.
   assert.ok(total.sent >= 6 * 4000 * 0.9, `sent ${total.sent}`);
   assert.ok(total.acked > 0 && total.lost > 0 && total.discarded > 0, JSON.stringify(total));
-  assert.ok(total.ptos > 0 && total.lossTimeouts > 0 && total.persistent > 0 && total.spurious > 0, JSON.stringify(total));
+  assert.ok(total.ptos > 0 && total.lossTimeouts > 0 && total.persistent > 0 && total.spurious > 0 && total.ecn > 0, JSON.stringify(total));
 });
 
 test.run();

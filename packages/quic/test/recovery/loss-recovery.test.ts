@@ -564,6 +564,24 @@ test('RFC 9002 §6.4: rejected 0-RTT leaves flight, the space stays usable', () 
   assert.is(h.lr.bytesInFlight, 1000);
 });
 
+test('RFC 9000 §9.4: a validated new path restarts RTT and congestion control', () => {
+  const h = harness({ isServer: true, confirmed: true });
+  h.send(APPLICATION, 0, 0);
+  h.ack(APPLICATION, [[0, 0]], 40);
+  h.send(APPLICATION, 1, 50);
+  assert.is(h.lr.rtt.smoothedRtt, 40);
+  const fresh = new RecordingController();
+  h.lr.resetPath(60, fresh);
+  h.lr.assertInvariants();
+  assert.not.ok(h.lr.rtt.hasSample);
+  assert.is(h.lr.rtt.smoothedRtt, 333);
+  assert.is(h.lr.bytesInFlight, 1000, 'packets in flight still count');
+  assert.is(h.lr.lossDetectionTimer, 50 + 333 + 4 * 166.5 + 25);
+  h.ack(APPLICATION, [[1, 1]], 70);
+  assert.is(fresh.of('acked').length, 1, 'the new controller hears about acknowledgments');
+  assert.is(h.cc.of('acked').length, 1, 'the old one no longer does');
+});
+
 test('packet numbers must increase within a space', () => {
   const h = harness({ isServer: true, confirmed: true });
   h.send(APPLICATION, 5, 0);
