@@ -1,5 +1,6 @@
 /**
- * RFC 8448 §3 (Simple 1-RTT) and §4 (Resumed 0-RTT) reproduced by our engines, byte for byte.
+ * RFC 8448 §3 (Simple 1-RTT), §4 (Resumed 0-RTT), §5 (HelloRetryRequest) and §6 (Client
+ * Authentication) reproduced by our engines, byte for byte.
  *
  * Injected: the trace's randoms and X25519 private keys (a provider wrapper whose
  * generateKeyShare imports the trace key), and — through the test-only rewrite hook — the
@@ -7,7 +8,10 @@
  * session_ticket, record_size_limit, more groups and signature schemes), the trace's
  * EncryptedExtensions (supported_groups and record_size_limit, which our server does not send)
  * and the server's CertificateVerify (RSA-PSS is randomized, so our own signature cannot equal
- * the trace's; ours is checked to verify instead). Everything else — ServerHello, Certificate,
+ * the trace's; ours is checked to verify instead). §5 also swaps in the trace's HelloRetryRequest
+ * (its server adds a cookie; ours has none), §6 the trace's CertificateRequest (it lists schemes we
+ * do not implement) and both CertificateVerify messages (the §6 keys are not published); the peer
+ * engine still verifies every injected signature. Everything else — ServerHello, Certificate,
  * PSK binder, every secret, both Finished messages, EndOfEarlyData, the resumption PSK — is
  * computed by the engines and compared with the trace.
  */
@@ -30,7 +34,7 @@ import { createTlsServer } from '../../src/tls/server.js';
 import { encodeTicketState, SessionTicketKeys } from '../../src/tls/tickets.js';
 import { ExtensionType, HandshakeType } from '../../src/tls/wire.js';
 import { fromHex, loadVectors, toHex } from '../helpers/vectors.js';
-import { PROVIDERS } from './engine-pair.js';
+import { PROVIDERS, serverCert } from './engine-pair.js';
 import { TEST_NOW_MS } from './support/certificates.js';
 import { seededRandom } from './support/harness.js';
 
@@ -125,7 +129,28 @@ interface Retry {
   serverApplicationTrafficSecret: string;
 }
 
+interface ClientAuth {
+  source: string;
+  clientPrivateKey: string;
+  serverPrivateKey: string;
+  clientHello: string;
+  serverHello: string;
+  clientHandshakeTrafficSecret: string;
+  serverHandshakeTrafficSecret: string;
+  encryptedExtensions: string;
+  certificateRequest: string;
+  serverCertificate: string;
+  serverCertificateVerify: string;
+  serverFinished: string;
+  clientCertificate: string;
+  clientCertificateVerify: string;
+  clientFinished: string;
+  clientApplicationTrafficSecret: string;
+  serverApplicationTrafficSecret: string;
+}
+
 const s3 = loadVectors<Simple>('rfc8448-3-simple-1rtt.json');
+const s6 = loadVectors<ClientAuth>('rfc8448-6-client-authentication.json');
 const s5 = loadVectors<Retry>('rfc8448-5-hello-retry-request.json');
 const s4 = loadVectors<Resumed>('rfc8448-4-resumed-0rtt.json');
 const h = fromHex;
@@ -546,6 +571,90 @@ for (const [name, crypto] of PROVIDERS) {
     server.receive(EncryptionLevel.HANDSHAKE, h(s5.clientFinished));
     assert.is(secret(drain(server), EncryptionLevel.APPLICATION, 'read'), s5.clientApplicationTrafficSecret);
     assert.ok(server.handshakeComplete);
+  });
+}
+
+const s6ClientCert = decodeCertificateMessage(h(s6.clientCertificate).subarray(4)).entries[0]!.data;
+const s6ServerCert = decodeCertificateMessage(h(s6.serverCertificate).subarray(4)).entries[0]!.data;
+
+for (const [name, crypto] of PROVIDERS) {
+  test(`${name}: RFC 8448 §6: our client verifies the ECDSA server, presents its certificate and reproduces secrets and Finished`, () => {
+    const ourMessages = new Map<number, Uint8Array>();
+    const client = createTlsClient({
+      crypto: withTraceKey(crypto, s6.clientPrivateKey),
+      random: traceRandom(h(s6.clientHello).subarray(6, 38)),
+      now: () => TEST_NOW_MS,
+      alpnProtocols: [],
+      serverName: 'server',
+      cipherSuites: TRACE_SUITES,
+      verification: { mode: 'none' },
+      // The trace does not show the client certificate's key: we sign with the §2 key and send
+      // the trace's CertificateVerify instead (RSA-PSS is randomized anyway).
+      clientCertificate: { chain: [s6ClientCert], key: crypto.importSigningKey(rsaPkcs8(s3.rsaKey)) },
+      testHooks: {
+        rewriteHandshakeMessage: (type, message) => {
+          ourMessages.set(type, message);
+          if (type === HandshakeType.CLIENT_HELLO) return h(s6.clientHello);
+          if (type === HandshakeType.CERTIFICATE_VERIFY) return h(s6.clientCertificateVerify);
+          return message;
+        },
+      },
+    });
+    client.start();
+    drain(client);
+    client.receive(EncryptionLevel.INITIAL, h(s6.serverHello));
+    const afterSh = drain(client);
+    assert.is(secret(afterSh, EncryptionLevel.HANDSHAKE, 'write'), s6.clientHandshakeTrafficSecret);
+    client.receive(
+      EncryptionLevel.HANDSHAKE,
+      h(s6.encryptedExtensions + s6.certificateRequest + s6.serverCertificate + s6.serverCertificateVerify + s6.serverFinished),
+    );
+    const afterFlight = drain(client);
+    assert.equal(data(afterFlight, EncryptionLevel.HANDSHAKE), [s6.clientCertificate, s6.clientCertificateVerify, s6.clientFinished]);
+    assert.is(toHex(ourMessages.get(HandshakeType.CERTIFICATE)!), s6.clientCertificate);
+    assert.is(decodeCertificateVerify(ourMessages.get(HandshakeType.CERTIFICATE_VERIFY)!.subarray(4)).scheme, 0x0804);
+    assert.is(secret(afterFlight, EncryptionLevel.APPLICATION, 'write'), s6.clientApplicationTrafficSecret);
+    assert.is(secret(afterFlight, EncryptionLevel.APPLICATION, 'read'), s6.serverApplicationTrafficSecret);
+    assert.ok(client.handshakeComplete);
+  });
+
+  test(`${name}: RFC 8448 §6: our server requests a certificate, verifies the client's RSA-PSS signature, reproduces its Finished`, async () => {
+    const ours = await serverCert();
+    const server = createTlsServer({
+      crypto: withTraceKey(crypto, s6.serverPrivateKey),
+      random: traceRandom(h(s6.serverHello).subarray(6, 38)),
+      now: () => TEST_NOW_MS,
+      alpnProtocols: [],
+      // The trace's certificate; its key is not shown, so we sign with another P-256 key and send
+      // the trace's CertificateVerify (ECDSA signatures are randomized anyway).
+      certificateChain: [s6ServerCert],
+      key: crypto.importSigningKey(ours.keyPkcs8),
+      clientAuthentication: 'require',
+      testHooks: {
+        rewriteHandshakeMessage: (type, message) => {
+          if (type === HandshakeType.ENCRYPTED_EXTENSIONS) return h(s6.encryptedExtensions);
+          // Our CertificateRequest lists only the schemes we implement; the trace's lists more.
+          if (type === HandshakeType.CERTIFICATE_REQUEST) return h(s6.certificateRequest);
+          if (type === HandshakeType.CERTIFICATE_VERIFY) return h(s6.serverCertificateVerify);
+          return message;
+        },
+      },
+    });
+    server.receive(EncryptionLevel.INITIAL, h(s6.clientHello));
+    const out = drain(server);
+    assert.equal(data(out, EncryptionLevel.INITIAL), [s6.serverHello]);
+    assert.equal(data(out, EncryptionLevel.HANDSHAKE), [
+      s6.encryptedExtensions,
+      s6.certificateRequest,
+      s6.serverCertificate,
+      s6.serverCertificateVerify,
+      s6.serverFinished,
+    ]);
+    assert.is(secret(out, EncryptionLevel.APPLICATION, 'write'), s6.serverApplicationTrafficSecret);
+    server.receive(EncryptionLevel.HANDSHAKE, h(s6.clientCertificate + s6.clientCertificateVerify + s6.clientFinished));
+    assert.is(secret(drain(server), EncryptionLevel.APPLICATION, 'read'), s6.clientApplicationTrafficSecret);
+    assert.ok(server.handshakeComplete);
+    assert.is(toHex(server.peerCertificates[0]!), toHex(s6ClientCert));
   });
 }
 
