@@ -16,7 +16,9 @@
 
 import { QuicError, TransportErrorCode } from '../errors.js';
 import type { AckSample, CongestionHooks } from './congestion-hooks.js';
+import { DeliveryRateEstimator } from './delivery-rate.js';
 import { PACKET_NUMBER_SPACE_COUNT, PacketNumberSpace } from './packet-number-space.js';
+import { PersistentCongestionDetector } from './persistent-congestion.js';
 import { DEFAULT_MAX_ACK_DELAY_MS, INITIAL_RTT_MS, RttEstimator, TIMER_GRANULARITY_MS } from './rtt.js';
 import { type AckedRange, SentPacket, SentPacketTracker } from './sent-packet-tracker.js';
 
@@ -28,9 +30,6 @@ export const TIME_THRESHOLD = 9 / 8;
 export const PERSISTENT_CONGESTION_THRESHOLD = 3;
 /** The PTO backoff exponent stops growing here; the idle timeout ends the connection long before. */
 const MAX_PTO_BACKOFF_EXPONENT = 30;
-/** Send-order window in which "was any packet between these two acknowledged?" is answerable. */
-const ACK_HISTORY_BITS = 1 << 16;
-const ACK_HISTORY_MASK = ACK_HISTORY_BITS - 1;
 /** RFC 9000 §19.3 ACK frame type, for the error raised on an acknowledgment of an unsent packet. */
 const ACK_FRAME_TYPE = 0x02;
 
@@ -137,16 +136,8 @@ export class LossRecovery<T> {
   #amplificationBlocked = false;
   readonly #pendingProbes = [0, 0, 0];
   readonly #ecnCe = [0, 0, 0];
-  /** Next send-order number (SentPacket.seq). */
-  #nextSeq = 0;
-  /** Bit per recent send-order number: set once that packet was acknowledged. */
-  readonly #ackedHistory = new Uint8Array(ACK_HISTORY_BITS >>> 3);
-  // Delivery-rate estimation (draft-cheng-iccrg-delivery-rate-estimation §3).
-  #delivered = 0;
-  #deliveredTime = 0;
-  #firstSentTime = 0;
-  /** `delivered` value up to which samples are application-limited; 0 when not limited. */
-  #appLimitedUntil = 0;
+  readonly #persistentCongestion = new PersistentCongestionDetector();
+  readonly #deliveryRate = new DeliveryRateEstimator();
   // Reused outputs.
   readonly #acked: SentPacket<T>[] = [];
   readonly #ackLost: SentPacket<T>[] = [];
@@ -243,7 +234,7 @@ export class LossRecovery<T> {
 
   /** Bytes delivered (acknowledged in-flight bytes) over the connection's lifetime. */
   get delivered(): number {
-    return this.#delivered;
+    return this.#deliveryRate.delivered;
   }
 
   /** The tracker of one space (read access for the connection, e.g. the oldest packet for a probe). */
@@ -304,8 +295,7 @@ export class LossRecovery<T> {
    */
   onAppLimited(now: number): void {
     const inFlight = this.bytesInFlight;
-    const until = this.#delivered + inFlight;
-    this.#appLimitedUntil = until > 0 ? until : 1;
+    this.#deliveryRate.onAppLimited(inFlight);
     this.congestion.onAppLimited(now, inFlight);
   }
 
@@ -326,27 +316,14 @@ export class LossRecovery<T> {
     tokens: T,
   ): SentPacket<T> {
     const packet = new SentPacket<T>(packetNumber, now, size, ackEliciting, inFlight, tokens);
-    const seq = this.#nextSeq++;
-    packet.seq = seq;
-    const history = this.#ackedHistory;
-    const bit = seq & ACK_HISTORY_MASK;
-    history[bit >>> 3]! &= ~(1 << (bit & 7));
+    this.#persistentCongestion.onPacketSent(packet);
     const tracker = this.#spaces[space]!;
     if (!inFlight) {
       tracker.onSent(packet);
       return packet;
     }
     const priorInFlight = this.bytesInFlight;
-    // draft-cheng-iccrg-delivery-rate-estimation §3.2: restart the intervals after idle.
-    if (priorInFlight === 0) {
-      this.#firstSentTime = now;
-      this.#deliveredTime = now;
-    }
-    packet.delivered = this.#delivered;
-    packet.deliveredTime = this.#deliveredTime;
-    packet.firstSentTime = this.#firstSentTime;
-    packet.appLimited = this.#appLimitedUntil !== 0;
-    packet.txInFlight = priorInFlight + size;
+    this.#deliveryRate.onPacketSent(packet, now, priorInFlight);
     tracker.onSent(packet);
     if (ackEliciting && this.#pendingProbes[space]! > 0) this.#pendingProbes[space]!--;
     this.congestion.onPacketSent(now, size, packetNumber, ackEliciting, priorInFlight + size);
@@ -403,14 +380,13 @@ export class LossRecovery<T> {
     if (spurious.length > 0) this.#onSpuriousLosses(now, spurious);
     if (acked.length === 0) return outcome;
 
-    // Mark acknowledgments in send order, for the persistent-congestion "nothing acknowledged
-    // in between" rule (RFC 9002 §7.6.2).
-    const history = this.#ackedHistory;
+    // Record acknowledgments in send order, for the persistent-congestion "nothing
+    // acknowledged in between" rule (RFC 9002 §7.6.2).
+    const pc = this.#persistentCongestion;
     let ackEliciting = false;
     for (let i = 0; i < acked.length; i++) {
       const p = acked[i]!;
-      const bit = p.seq & ACK_HISTORY_MASK;
-      history[bit >>> 3]! |= 1 << (bit & 7);
+      pc.onPacketAcked(p);
       if (p.ackEliciting) ackEliciting = true;
     }
 
@@ -557,7 +533,7 @@ export class LossRecovery<T> {
     this.congestion = congestion;
     this.rtt.reset(initialRttMs);
     this.#ptoCount = 0;
-    this.#appLimitedUntil = 0;
+    this.#deliveryRate.resetPath();
     this.#setLossDetectionTimer(now);
   }
 
@@ -593,46 +569,10 @@ export class LossRecovery<T> {
       if (p.timeSent > largestLostSentTime) largestLostSentTime = p.timeSent;
     }
     if (lostBytes > 0) this.congestion.onPacketsLost(now, lostBytes, largestLostSentTime);
-    if (!this.#inPersistentCongestion(lost)) return false;
+    if (!this.#persistentCongestion.isPersistent(lost, this.rtt, this.#maxAckDelay, this.#pcThreshold)) return false;
     this.congestion.onPersistentCongestion(now);
     this.rtt.onPersistentCongestion();
     return true;
-  }
-
-  /**
-   * RFC 9002 §7.6.2: two ack-eliciting lost packets, both sent after the first RTT sample, with
-   * nothing acknowledged in any space between their send times, sent further apart than the
-   * persistent congestion duration.
-   */
-  #inPersistentCongestion(lost: readonly SentPacket<T>[]): boolean {
-    const rtt = this.rtt;
-    if (!rtt.hasSample) return false;
-    const duration = rtt.persistentCongestionDuration(this.#maxAckDelay, this.#pcThreshold);
-    let start: SentPacket<T> | undefined;
-    let previous: SentPacket<T> | undefined;
-    for (let i = 0; i < lost.length; i++) {
-      const p = lost[i]!;
-      if (!p.ackEliciting || p.timeSent <= rtt.firstSampleTime) continue;
-      if (start === undefined || previous === undefined || this.#ackedBetween(previous.seq, p.seq)) {
-        start = p;
-      } else if (p.timeSent - start.timeSent > duration) {
-        return true;
-      }
-      previous = p;
-    }
-    return false;
-  }
-
-  /** True if any packet sent strictly between send orders `a` and `b` was acknowledged. */
-  #ackedBetween(a: number, b: number): boolean {
-    // Beyond the history window the answer is unknown; assume an acknowledgment (no collapse).
-    if (this.#nextSeq - a > ACK_HISTORY_BITS) return true;
-    const history = this.#ackedHistory;
-    for (let s = a + 1; s < b; s++) {
-      const bit = s & ACK_HISTORY_MASK;
-      if ((history[bit >>> 3]! & (1 << (bit & 7))) !== 0) return true;
-    }
-    return false;
   }
 
   /** Lost packets stay known for one PTO period (with max_ack_delay) to spot spurious losses. */
@@ -664,17 +604,15 @@ export class LossRecovery<T> {
     largestNewlyAcked: SentPacket<T>,
   ): void {
     const cc = this.congestion;
+    const rate = this.#deliveryRate;
     let ackedBytes = 0;
     let ackedPackets = 0;
-    let sampled: SentPacket<T> | undefined;
     for (let i = 0; i < acked.length; i++) {
       const p = acked[i]!;
       if (!p.inFlight) continue;
       ackedBytes += p.size;
       ackedPackets++;
-      this.#delivered += p.size;
-      // The most recently sent packet carries the freshest stamps (send order = pn order).
-      sampled = p;
+      rate.onPacketAcked(p);
       cc.onPacketAcked(now, p.size, p.timeSent, p.appLimited);
     }
     const sample = this.#sample;
@@ -686,30 +624,7 @@ export class LossRecovery<T> {
     sample.priorBytesInFlight = priorInFlight;
     sample.bytesInFlight = this.bytesInFlight;
     sample.rttUpdated = rttUpdated;
-    sample.delivered = this.#delivered;
-    sample.priorDelivered = 0;
-    sample.deliveryInterval = 0;
-    sample.deliveryRate = 0;
-    sample.sampleTxInFlight = 0;
-    sample.appLimited = false;
-    if (sampled !== undefined) {
-      this.#deliveredTime = now;
-      // draft-cheng-iccrg-delivery-rate-estimation §3.3: the interval is the longer of the
-      // send and ACK phases, so neither compression side inflates the rate.
-      const sendElapsed = sampled.timeSent - sampled.firstSentTime;
-      const ackElapsed = now - sampled.deliveredTime;
-      const interval = sendElapsed > ackElapsed ? sendElapsed : ackElapsed;
-      this.#firstSentTime = sampled.timeSent;
-      sample.priorDelivered = sampled.delivered;
-      sample.sampleTxInFlight = sampled.txInFlight;
-      sample.appLimited = sampled.appLimited;
-      // An interval shorter than min_rtt is implausible (draft-cheng §3.3); no rate then.
-      if (interval > 0 && interval >= this.rtt.minRtt) {
-        sample.deliveryInterval = interval;
-        sample.deliveryRate = (this.#delivered - sampled.delivered) / interval;
-      }
-      if (this.#appLimitedUntil !== 0 && this.#delivered > this.#appLimitedUntil) this.#appLimitedUntil = 0;
-    }
+    rate.finishAck(now, this.rtt.minRtt, sample);
     cc.onPacketsAcked(sample);
   }
 
