@@ -111,12 +111,12 @@ export class TlsClient extends TlsEngineCore {
       this.keyShares = shareGroups.map((g) => this.crypto.generateKeyShare(g));
       this.ticket = this.usableTicket();
       const t = this.ticket;
-    // §4.2.10: 0-RTT only when the ticket allows it and we still speak the ticket's protocol.
-    this.offeredEarlyData =
-      t !== undefined &&
-      this.options.earlyData === true &&
-      t.maxEarlyDataSize > 0 &&
-      (t.alpn === undefined ? this.options.alpnProtocols.length === 0 : this.options.alpnProtocols.includes(t.alpn));
+      // §4.2.10: 0-RTT only when the ticket allows it and we still speak the ticket's protocol.
+      this.offeredEarlyData =
+        t !== undefined &&
+        this.options.earlyData === true &&
+        t.maxEarlyDataSize > 0 &&
+        (t.alpn === undefined ? this.options.alpnProtocols.length === 0 : this.options.alpnProtocols.includes(t.alpn));
       this.sendClientHello(undefined);
       this.state = 'WAIT_SH';
     });
@@ -477,4 +477,3 @@ function isIpLiteral(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
 }
 
-export type { HandshakeType };

@@ -3,7 +3,7 @@
  * ordered output queue, secret and key-log emission, the transcript and the failure latch.
  */
 
-import { EncryptionLevel } from '../crypto/encryption-level.js';
+import type { EncryptionLevel } from '../crypto/encryption-level.js';
 import { QuicError } from '../errors.js';
 import type { CryptoProvider, HashAlgorithm, NamedGroupName } from '../crypto/provider.js';
 import type { KeyLogLabel, TlsCipherSuite, TlsEngine, TlsOutput, TlsRole, TlsTestHooks } from './engine-api.js';
@@ -121,4 +121,3 @@ export abstract class TlsEngineCore implements TlsEngine {
   }
 }
 
-export { EncryptionLevel };

@@ -6,7 +6,7 @@
 
 import { ByteReader } from '../codec/reader.js';
 import { readDer } from '../crypto/der.js';
-import type { CryptoProvider, HashAlgorithm, SignatureSchemeName, SigningKey } from '../crypto/provider.js';
+import type { CryptoProvider, SignatureSchemeName, SigningKey } from '../crypto/provider.js';
 import { signatureSchemeCode, signatureSchemeFromCode } from '../crypto/signature-schemes.js';
 import { cryptoErrorCode } from '../errors.js';
 import type { CertificateVerify } from './messages/cert-verify.js';
@@ -73,4 +73,3 @@ export function verifyCertificateVerify(
   }
 }
 
-export type { HashAlgorithm };

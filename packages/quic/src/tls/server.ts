@@ -55,7 +55,6 @@ import {
   HandshakeType,
   HELLO_RETRY_REQUEST_RANDOM,
   NAMED_GROUP_CODES,
-  namedGroupByCode,
   PSK_DHE_KE,
   TLS13_VERSION,
 } from './wire.js';
@@ -499,4 +498,3 @@ function sameBytesOrBoth(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-export { namedGroupByCode };
