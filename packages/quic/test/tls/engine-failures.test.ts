@@ -168,6 +168,18 @@ for (const [name, crypto] of PROVIDERS) {
     expectThrowsAlert(() => client.receive(EncryptionLevel.INITIAL, hrr), TlsAlert.ILLEGAL_PARAMETER, 'same group');
   });
 
+  test(`${name}: server: a ClientHello2 that ignores the HelloRetryRequest (same share) is illegal_parameter (§4.1.2)`, async () => {
+    const clock = new Clock();
+    const client = createTlsClient(clientOptions(crypto, clock, { groups: ['x25519', 'secp256r1'], keyShareGroups: ['x25519'] }));
+    client.start();
+    const ch1 = client.poll();
+    assert.ok(ch1?.kind === 'handshake-data');
+    const server = createTlsServer(serverOptions(crypto, clock, await serverCert(), { groups: ['secp256r1'] }));
+    server.receive(EncryptionLevel.INITIAL, ch1.data);
+    assert.ok(server.helloRetryRequested);
+    expectThrowsAlert(() => server.receive(EncryptionLevel.INITIAL, ch1.data), TlsAlert.ILLEGAL_PARAMETER, 'CH2 = CH1');
+  });
+
   test(`${name}: server: no TLS 1.3 in supported_versions is protocol_version; QUIC legacy_session_id is PROTOCOL_VIOLATION`, async () => {
     const clock = new Clock();
     const cert = await serverCert();
