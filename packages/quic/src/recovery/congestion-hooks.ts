@@ -49,6 +49,13 @@ export interface CongestionHooks {
   onPacketAcked(now: number, bytes: number, timeSent: number, appLimited: boolean): void;
   onPacketsAcked(sample: AckSample): void;
   onPacketsLost(now: number, lostBytes: number, largestLostSentTime: number): void;
+  /**
+   * Optional per-packet loss detail for model-based controllers (BBR): once per lost in-flight
+   * packet, before `onPacketsLost` for the same batch. `txInFlight` is the bytes in flight
+   * right after it was sent, `lostSinceSent` the bytes declared lost since it was sent (itself
+   * included), `appLimited` its application-limited mark.
+   */
+  onPacketLostDetail?(now: number, bytes: number, txInFlight: number, lostSinceSent: number, appLimited: boolean): void;
   onPersistentCongestion(now: number): void;
   onEcnCongestionEvent(now: number, sentTimeOfLargestAcked: number): void;
   onAppLimited(now: number, bytesInFlight: number): void;

@@ -13,6 +13,8 @@ import type { SentPacket } from './sent-packet-tracker.js';
 export class DeliveryRateEstimator {
   /** Bytes of in-flight packets acknowledged over the connection's lifetime. */
   delivered = 0;
+  /** Bytes of in-flight packets declared lost over the connection's lifetime. */
+  lost = 0;
   #deliveredTime = 0;
   #firstSentTime = 0;
   /** `delivered` value up to which samples are application-limited; 0 when not limited. */
@@ -37,6 +39,16 @@ export class DeliveryRateEstimator {
     packet.firstSentTime = this.#firstSentTime;
     packet.appLimited = this.#appLimitedUntil !== 0;
     packet.txInFlight = priorInFlight + packet.size;
+    packet.lostBefore = this.lost;
+  }
+
+  /**
+   * One in-flight packet declared lost; returns the bytes lost since it was sent, itself
+   * included (BBR's C.lost - P.lost, draft-ietf-ccwg-bbr "HandleLostPacket").
+   */
+  onPacketLost(packet: SentPacket<unknown>): number {
+    this.lost += packet.size;
+    return this.lost - packet.lostBefore;
   }
 
   /**

@@ -560,6 +560,9 @@ export class LossRecovery<T> {
    * congestion. Returns true if it was established.
    */
   #onPacketsLost(now: number, lost: readonly SentPacket<T>[]): boolean {
+    const cc = this.congestion;
+    const rate = this.#deliveryRate;
+    const detail = cc.onPacketLostDetail;
     let lostBytes = 0;
     let largestLostSentTime = -Infinity;
     for (let i = 0; i < lost.length; i++) {
@@ -567,6 +570,8 @@ export class LossRecovery<T> {
       if (!p.inFlight) continue;
       lostBytes += p.size;
       if (p.timeSent > largestLostSentTime) largestLostSentTime = p.timeSent;
+      const lostSinceSent = rate.onPacketLost(p);
+      if (detail !== undefined) detail.call(cc, now, p.size, p.txInFlight, lostSinceSent, p.appLimited);
     }
     if (lostBytes > 0) this.congestion.onPacketsLost(now, lostBytes, largestLostSentTime);
     if (!this.#persistentCongestion.isPersistent(lost, this.rtt, this.#maxAckDelay, this.#pcThreshold)) return false;

@@ -40,6 +40,8 @@ export class SentPacket<T> {
   firstSentTime = 0;
   /** Bytes in flight right after this packet was sent. */
   txInFlight = 0;
+  /** Bytes declared lost on the connection before this packet was sent (BBR's P.lost). */
+  lostBefore = 0;
   /** Sent while the sender was application-limited (RFC 9002 §7.8). */
   appLimited = false;
   /**

@@ -482,6 +482,19 @@ test('RFC 9000 §21.4: an ACK naming a skipped packet number is a PROTOCOL_VIOLA
   }
 });
 
+test('per-packet loss detail for BBR: bytes in flight at send and bytes lost since, before the batch call', () => {
+  const h = harness({ isServer: true, confirmed: true });
+  for (let pn = 0; pn <= 4; pn++) h.send(APPLICATION, pn, 0);
+  h.ack(APPLICATION, [[3, 4]], 100);
+  h.send(APPLICATION, 5, 100);
+  for (let pn = 6; pn <= 8; pn++) h.send(APPLICATION, pn, 101);
+  h.ack(APPLICATION, [[7, 8]], 200);
+  const losses = h.cc.calls.filter((c) => c.kind === 'lostDetail' || c.kind === 'lost').map((c) => c.kind === 'lostDetail' ? `${c.txInFlight}/${c.lostSinceSent}` : 'batch');
+  // pn 0, 1 lost first (sent with 1000, 2000 in flight, nothing lost before them); then pn 2
+  // (3000 in flight at send; 3000 lost since) and pn 5 (sent after 2000 were lost: 2000 since).
+  assert.equal(losses, ['1000/1000', '2000/2000', 'batch', '3000/3000', '2000/2000', 'batch']);
+});
+
 test('ACK-only packets: tracked and acknowledged, never in flight, no timer, no congestion loss', () => {
   const h = harness({ isServer: true, confirmed: true });
   h.send(APPLICATION, 0, 0, 40, false, false);

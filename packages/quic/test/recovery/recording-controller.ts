@@ -16,7 +16,8 @@ export type ControllerCall =
   | { kind: 'persistent'; now: number }
   | { kind: 'ecn'; now: number; sentTime: number }
   | { kind: 'appLimited'; now: number; bytesInFlight: number }
-  | { kind: 'spurious'; now: number; bytes: number; largestSentTime: number };
+  | { kind: 'spurious'; now: number; bytes: number; largestSentTime: number }
+  | { kind: 'lostDetail'; bytes: number; txInFlight: number; lostSinceSent: number; appLimited: boolean };
 
 // Compile-time check: the congestion package's sample and ours are the same shape both ways.
 const sampleCompat = (s: AckSample): CongestionAckSample => s;
@@ -74,6 +75,10 @@ export class RecordingController implements CongestionHooks {
   onEcnCongestionEvent(now: number, sentTimeOfLargestAcked: number): void {
     this.calls.push({ kind: 'ecn', now, sentTime: sentTimeOfLargestAcked });
     this.reno.onEcnCongestionEvent(now, sentTimeOfLargestAcked);
+  }
+
+  onPacketLostDetail(_now: number, bytes: number, txInFlight: number, lostSinceSent: number, appLimited: boolean): void {
+    this.calls.push({ kind: 'lostDetail', bytes, txInFlight, lostSinceSent, appLimited });
   }
 
   onSpuriousLoss(now: number, bytes: number, largestSentTime: number): void {
