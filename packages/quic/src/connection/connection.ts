@@ -1,0 +1,567 @@
+/**
+ * The sans-IO QUIC connection: `ConnectionCore` (state, receive side) plus the send path
+ * (packets built straight into the caller's datagram buffer, coalesced, padded, protected in
+ * place) and the application API. See `types.ts` for the driver's call order.
+ */
+
+import { ByteWriter } from '../codec/writer.js';
+import { deriveInitialKeys } from '../crypto/keys.js';
+import { AEAD_TAG_LENGTH, type CryptoProvider } from '../crypto/provider.js';
+import { protect } from '../crypto/protection.js';
+import { ackFrameLength, writeAck } from '../frame/ack.js';
+import { cryptoDataCapacity, writeCryptoFrameHeader } from '../frame/crypto.js';
+import { writeConnectionClose } from '../frame/close.js';
+import { datagramFrameHeaderLength, writeDatagramFrameHeader } from '../frame/datagram.js';
+import { type AckFrame, FrameType } from '../frame/types.js';
+import { writeNewConnectionId, writeRetireConnectionId } from '../frame/cid.js';
+import { writePathFrame } from '../frame/misc.js';
+import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../packet/header.js';
+import { packetNumberLength, type PacketNumberLength } from '../packet/number.js';
+import { PacketType } from '../packet/types.js';
+import { QUIC_V1 } from '../packet/version.js';
+import { PacketNumberSpace } from '../recovery/packet-number-space.js';
+import { createTlsClient } from '../tls/client.js';
+import type { TlsEngine } from '../tls/engine-api.js';
+import { createTlsServer } from '../tls/server.js';
+import { encodeTransportParameters, type TransportParameters } from '../transport-params.js';
+import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
+import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
+import type { PacketSpace } from './spaces.js';
+import {
+  type ClientConnectionOptions,
+  DEFAULT_TRANSPORT_SETTINGS,
+  type PathAddress,
+  type SansIoConnection,
+  type ServerConnectionOptions,
+  type StreamDirection,
+  type StreamRead,
+  type Transmit,
+  type TransportSettings,
+} from './types.js';
+
+/** The smallest room worth starting another packet in. */
+const MIN_PACKET_ROOM = 64;
+/** ACK ranges per frame (RFC 9000 §13.2.3 lets us bound them). */
+const MAX_ACK_RANGES = 32;
+/** Pacer waits shorter than this are sent at once (see pollTransmit). */
+const PACING_EPSILON_MS = 0.001;
+/** Outgoing DATAGRAM frames queued at most (they are unreliable: the oldest are dropped). */
+const MAX_QUEUED_DATAGRAMS = 1024;
+
+interface PendingPacket {
+  sp: PacketSpace;
+  start: number;
+  pnOffset: number;
+  pnLength: PacketNumberLength;
+  payloadEnd: number;
+  packetNumber: number;
+  isLong: boolean;
+  ackEliciting: boolean;
+  tokens: RecoveryToken[];
+}
+
+export interface ConnectOptions extends ClientConnectionOptions {
+  remote: PathAddress;
+  now: number;
+  /** Key for stateless reset tokens (RFC 9000 §10.3.2); random per connection if omitted. */
+  statelessResetKey?: Uint8Array;
+}
+
+export interface AcceptOptions extends ServerConnectionOptions {
+  remote: PathAddress;
+  now: number;
+  /** From the client's first Initial: its DCID (our keys derive from it), its SCID, its version. */
+  originalDcid: Uint8Array;
+  clientScid: Uint8Array;
+  version: number;
+  statelessResetKey?: Uint8Array;
+}
+
+function settingsFrom(partial: Partial<TransportSettings> | undefined): TransportSettings {
+  return { ...DEFAULT_TRANSPORT_SETTINGS, ...partial };
+}
+
+function resetTokenFactory(crypto: CryptoProvider, key: Uint8Array): (cid: Uint8Array) => Uint8Array {
+  // RFC 9000 §10.3.2: a token derived from the CID with a static key can be recomputed after a restart.
+  return (cid) => crypto.hmac('sha256', key, cid).slice(0, 16);
+}
+
+export class Connection extends ConnectionCore implements SansIoConnection {
+  readonly tls: TlsEngine;
+  #datagrams: { id: number; data: Uint8Array }[] = [];
+  #nextDatagramId = 0;
+  #pacingDeadline = Infinity;
+  #maxDatagramSize = MIN_INITIAL_DATAGRAM;
+  #scratch = new ByteWriter(new Uint8Array(0));
+
+  private constructor(init: ConstructorParameters<typeof ConnectionCore>[0], makeTls: (params: Uint8Array) => TlsEngine) {
+    super(init);
+    const params = this.#localTransportParameters(init.isServer ? init.originalDcid : undefined);
+    this.tls = makeTls(encodeTransportParameters(params));
+  }
+
+  /** Starts a client connection; poll for its first datagram. */
+  static connect(options: ConnectOptions): Connection {
+    const settings = settingsFrom(options.transport);
+    const originalDcid = options.random(8); // RFC 9000 §7.2: at least 8 bytes
+    const key = options.statelessResetKey ?? options.random(32);
+    const conn = new Connection(
+      {
+        isServer: false,
+        crypto: options.crypto,
+        random: options.random,
+        settings,
+        remote: options.remote,
+        now: options.now,
+        version: QUIC_V1,
+        keyLog: options.keyLog,
+        originalDcid,
+        localCid: options.random(settings.localConnectionIdLength),
+        peerCid: originalDcid,
+        resetTokenFor: resetTokenFactory(options.crypto, key),
+      },
+      (transportParameters) =>
+        createTlsClient({
+          crypto: options.crypto,
+          random: options.random,
+          now: options.wallClock,
+          alpnProtocols: options.alpnProtocols,
+          transportParameters,
+          serverName: options.serverName,
+          verification: options.verification,
+          clientCertificate: options.clientCertificate,
+          sessionTicket: options.sessionTicket,
+          keyLog: options.keyLog !== undefined,
+        }),
+    );
+    const initial = deriveInitialKeys(options.crypto, QUIC_V1, originalDcid);
+    conn.spaces[0].writeKeys = initial.client;
+    conn.spaces[0].readKeys = initial.server;
+    conn.tls.start();
+    conn.processTls();
+    return conn;
+  }
+
+  /** Creates the server side for a client's first Initial; then feed it that datagram. */
+  static accept(options: AcceptOptions): Connection {
+    const settings = settingsFrom(options.transport);
+    const key = options.statelessResetKey ?? options.random(32);
+    const conn = new Connection(
+      {
+        isServer: true,
+        crypto: options.crypto,
+        random: options.random,
+        settings,
+        remote: options.remote,
+        now: options.now,
+        version: options.version,
+        keyLog: options.keyLog,
+        originalDcid: options.originalDcid.slice(),
+        localCid: options.random(settings.localConnectionIdLength),
+        peerCid: options.clientScid.slice(),
+        resetTokenFor: resetTokenFactory(options.crypto, key),
+      },
+      (transportParameters) =>
+        createTlsServer({
+          crypto: options.crypto,
+          random: options.random,
+          now: options.wallClock,
+          alpnProtocols: options.alpnProtocols,
+          transportParameters,
+          certificateChain: options.certificateChain,
+          key: options.key,
+          keyLog: options.keyLog !== undefined,
+        }),
+    );
+    conn.events.push({ type: 'cid-route', cid: conn.originalDcid, active: true });
+    const initial = deriveInitialKeys(options.crypto, options.version, options.originalDcid);
+    conn.spaces[0].writeKeys = initial.server;
+    conn.spaces[0].readKeys = initial.client;
+    conn.recovery.setAmplificationBlocked(true, options.now);
+    return conn;
+  }
+
+  #localTransportParameters(originalDcid: Uint8Array | undefined): Partial<TransportParameters> {
+    const s = this.settings;
+    const p: Partial<TransportParameters> = {
+      maxIdleTimeout: s.maxIdleTimeoutMs,
+      maxUdpPayloadSize: s.maxUdpPayloadSize,
+      initialMaxData: s.initialMaxData,
+      initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
+      initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,
+      initialMaxStreamDataUni: s.initialMaxStreamDataUni,
+      initialMaxStreamsBidi: s.initialMaxStreamsBidi,
+      initialMaxStreamsUni: s.initialMaxStreamsUni,
+      ackDelayExponent: s.ackDelayExponent,
+      maxAckDelay: s.maxAckDelayMs,
+      disableActiveMigration: s.disableActiveMigration,
+      activeConnectionIdLimit: s.activeConnectionIdLimit,
+      initialSourceConnectionId: this.localHandshakeCid,
+      maxDatagramFrameSize: s.maxDatagramFrameSize,
+      resetStreamAt: s.resetStreamAt,
+    };
+    if (originalDcid) {
+      p.originalDestinationConnectionId = originalDcid;
+      p.statelessResetToken = this.localCids.get(0)?.resetToken;
+    }
+    return p;
+  }
+
+  // ------------------------------------------------------------------ getters
+
+  get isHandshakeComplete(): boolean {
+    return this.handshakeComplete;
+  }
+
+  get negotiatedAlpn(): string | undefined {
+    return this.tls.alpnProtocol;
+  }
+
+  get remoteAddress(): PathAddress {
+    return this.remote;
+  }
+
+  get maxDatagramPayload(): number {
+    const peerMax = this.peerParams?.maxDatagramFrameSize ?? 0;
+    if (peerMax === 0) return 0;
+    // One 1-RTT packet: short header (1 + DCID + 4-byte PN) + frame header + tag.
+    const room = this.#maxDatagramSize - (1 + this.peerCids.currentCid.length + 4) - AEAD_TAG_LENGTH - 3;
+    return Math.max(0, Math.min(peerMax - 3, room));
+  }
+
+  /** Bytes in flight as loss recovery counts them (tests check the invariant with it). */
+  get bytesInFlight(): number {
+    return this.recovery.bytesInFlight;
+  }
+
+  pacingDeadline(): number {
+    return this.#pacingDeadline;
+  }
+
+  // ------------------------------------------------------------------ application API
+
+  openStream(direction: StreamDirection): number | undefined {
+    if (this.isClosed) return undefined;
+    return this.streams.openStream(direction);
+  }
+
+  writeStream(streamId: number, data: Uint8Array, fin: boolean): number {
+    return this.streams.writeStream(streamId, data, fin);
+  }
+
+  readStream(streamId: number, maxBytes?: number): StreamRead | undefined {
+    this.streams.smoothedRtt = this.recovery.rtt.smoothedRtt;
+    return this.streams.readStream(streamId, maxBytes);
+  }
+
+  resetStream(streamId: number, errorCode: number, reliableSize?: number): void {
+    this.streams.resetStream(streamId, errorCode, reliableSize);
+  }
+
+  stopSending(streamId: number, errorCode: number): void {
+    this.streams.stopSending(streamId, errorCode);
+  }
+
+  setStreamPriority(streamId: number, urgency: number, incremental: boolean): void {
+    this.streams.setPriority(streamId, urgency, incremental);
+  }
+
+  sendDatagram(data: Uint8Array): number | undefined {
+    if (this.isClosed || data.length > this.maxDatagramPayload) return undefined;
+    if (this.#datagrams.length >= MAX_QUEUED_DATAGRAMS) this.#datagrams.shift();
+    const id = this.#nextDatagramId++;
+    this.#datagrams.push({ id, data });
+    return id;
+  }
+
+  close(errorCode: number, reason: string, now: number): void {
+    this.now = now;
+    this.enterClosing({ application: true, code: errorCode, frameType: 0, reason });
+  }
+
+  // ------------------------------------------------------------------ send path
+
+  pollTransmit(now: number, buffer: Uint8Array): Transmit | undefined {
+    this.now = now;
+    if (this.state === 'terminated' || this.state === 'draining') return undefined;
+    if (this.state === 'closing') {
+      if (!this.closeSendPending || !this.closeFrame) return undefined;
+      this.closeSendPending = false;
+      const length = this.#buildCloseDatagram(buffer, this.closeFrame);
+      return length > 0 ? this.#transmit(length) : undefined;
+    }
+    this.#updateDatagramSize();
+    let maxSize = Math.min(this.#maxDatagramSize, buffer.length);
+    if (!this.addressValidated) {
+      // RFC 9000 §8.1: at most three times the bytes received before the address is validated.
+      const allowance = AMPLIFICATION_FACTOR * this.bytesReceived - this.bytesSent;
+      if (allowance < MIN_INITIAL_DATAGRAM) {
+        this.recovery.setAmplificationBlocked(true, now);
+        return undefined;
+      }
+      maxSize = Math.min(maxSize, allowance);
+    }
+
+    // Congestion control and pacing gate everything but ACK-only packets and PTO probes.
+    const inFlight = this.recovery.bytesInFlight;
+    let mayElicit = this.congestion.canSend(inFlight, maxSize);
+    this.#pacingDeadline = Infinity;
+    if (mayElicit) {
+      this.pacer.setWindow(now, this.congestion.congestionWindow, this.recovery.rtt.smoothedRtt);
+      const wait = this.pacer.timeUntilSend(now, maxSize);
+      // Waits below a microsecond are floating-point dust in the token count: `now + wait`
+      // would not move the clock and the timer would fire at the same instant forever.
+      if (wait > PACING_EPSILON_MS) {
+        mayElicit = false;
+        if (this.#hasAckElicitingWork()) this.#pacingDeadline = now + wait;
+      }
+    }
+
+    const w = this.#scratch;
+    w.buf = buffer;
+    let pending: PendingPacket | undefined;
+    let offset = 0;
+    let hasInitial = false;
+    let initialElicits = false;
+    for (const sp of this.spaces) {
+      if (sp.discarded || !sp.writeKeys) continue;
+      const probe = this.recovery.pendingProbes(sp.id) > 0;
+      if (!this.#wantsToSend(sp, now, mayElicit || probe)) continue;
+      if (maxSize - offset < MIN_PACKET_ROOM) break;
+      if (pending) offset = this.#seal(buffer, pending, 0);
+      pending = this.#buildPacket(w, sp, offset, maxSize - offset, now, mayElicit || probe, probe);
+      if (!pending) continue;
+      if (sp.id === PacketNumberSpace.INITIAL) {
+        hasInitial = true;
+        if (pending.ackEliciting) initialElicits = true;
+      }
+      // RFC 9001 §4.9.1: a client drops Initial keys once it sends a Handshake packet.
+      if (!this.isServer && sp.id === PacketNumberSpace.HANDSHAKE) this.#clientDropsInitial = true;
+    }
+    if (!pending) return undefined;
+    // RFC 9000 §14.1: a client's datagram with an Initial packet, and a server's with an
+    // ack-eliciting Initial, is padded to 1200 bytes (inside the last packet, so it is protected).
+    let padding = 0;
+    if (hasInitial && (!this.isServer || initialElicits)) {
+      padding = Math.max(0, MIN_INITIAL_DATAGRAM - (pending.payloadEnd + AEAD_TAG_LENGTH));
+    }
+    offset = this.#seal(buffer, pending, padding);
+    if (this.#clientDropsInitial) {
+      this.#clientDropsInitial = false;
+      this.discardSpace(PacketNumberSpace.INITIAL);
+    }
+    return this.#transmit(offset);
+  }
+
+  #clientDropsInitial = false;
+
+  #transmit(length: number): Transmit {
+    this.bytesSent += length;
+    return { length, remote: this.remote, ecn: 0 };
+  }
+
+  #updateDatagramSize(): void {
+    // Until DPLPMTUD (the transport's next issue) we send 1200-byte datagrams, the size every
+    // QUIC path must carry (RFC 9000 §14), within the peer's max_udp_payload_size.
+    const peer = this.peerParams?.maxUdpPayloadSize ?? 65527;
+    this.#maxDatagramSize = Math.min(MIN_INITIAL_DATAGRAM, peer);
+  }
+
+  #hasAckElicitingWork(): boolean {
+    return this.streams.hasPendingFrames() || this.#datagrams.length > 0;
+  }
+
+  #wantsToSend(sp: PacketSpace, now: number, mayElicit: boolean): boolean {
+    if (sp.ack.ackDue(now)) return true;
+    if (!mayElicit) return false;
+    if (sp.cryptoSend.hasPendingData() || this.recovery.pendingProbes(sp.id) > 0) return true;
+    if (sp.id !== PacketNumberSpace.APPLICATION) return false;
+    if (!this.handshakeComplete && !this.isServer) return false; // nothing but ACK/CRYPTO before 1-RTT keys are confirmed usable
+    return (
+      this.handshakeDonePending ||
+      this.pathResponses.length > 0 ||
+      this.pingPending ||
+      this.localCids.pendingAnnouncements.size > 0 ||
+      this.peerCids.pendingRetirements.size > 0 ||
+      this.#datagrams.length > 0 ||
+      this.streams.hasPendingFrames()
+    );
+  }
+
+  /** Writes one packet's header and frames at `start`; returns it unsealed, or undefined if empty. */
+  #buildPacket(w: ByteWriter, sp: PacketSpace, start: number, room: number, now: number, mayElicit: boolean, probe: boolean): PendingPacket | undefined {
+    const buf = w.buf;
+    const pn = sp.nextPacketNumber;
+    const pnLength = packetNumberLength(pn, sp.largestAcked < 0 ? undefined : sp.largestAcked);
+    const isLong = sp.id !== PacketNumberSpace.APPLICATION;
+    const dcid = this.peerCids.currentCid;
+    const pnOffset = isLong
+      ? writeLongHeader(buf, start, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, packetNumber: pn, pnLength })
+      : writeShortHeader(buf, start, { dcid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
+    const payloadStart = pnOffset + pnLength;
+    const limit = start + room - AEAD_TAG_LENGTH;
+    w.offset = payloadStart;
+    const tokens: RecoveryToken[] = [];
+
+    // ACK first: due, or riding along whenever anything else goes out (RFC 9000 §13.2.1).
+    if (sp.ack.ackDue(now) || sp.ack.hasNewPackets) this.#writeAck(w, sp, limit, now, tokens);
+
+    if (mayElicit) {
+      if (sp.id === PacketNumberSpace.APPLICATION) this.#writeApplicationControl(w, limit, tokens);
+      this.#writeCrypto(w, sp, limit, tokens);
+      if (sp.id === PacketNumberSpace.APPLICATION && (this.handshakeComplete || this.isServer)) {
+        this.#writeDatagrams(w, limit, tokens);
+        this.streams.writeStreamFrames(w, limit, tokens);
+      }
+    }
+    let ackEliciting = false;
+    for (const t of tokens) if (t.kind !== TokenKind.ACK) ackEliciting = true;
+    if ((probe || this.pingPending) && !ackEliciting && limit - w.offset >= 1) {
+      w.u8(FrameType.PING); // RFC 9002 §6.2.4: a probe must elicit an ACK
+      tokens.push(token(TokenKind.PING));
+      ackEliciting = true;
+      this.pingPending = false;
+    }
+    if (tokens.length === 0) return undefined;
+    return { sp, start, pnOffset, pnLength, payloadEnd: w.offset, packetNumber: pn, isLong, ackEliciting, tokens };
+  }
+
+  #writeAck(w: ByteWriter, sp: PacketSpace, limit: number, now: number, tokens: RecoveryToken[]): void {
+    const pending = sp.ack.ackFrame(now, MAX_ACK_RANGES);
+    if (!pending) return;
+    const exponent = sp.id === PacketNumberSpace.APPLICATION ? this.settings.ackDelayExponent : 3;
+    const frame: AckFrame = {
+      type: FrameType.ACK,
+      // RFC 9000 §19.3: microseconds, scaled down by our ack_delay_exponent.
+      ackDelay: Math.floor((pending.ackDelayMs * 1000) / 2 ** exponent),
+      ranges: pending.ranges as AckFrame['ranges'],
+      ecn: pending.ecn,
+    };
+    let ranges = MAX_ACK_RANGES;
+    while (ranges > 1 && ackFrameLength(frame, ranges) > limit - w.offset) ranges--;
+    if (ackFrameLength(frame, ranges) > limit - w.offset) return;
+    writeAck(w, frame, ranges);
+    tokens.push(token(TokenKind.ACK, 0, sp.ack.onAckSent()));
+  }
+
+  #writeApplicationControl(w: ByteWriter, limit: number, tokens: RecoveryToken[]): void {
+    if (this.handshakeDonePending && limit - w.offset >= 1) {
+      w.u8(FrameType.HANDSHAKE_DONE);
+      this.handshakeDonePending = false;
+      tokens.push(token(TokenKind.HANDSHAKE_DONE));
+    }
+    while (this.pathResponses.length > 0 && limit - w.offset >= 9) {
+      writePathFrame(w, { type: FrameType.PATH_RESPONSE, data: this.pathResponses.shift()! });
+      tokens.push(token(TokenKind.PING)); // PATH_RESPONSE is never retransmitted (§13.3)
+    }
+    for (const seq of this.localCids.pendingAnnouncements) {
+      const issued = this.localCids.get(seq);
+      this.localCids.pendingAnnouncements.delete(seq);
+      if (!issued) continue;
+      if (limit - w.offset < 1 + 8 + 8 + 1 + 20 + 16) break;
+      writeNewConnectionId(w, {
+        type: FrameType.NEW_CONNECTION_ID,
+        sequenceNumber: seq,
+        retirePriorTo: 0,
+        connectionId: issued.cid,
+        statelessResetToken: issued.resetToken,
+      });
+      tokens.push(token(TokenKind.NEW_CONNECTION_ID, 0, seq));
+    }
+    for (const seq of this.peerCids.pendingRetirements) {
+      if (limit - w.offset < 9) break;
+      this.peerCids.pendingRetirements.delete(seq);
+      writeRetireConnectionId(w, { type: FrameType.RETIRE_CONNECTION_ID, sequenceNumber: seq });
+      tokens.push(token(TokenKind.RETIRE_CONNECTION_ID, 0, seq));
+    }
+    this.streams.writeControlFrames(w, limit, tokens);
+  }
+
+  #writeCrypto(w: ByteWriter, sp: PacketSpace, limit: number, tokens: RecoveryToken[]): void {
+    // Bounded: each round writes a frame or stops.
+    for (let rounds = 0; rounds < 64 && sp.cryptoSend.hasPendingData(); rounds++) {
+      const room = limit - w.offset;
+      const capacity = cryptoDataCapacity(sp.cryptoSend.sentOffset, room, room);
+      if (capacity <= 0) return;
+      const chunk = sp.cryptoSend.nextChunk(capacity);
+      if (!chunk || chunk.length === 0) return;
+      writeCryptoFrameHeader(w, chunk.offset, chunk.length);
+      sp.cryptoSend.copyTo(chunk.offset, chunk.length, w.buf, w.offset);
+      w.offset += chunk.length;
+      tokens.push(token(TokenKind.CRYPTO, 0, chunk.offset, chunk.length));
+    }
+  }
+
+  #writeDatagrams(w: ByteWriter, limit: number, tokens: RecoveryToken[]): void {
+    while (this.#datagrams.length > 0) {
+      const d = this.#datagrams[0]!;
+      const size = datagramFrameHeaderLength(d.data.length) + d.data.length;
+      if (size > limit - w.offset) return; // next packet
+      this.#datagrams.shift();
+      writeDatagramFrameHeader(w, d.data.length);
+      w.bytes(d.data);
+      tokens.push(token(TokenKind.DATAGRAM, 0, d.id));
+    }
+  }
+
+  /** Pads, fills the Length field, protects in place, records the packet. Returns its end. */
+  #seal(buf: Uint8Array, p: PendingPacket, padding: number): number {
+    let payloadEnd = p.payloadEnd;
+    // RFC 9001 §5.4.2: packet number + payload must be at least 4 bytes for the HP sample.
+    const minPayload = 4 - p.pnLength;
+    const extra = Math.max(padding, minPayload - (payloadEnd - p.pnOffset - p.pnLength));
+    if (extra > 0) {
+      buf.fill(0, payloadEnd, payloadEnd + extra); // PADDING frames are zero bytes (§19.1)
+      payloadEnd += extra;
+    }
+    if (p.isLong) patchLongHeaderLength(buf, p.pnOffset - 2, payloadEnd - p.pnOffset + AEAD_TAG_LENGTH);
+    const keys = p.sp.id === PacketNumberSpace.APPLICATION ? this.keyPhases.write! : p.sp.writeKeys!;
+    const end = protect(keys, buf, p.start, p.pnOffset, p.pnLength, payloadEnd, p.packetNumber);
+    const size = end - p.start;
+    const inFlight = p.ackEliciting || extra > 0;
+    this.recovery.onPacketSent(p.sp.id, p.packetNumber, this.now, size, p.ackEliciting, inFlight, p.tokens);
+    p.sp.nextPacketNumber++;
+    if (inFlight) this.pacer.onSent(this.now, size);
+    if (p.ackEliciting) this.onAckElicitingSent(this.now);
+    return end;
+  }
+
+  /**
+   * CONNECTION_CLOSE in every space we can send in (RFC 9000 §10.2.3): the peer may not have
+   * the keys of our highest one yet. An application close before 1-RTT becomes APPLICATION_ERROR.
+   */
+  #buildCloseDatagram(buffer: Uint8Array, frame: CloseFrameInfo): number {
+    const w = this.#scratch;
+    w.buf = buffer;
+    const reason = new TextEncoder().encode(frame.reason).subarray(0, 256);
+    let offset = 0;
+    let pending: PendingPacket | undefined;
+    for (const sp of this.spaces) {
+      if (sp.discarded || !sp.writeKeys) continue;
+      if (sp.id === PacketNumberSpace.APPLICATION && !this.handshakeComplete && !this.isServer) continue;
+      if (pending) offset = this.#seal(buffer, pending, 0);
+      const pn = sp.nextPacketNumber;
+      const pnLength = packetNumberLength(pn, sp.largestAcked < 0 ? undefined : sp.largestAcked);
+      const isLong = sp.id !== PacketNumberSpace.APPLICATION;
+      const dcid = this.peerCids.currentCid;
+      const pnOffset = isLong
+        ? writeLongHeader(buffer, offset, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, packetNumber: pn, pnLength })
+        : writeShortHeader(buffer, offset, { dcid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
+      w.offset = pnOffset + pnLength;
+      const application = frame.application && !isLong;
+      writeConnectionClose(w, {
+        type: FrameType.CONNECTION_CLOSE,
+        application,
+        errorCode: frame.application && isLong ? 0x0c : frame.code,
+        frameType: application ? 0 : frame.frameType,
+        reason: frame.application && isLong ? new Uint8Array(0) : reason,
+      });
+      pending = { sp, start: offset, pnOffset, pnLength, payloadEnd: w.offset, packetNumber: pn, isLong, ackEliciting: false, tokens: [] };
+    }
+    if (!pending) return 0;
+    const padding = pending.sp.id === PacketNumberSpace.INITIAL && !this.isServer ? Math.max(0, MIN_INITIAL_DATAGRAM - (pending.payloadEnd + AEAD_TAG_LENGTH)) : 0;
+    return this.#seal(buffer, pending, padding);
+  }
+}
+
+export { PacketType };

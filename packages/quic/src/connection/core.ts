@@ -1,0 +1,706 @@
+/**
+ * The connection's state and its receive side: datagrams in, packets opened, frames handled,
+ * TLS driven, timers, closing and draining (RFC 9000 §10, §12, §13; RFC 9001 §4, §5).
+ * `Connection` (connection.ts) adds the send path and the public API on top.
+ */
+
+import { NewReno, Pacer } from '@purequic/congestion';
+import { requireCipherSuite } from '../crypto/cipher-suites.js';
+import { EncryptionLevel } from '../crypto/encryption-level.js';
+import { type PacketProtectionKeys, createPacketProtectionKeys } from '../crypto/keys.js';
+import { decryptPayload, removeHeaderProtection } from '../crypto/protection.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { QuicError, TransportErrorCode } from '../errors.js';
+import { parseFrames } from '../frame/parse.js';
+import { type AckFrame, type Frame, FrameType, isAckEliciting } from '../frame/types.js';
+import { CoalescedPacketReader } from '../packet/coalesced.js';
+import { hasReservedBitsSet, type PacketHeader } from '../packet/header.js';
+import { PacketType } from '../packet/types.js';
+import { QUIC_V1 } from '../packet/version.js';
+import { LossRecovery, TimeoutAction } from '../recovery/loss-recovery.js';
+import { PacketNumberSpace } from '../recovery/packet-number-space.js';
+import type { SentPacket } from '../recovery/sent-packet-tracker.js';
+import type { TlsEngine, TlsOutput } from '../tls/engine-api.js';
+import { formatKeyLogLine } from '../tls/keylog.js';
+import { decodeTransportParameters, type TransportParameters } from '../transport-params.js';
+import { equalBytes, LocalConnectionIds, PeerConnectionIds } from './cid.js';
+import { type RecoveryToken, TokenKind } from './recovery-token.js';
+import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
+import { StreamMap } from './streams.js';
+import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
+
+/** RFC 9000 §14.1: datagrams carrying Initial packets are padded to at least this. */
+export const MIN_INITIAL_DATAGRAM = 1200;
+/** RFC 9000 §8.1: before address validation a server sends at most 3x what it received. */
+export const AMPLIFICATION_FACTOR = 3;
+/** Undecryptable packets kept while keys are missing (RFC 9001 §5.7), per connection. */
+const MAX_BUFFERED_PACKETS = 16;
+
+export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'terminated';
+
+/** A CONNECTION_CLOSE to send while closing. */
+export interface CloseFrameInfo {
+  application: boolean;
+  code: number;
+  frameType: number;
+  reason: string;
+}
+
+/** What the constructor needs beyond the options; built by `Connection.connect` / `.accept`. */
+export interface CoreInit {
+  isServer: boolean;
+  crypto: CryptoProvider;
+  random: (n: number) => Uint8Array;
+  settings: TransportSettings;
+  remote: PathAddress;
+  now: number;
+  version: number;
+  keyLog: ((line: string) => void) | undefined;
+  /** Client: its first DCID; server: the DCID of the client's first Initial. */
+  originalDcid: Uint8Array;
+  /** Our source CID for the handshake (sequence 0). */
+  localCid: Uint8Array;
+  /** The CID we send to first: the client's random DCID, or the client's SCID at the server. */
+  peerCid: Uint8Array;
+  resetTokenFor: (cid: Uint8Array) => Uint8Array;
+}
+
+export abstract class ConnectionCore {
+  readonly role: 'client' | 'server';
+  readonly isServer: boolean;
+  readonly crypto: CryptoProvider;
+  readonly settings: TransportSettings;
+  readonly random: (n: number) => Uint8Array;
+  version: number;
+  state: ConnectionState = 'handshake';
+  remote: PathAddress;
+  now: number;
+
+  readonly events: ConnectionEvent[] = [];
+  #eventHead = 0;
+
+  readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
+  readonly keyPhases: KeyPhases;
+  readonly recovery: LossRecovery<RecoveryToken[]>;
+  readonly congestion: NewReno;
+  readonly pacer: Pacer;
+  readonly streams: StreamMap;
+  readonly localCids: LocalConnectionIds;
+  readonly peerCids: PeerConnectionIds;
+  readonly originalDcid: Uint8Array;
+  readonly localHandshakeCid: Uint8Array;
+  /** The peer's SCID from its first long header: checked against initial_source_connection_id (§7.3). */
+  peerHandshakeCid: Uint8Array | undefined;
+  abstract readonly tls: TlsEngine;
+  readonly keyLog: ((line: string) => void) | undefined;
+
+  peerParams: TransportParameters | undefined;
+  handshakeComplete = false;
+  handshakeConfirmed = false;
+  handshakeDonePending = false;
+  /** Client: always; server: once the client proved its address (a Handshake packet, §8.1). */
+  addressValidated: boolean;
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** Any packet successfully processed yet (a client switches to the server's CID on the first). */
+  receivedAnyPacket = false;
+
+  idleTimeoutMs = 0;
+  idleDeadline = Infinity;
+  ackElicitingSentSinceReceive = false;
+
+  closeFrame: CloseFrameInfo | undefined;
+  closeReason: ConnectionCloseReason | undefined;
+  closeDeadline = Infinity;
+  closeSendPending = false;
+  #packetsSinceClose = 0;
+  #nextCloseAt = 1;
+
+  pathResponses: Uint8Array[] = [];
+  pingPending = false;
+  readonly #reader: CoalescedPacketReader;
+  #buffered: { data: Uint8Array; now: number }[] = [];
+  /** Packets dropped (undecryptable, malformed, duplicates): diagnostics. */
+  droppedPackets = 0;
+
+  constructor(init: CoreInit) {
+    this.isServer = init.isServer;
+    this.role = init.isServer ? 'server' : 'client';
+    this.crypto = init.crypto;
+    this.settings = init.settings;
+    this.random = init.random;
+    this.version = init.version;
+    this.remote = init.remote;
+    this.now = init.now;
+    this.keyLog = init.keyLog;
+    this.addressValidated = !init.isServer;
+    this.originalDcid = init.originalDcid;
+    this.localHandshakeCid = init.localCid;
+    const maxAckDelay = init.settings.maxAckDelayMs;
+    this.spaces = [
+      new PacketSpace(PacketNumberSpace.INITIAL, maxAckDelay),
+      new PacketSpace(PacketNumberSpace.HANDSHAKE, maxAckDelay),
+      new PacketSpace(PacketNumberSpace.APPLICATION, maxAckDelay),
+    ];
+    this.keyPhases = new KeyPhases(init.crypto);
+    const mds = MIN_INITIAL_DATAGRAM;
+    this.congestion = new NewReno({ maxDatagramSize: mds });
+    this.pacer = new Pacer({ maxDatagramSize: mds });
+    this.recovery = new LossRecovery<RecoveryToken[]>({ isServer: init.isServer, congestion: this.congestion });
+    this.streams = new StreamMap({ isServer: init.isServer, settings: init.settings, events: this.events });
+    this.localCids = new LocalConnectionIds(() => {
+      const cid = init.random(init.settings.localConnectionIdLength);
+      return { cid, resetToken: init.resetTokenFor(cid) };
+    });
+    this.localCids.onRouteChange = (cid, active) => {
+      this.events.push({ type: 'cid-route', cid, active });
+    };
+    this.localCids.issueInitial(init.localCid);
+    this.peerCids = new PeerConnectionIds(init.peerCid, init.settings.activeConnectionIdLimit);
+    this.#reader = new CoalescedPacketReader({ shortDcidLength: init.settings.localConnectionIdLength });
+    this.idleTimeoutMs = init.settings.maxIdleTimeoutMs;
+    this.#armIdle(init.now);
+  }
+
+  // ------------------------------------------------------------------ events & timers
+
+  pollEvent(): ConnectionEvent | undefined {
+    if (this.#eventHead >= this.events.length) {
+      if (this.#eventHead > 0) {
+        this.events.length = 0;
+        this.#eventHead = 0;
+      }
+      return undefined;
+    }
+    return this.events[this.#eventHead++];
+  }
+
+  get isClosed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
+  get isTerminated(): boolean {
+    return this.state === 'terminated';
+  }
+
+  ptoMs(): number {
+    return this.recovery.rtt.ptoDuration(this.recovery.maxAckDelay);
+  }
+
+  nextTimeout(): number | undefined {
+    if (this.state === 'terminated') return undefined;
+    let t = Math.min(this.idleDeadline, this.closeDeadline);
+    if (this.state === 'closing' || this.state === 'draining') return t;
+    t = Math.min(t, this.recovery.lossDetectionTimer, this.keyPhases.previousExpiry, this.pacingDeadline());
+    for (const sp of this.spaces) if (sp.writeKeys && !sp.discarded) t = Math.min(t, sp.ack.ackDeadline);
+    return Number.isFinite(t) ? t : undefined;
+  }
+
+  /** When the pacer lets the next packet go, if data waits on it (connection.ts fills this in). */
+  abstract pacingDeadline(): number;
+
+  handleTimeout(now: number): void {
+    this.now = now;
+    this.streams.now = now;
+    if (this.state === 'terminated') return;
+    if (now >= this.closeDeadline) {
+      this.#terminate();
+      return;
+    }
+    if (now >= this.idleDeadline && this.state !== 'closing' && this.state !== 'draining') {
+      // RFC 9000 §10.1: silently closed; no CONNECTION_CLOSE.
+      this.#setClosed({ kind: 'idle-timeout' });
+      this.#terminate();
+      return;
+    }
+    if (this.state === 'closing' || this.state === 'draining') return;
+    this.keyPhases.dropPreviousIfExpired(now);
+    if (now >= this.recovery.lossDetectionTimer) {
+      try {
+        const outcome = this.recovery.onLossDetectionTimeout(now);
+        if (outcome.action === TimeoutAction.LOSS) {
+          for (const p of outcome.lost) this.onPacketLost(outcome.space, p);
+        } else if (outcome.action === TimeoutAction.PTO) {
+          this.#onPto(outcome.space);
+        }
+      } catch (e) {
+        this.closeOnError(e);
+      }
+    }
+  }
+
+  #onPto(space: PacketNumberSpace): void {
+    // RFC 9002 §6.2.4: probe with new or retransmitted data. For the handshake spaces, resend
+    // the CRYPTO data still unacknowledged; elsewhere a PING suffices if nothing else waits.
+    const sp = this.spaces[space];
+    if (space !== PacketNumberSpace.APPLICATION) {
+      for (const p of this.recovery.tracker(space).outstandingPackets()) {
+        for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
+      }
+    }
+  }
+
+  #armIdle(now: number): void {
+    const local = this.settings.maxIdleTimeoutMs;
+    const peer = this.peerParams?.maxIdleTimeout ?? 0;
+    // RFC 9000 §10.1: the effective timeout is the minimum of the non-zero values.
+    const effective = local === 0 ? peer : peer === 0 ? local : Math.min(local, peer);
+    this.idleTimeoutMs = effective;
+    this.idleDeadline = effective === 0 ? Infinity : now + Math.max(effective, 3 * this.ptoMs());
+  }
+
+  /** RFC 9000 §10.1: sending an ack-eliciting packet restarts the idle timer, once per receive. */
+  onAckElicitingSent(now: number): void {
+    if (!this.ackElicitingSentSinceReceive) {
+      this.ackElicitingSentSinceReceive = true;
+      this.#armIdle(now);
+    }
+  }
+
+  // ------------------------------------------------------------------ receive
+
+  handleDatagram(data: Uint8Array, remote: PathAddress, now: number): void {
+    this.now = now;
+    this.streams.now = now;
+    if (this.state === 'terminated' || this.state === 'draining') return;
+    if (this.state === 'closing') {
+      // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE, at an exponentially falling rate.
+      if (++this.#packetsSinceClose >= this.#nextCloseAt) {
+        this.#nextCloseAt *= 2;
+        this.closeSendPending = true;
+      }
+      return;
+    }
+    this.bytesReceived += data.length;
+    this.remote = remote;
+    try {
+      this.#processDatagram(data, now);
+    } catch (e) {
+      this.closeOnError(e);
+    }
+  }
+
+  #processDatagram(data: Uint8Array, now: number): void {
+    const reader = this.#reader.reset(data);
+    for (let h = reader.next(); h !== undefined; h = reader.next()) {
+      if (this.state === 'closing' || this.state === 'draining' || this.state === 'terminated') return;
+      this.#processPacket(data, h, now);
+    }
+  }
+
+  #processPacket(datagram: Uint8Array, h: PacketHeader, now: number): void {
+    if (h.type === PacketType.VERSION_NEGOTIATION) {
+      this.#onVersionNegotiation(h);
+      return;
+    }
+    if (h.type === PacketType.RETRY || h.type === PacketType.ZERO_RTT) {
+      // Retry and 0-RTT come with the transport's next issue; until then they are dropped.
+      this.droppedPackets++;
+      return;
+    }
+    if (h.isLong && h.version !== this.version) {
+      this.droppedPackets++;
+      return;
+    }
+    const space = h.type === PacketType.INITIAL ? 0 : h.type === PacketType.HANDSHAKE ? 1 : 2;
+    const sp = this.spaces[space];
+    if (sp.discarded) {
+      this.droppedPackets++;
+      return;
+    }
+    const readKeys = space === 2 ? this.keyPhases.read : sp.readKeys;
+    if (!readKeys) {
+      // RFC 9001 §5.7: keep a few packets that arrive before their keys.
+      if (this.#buffered.length < MAX_BUFFERED_PACKETS && !this.handshakeComplete) {
+        this.#buffered.push({ data: datagram.slice(h.start, h.end), now });
+      } else this.droppedPackets++;
+      return;
+    }
+    const largest = sp.ack.largestReceived;
+    const header = removeHeaderProtection(readKeys.headerProtection, datagram, h.start, h.pnOffset, h.end, largest);
+    if (!header) {
+      this.droppedPackets++;
+      return;
+    }
+    let keys: PacketProtectionKeys | undefined = readKeys;
+    let peerUpdated = false;
+    if (space === 2 && header.keyPhase !== this.keyPhases.phase) {
+      // RFC 9001 §6.3: another key phase: older packets use the previous keys, newer the next.
+      if (this.keyPhases.previous && header.packetNumber < this.keyPhases.firstPacketInPhase) keys = this.keyPhases.previous;
+      else {
+        keys = this.keyPhases.nextRead();
+        peerUpdated = true;
+      }
+    }
+    const payload = keys ? decryptPayload(keys, datagram, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber) : null;
+    if (!payload) {
+      this.droppedPackets++;
+      return;
+    }
+    // RFC 9000 §17.2/§17.3.1: reserved bits must be zero once protection is removed.
+    if (hasReservedBitsSet(header.firstByte)) {
+      throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
+    }
+    if (sp.ack.isDuplicate(header.packetNumber)) {
+      this.droppedPackets++;
+      return;
+    }
+    if (peerUpdated) {
+      if (!this.handshakeConfirmed) throw new QuicError(TransportErrorCode.KEY_UPDATE_ERROR, 'key update before handshake confirmed');
+      this.keyPhases.onPeerUpdate(header.packetNumber, now, this.ptoMs());
+    } else if (space === 2 && this.keyPhases.firstPacketInPhase < 0) {
+      this.keyPhases.firstPacketInPhase = header.packetNumber;
+    }
+
+    if (!this.receivedAnyPacket && !this.isServer && h.isLong) {
+      // RFC 9000 §7.2: the client switches to the server's chosen CID.
+      this.peerCids.replaceInitial(h.scid.slice());
+    }
+    if (h.isLong && this.peerHandshakeCid === undefined) this.peerHandshakeCid = h.scid.slice();
+    this.receivedAnyPacket = true;
+
+    const frames = parseFrames(payload, h.type);
+    let ackEliciting = false;
+    for (const f of frames) {
+      if (isAckEliciting(f.type)) ackEliciting = true;
+      this.#onFrame(space, f, h);
+      if (this.state !== 'handshake' && this.state !== 'established') break;
+    }
+    sp.ack.onPacketReceived(header.packetNumber, now, ackEliciting);
+    this.ackElicitingSentSinceReceive = false;
+    this.#armIdle(now);
+
+    if (this.isServer && space === 1 && !this.addressValidated) {
+      // RFC 9000 §8.1: a Handshake packet proves the client's address; RFC 9001 §4.9.1: the
+      // server drops Initial keys once it processes one.
+      this.addressValidated = true;
+      this.recovery.setAmplificationBlocked(false, now);
+      this.discardSpace(PacketNumberSpace.INITIAL);
+    }
+  }
+
+  #onVersionNegotiation(h: PacketHeader): void {
+    // RFC 9000 §6.2: a client acts on VN only before anything else arrived, and only if it
+    // does not list the version it chose (else it is forged or stale).
+    if (this.isServer || this.receivedAnyPacket) return;
+    const versions = h.supportedVersions ?? [];
+    if (versions.includes(this.version)) return;
+    this.#setClosed({ kind: 'version-negotiation', versions });
+    this.#terminate();
+  }
+
+  #onFrame(space: PacketNumberSpace, f: Frame, h: PacketHeader): void {
+    switch (f.type) {
+      case FrameType.PADDING:
+      case FrameType.PING:
+        return;
+      case FrameType.ACK:
+        this.#onAck(space, f);
+        return;
+      case FrameType.CRYPTO:
+        this.#onCrypto(space, f.offset, f.data);
+        return;
+      case FrameType.STREAM:
+        this.streams.onStreamFrame(f.streamId, f.offset, f.data, f.fin);
+        return;
+      case FrameType.RESET_STREAM:
+        this.streams.onResetStream(f.streamId, f.errorCode, f.finalSize, 0, FrameType.RESET_STREAM);
+        return;
+      case FrameType.RESET_STREAM_AT:
+        if (!this.settings.resetStreamAt) {
+          throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'RESET_STREAM_AT without negotiating it', FrameType.RESET_STREAM_AT);
+        }
+        this.streams.onResetStream(f.streamId, f.errorCode, f.finalSize, f.reliableSize, FrameType.RESET_STREAM_AT);
+        return;
+      case FrameType.STOP_SENDING:
+        this.streams.onStopSending(f.streamId, f.errorCode);
+        return;
+      case FrameType.MAX_DATA:
+        this.streams.onMaxData(f.maximum);
+        return;
+      case FrameType.MAX_STREAM_DATA:
+        this.streams.onMaxStreamData(f.streamId, f.maximum);
+        return;
+      case FrameType.MAX_STREAMS:
+        this.streams.onMaxStreams(f.bidirectional, f.maximum);
+        return;
+      case FrameType.DATA_BLOCKED:
+      case FrameType.STREAMS_BLOCKED:
+        return; // informational (§19.12, §19.14); our limits move as the application reads
+      case FrameType.STREAM_DATA_BLOCKED:
+        this.streams.onStreamDataBlocked(f.streamId);
+        return;
+      case FrameType.NEW_CONNECTION_ID:
+        this.peerCids.onNewConnectionId(f.sequenceNumber, f.retirePriorTo, f.connectionId.slice(), f.statelessResetToken.slice());
+        return;
+      case FrameType.RETIRE_CONNECTION_ID:
+        this.localCids.onRetire(f.sequenceNumber, h.dcid);
+        return;
+      case FrameType.PATH_CHALLENGE:
+        // RFC 9000 §8.2.2: echo the data (bounded: at most a few outstanding).
+        if (this.pathResponses.length < 4) this.pathResponses.push(f.data.slice());
+        return;
+      case FrameType.PATH_RESPONSE:
+        return; // we send no PATH_CHALLENGE yet (path validation comes with migration)
+      case FrameType.NEW_TOKEN:
+        if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', FrameType.NEW_TOKEN);
+        return;
+      case FrameType.CONNECTION_CLOSE:
+        this.#onConnectionClose(f.application, f.errorCode, f.frameType, f.reason);
+        return;
+      case FrameType.HANDSHAKE_DONE:
+        if (this.isServer) {
+          throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'HANDSHAKE_DONE from a client', FrameType.HANDSHAKE_DONE);
+        }
+        this.#confirmHandshake();
+        return;
+      case FrameType.DATAGRAM:
+        // RFC 9221 §3: a DATAGRAM we did not ask for, or larger than we allow, is a violation.
+        if (this.settings.maxDatagramFrameSize === 0 || f.data.length > this.settings.maxDatagramFrameSize) {
+          throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'unexpected or oversized DATAGRAM', FrameType.DATAGRAM);
+        }
+        this.events.push({ type: 'datagram', data: f.data.slice() });
+        return;
+    }
+  }
+
+  #onAck(space: PacketNumberSpace, f: AckFrame): void {
+    const exponent = space === PacketNumberSpace.APPLICATION ? (this.peerParams?.ackDelayExponent ?? 3) : 3;
+    // RFC 9000 §19.3: ACK Delay is in microseconds scaled by 2^ack_delay_exponent.
+    const ackDelayMs = (f.ackDelay * 2 ** exponent) / 1000;
+    const sp = this.spaces[space];
+    const outcome = this.recovery.onAckReceived(space, f.ranges, ackDelayMs, this.now, f.ecn);
+    const largest = f.ranges[0]?.largest ?? -1;
+    if (largest > sp.largestAcked) sp.largestAcked = largest;
+    for (const p of outcome.acked) this.#onPacketAcked(space, p);
+    for (const p of outcome.lost) this.onPacketLost(space, p);
+  }
+
+  #onPacketAcked(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
+    const sp = this.spaces[space];
+    for (const t of p.tokens) {
+      switch (t.kind) {
+        case TokenKind.ACK:
+          sp.ack.onAckFrameAcked(t.a);
+          break;
+        case TokenKind.CRYPTO:
+          sp.cryptoSend.onAcked(t.a, t.b, false);
+          break;
+        case TokenKind.DATAGRAM:
+          this.events.push({ type: 'datagram-acked', id: t.a });
+          break;
+        case TokenKind.HANDSHAKE_DONE:
+        case TokenKind.NEW_CONNECTION_ID:
+        case TokenKind.RETIRE_CONNECTION_ID:
+        case TokenKind.PING:
+          break;
+        default:
+          this.streams.onTokenAcked(t);
+      }
+    }
+  }
+
+  /** A packet was declared lost: requeue exactly what it carried that still matters (§13.3). */
+  onPacketLost(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
+    const sp = this.spaces[space];
+    for (const t of p.tokens) {
+      switch (t.kind) {
+        case TokenKind.ACK:
+        case TokenKind.PING:
+          break;
+        case TokenKind.CRYPTO:
+          if (!sp.discarded) sp.cryptoSend.onLost(t.a, t.b, false);
+          break;
+        case TokenKind.HANDSHAKE_DONE:
+          this.handshakeDonePending = true;
+          break;
+        case TokenKind.NEW_CONNECTION_ID:
+          this.localCids.onAnnouncementLost(t.a);
+          break;
+        case TokenKind.RETIRE_CONNECTION_ID:
+          this.peerCids.onRetirementLost(t.a);
+          break;
+        case TokenKind.DATAGRAM:
+          this.events.push({ type: 'datagram-lost', id: t.a });
+          break;
+        default:
+          this.streams.onTokenLost(t);
+      }
+    }
+  }
+
+  #onCrypto(space: PacketNumberSpace, offset: number, data: Uint8Array): void {
+    const sp = this.spaces[space];
+    const buf = sp.cryptoRecv;
+    // RFC 9000 §7.5: bound what the peer can make us buffer.
+    if (offset + data.length - buf.readOffset > MAX_CRYPTO_BUFFER) {
+      throw new QuicError(TransportErrorCode.CRYPTO_BUFFER_EXCEEDED, 'too much out-of-order CRYPTO data', FrameType.CRYPTO);
+    }
+    buf.insert(offset, data);
+    const level = space === 0 ? EncryptionLevel.INITIAL : space === 1 ? EncryptionLevel.HANDSHAKE : EncryptionLevel.APPLICATION;
+    // Bounded: each read consumes bytes that were inserted above.
+    for (let chunk = buf.read(); chunk !== undefined; chunk = buf.read()) this.tls.receive(level, chunk);
+    this.processTls();
+  }
+
+  // ------------------------------------------------------------------ TLS
+
+  /** Drains the TLS engine's outputs: handshake bytes, keys, parameters, completion. */
+  processTls(): void {
+    for (let out = this.tls.poll(); out !== undefined; out = this.tls.poll()) this.#onTlsOutput(out);
+    this.#retryBuffered();
+  }
+
+  #onTlsOutput(out: TlsOutput): void {
+    switch (out.kind) {
+      case 'handshake-data': {
+        const space = out.level === EncryptionLevel.INITIAL ? 0 : out.level === EncryptionLevel.HANDSHAKE ? 1 : 2;
+        this.spaces[space].cryptoSend.write(out.data);
+        return;
+      }
+      case 'secret': {
+        if (out.level === EncryptionLevel.EARLY_DATA) return; // 0-RTT: the transport's next issue
+        const suite = requireCipherSuite(out.cipherSuite);
+        const keys = createPacketProtectionKeys(this.crypto, suite, this.version, out.secret);
+        if (out.level === EncryptionLevel.HANDSHAKE) {
+          if (out.direction === 'read') this.spaces[1].readKeys = keys;
+          else this.spaces[1].writeKeys = keys;
+          this.recovery.onHandshakeKeysAvailable(this.now);
+        } else if (out.level === EncryptionLevel.APPLICATION) {
+          if (out.direction === 'read') this.keyPhases.install(keys, undefined);
+          else this.keyPhases.install(undefined, keys);
+          if (out.direction === 'read') this.spaces[2].readKeys = keys;
+          else this.spaces[2].writeKeys = keys;
+        }
+        return;
+      }
+      case 'peer-transport-parameters':
+        this.#applyPeerParameters(decodeTransportParameters(out.data, this.isServer ? 'client' : 'server'));
+        return;
+      case 'handshake-complete':
+        this.handshakeComplete = true;
+        if (this.state === 'handshake') this.state = 'established';
+        this.events.push({ type: 'handshake-complete', alpn: this.tls.alpnProtocol });
+        // RFC 9001 §4.1.2: at the server, completion is confirmation.
+        if (this.isServer) {
+          this.handshakeDonePending = true;
+          this.#confirmHandshake();
+        }
+        return;
+      case 'session-ticket':
+        this.events.push({ type: 'session-ticket', ticket: out.ticket });
+        return;
+      case 'key-log':
+        this.keyLog?.(formatKeyLogLine(out));
+        return;
+      case 'early-data':
+        return;
+    }
+  }
+
+  #applyPeerParameters(p: TransportParameters): void {
+    // RFC 9000 §7.3: authenticate the connection IDs used during the handshake.
+    const fail = (what: string): never => {
+      throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, what);
+    };
+    if (!p.initialSourceConnectionId || !this.peerHandshakeCid || !equalBytes(p.initialSourceConnectionId, this.peerHandshakeCid)) {
+      fail('initial_source_connection_id does not match');
+    }
+    if (!this.isServer) {
+      if (!p.originalDestinationConnectionId || !equalBytes(p.originalDestinationConnectionId, this.originalDcid)) {
+        fail('original_destination_connection_id does not match');
+      }
+      if (p.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
+      if (p.statelessResetToken) this.peerCids.setInitialResetToken(p.statelessResetToken);
+    }
+    this.peerParams = p;
+    this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);
+    this.streams.applyPeerParameters(p, p.resetStreamAt && this.settings.resetStreamAt);
+    this.#armIdle(this.now);
+  }
+
+  #confirmHandshake(): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    this.recovery.onHandshakeConfirmed(this.now);
+    this.events.push({ type: 'handshake-confirmed' });
+    // RFC 9001 §4.9.2: Handshake keys go once the handshake is confirmed.
+    this.discardSpace(PacketNumberSpace.HANDSHAKE);
+    this.discardSpace(PacketNumberSpace.INITIAL);
+    // RFC 9000 §5.1.1: now give the peer more connection IDs, up to its limit.
+    if (this.peerParams) this.localCids.setPeerLimit(this.peerParams.activeConnectionIdLimit);
+  }
+
+  discardSpace(space: PacketNumberSpace): void {
+    const sp = this.spaces[space];
+    if (sp.discarded) return;
+    sp.discard();
+    // RFC 9002 §6.4: its packets leave bytes in flight without being acked or lost.
+    this.recovery.discardSpace(space, this.now);
+  }
+
+  #retryBuffered(): void {
+    if (this.#buffered.length === 0) return;
+    const pending = this.#buffered;
+    this.#buffered = [];
+    for (const b of pending) {
+      if (this.state !== 'handshake' && this.state !== 'established') return;
+      this.#processDatagram(b.data, b.now);
+    }
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /** Turns any error from processing input into a CONNECTION_CLOSE (never rethrows). */
+  closeOnError(e: unknown): void {
+    if (QuicError.is(e)) {
+      this.enterClosing({ application: false, code: e.code, frameType: e.frameType ?? 0, reason: e.reason });
+    } else {
+      const reason = e instanceof Error ? e.message : String(e);
+      this.enterClosing({ application: false, code: TransportErrorCode.INTERNAL_ERROR, frameType: 0, reason });
+    }
+  }
+
+  /** RFC 9000 §10.2.1: the closing state: send CONNECTION_CLOSE, then wait 3 PTO. Idempotent. */
+  enterClosing(frame: CloseFrameInfo): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'terminated') return;
+    this.state = 'closing';
+    this.closeFrame = frame;
+    this.closeSendPending = true;
+    this.closeDeadline = this.now + 3 * this.ptoMs();
+    this.#setClosed(
+      frame.application
+        ? { kind: 'application', code: frame.code, reason: frame.reason, remote: false }
+        : { kind: 'transport', code: frame.code, frameType: frame.frameType, reason: frame.reason, remote: false },
+    );
+  }
+
+  #onConnectionClose(application: boolean, code: number, frameType: number, reason: Uint8Array): void {
+    // RFC 9000 §10.2.2: draining: send nothing more, wait 3 PTO.
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(reason);
+    this.state = 'draining';
+    this.closeDeadline = this.now + 3 * this.ptoMs();
+    this.#setClosed(
+      application
+        ? { kind: 'application', code, reason: text, remote: true }
+        : { kind: 'transport', code, frameType, reason: text, remote: true },
+    );
+  }
+
+  #setClosed(reason: ConnectionCloseReason): void {
+    if (this.closeReason) return;
+    this.closeReason = reason;
+    this.streams.closeAll();
+    this.events.push({ type: 'closed', reason });
+  }
+
+  #terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.closeDeadline = Infinity;
+    this.idleDeadline = Infinity;
+    this.streams.closeAll();
+    this.localCids.retireAll();
+    if (this.isServer) this.events.push({ type: 'cid-route', cid: this.originalDcid, active: false });
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Per packet-number-space state (RFC 9000 §12.3): keys, packet numbers, the ACK tracker and the
+ * CRYPTO stream in each direction. Initial, Handshake and Application; 0-RTT and 1-RTT packets
+ * share the Application space.
+ */
+
+import { type PacketProtectionKeys, nextKeyPhaseKeys } from '../crypto/keys.js';
+import type { SymmetricCrypto } from '../crypto/provider.js';
+import { PacketType } from '../packet/types.js';
+import { AckTracker } from '../recovery/ack-tracker.js';
+import { PacketNumberSpace } from '../recovery/packet-number-space.js';
+import { RecvBuffer } from '../stream/recv-buffer.js';
+import { SendBuffer } from '../stream/send-buffer.js';
+
+/** RFC 9000 §7.5: at least 4096 bytes of out-of-order CRYPTO data must be buffered; we allow more. */
+export const MAX_CRYPTO_BUFFER = 64 * 1024;
+
+export class PacketSpace {
+  readKeys: PacketProtectionKeys | undefined;
+  writeKeys: PacketProtectionKeys | undefined;
+  nextPacketNumber = 0;
+  /** Largest of our packet numbers the peer acknowledged (-1: none), for PN encoding (§17.1). */
+  largestAcked = -1;
+  readonly ack: AckTracker;
+  readonly cryptoSend = new SendBuffer();
+  readonly cryptoRecv = new RecvBuffer();
+  discarded = false;
+
+  constructor(
+    readonly id: PacketNumberSpace,
+    maxAckDelayMs: number,
+  ) {
+    this.ack = new AckTracker(id, { maxAckDelayMs });
+  }
+
+  /** The long-header packet type we send in this space (1-RTT for Application). */
+  get packetType(): PacketType {
+    return this.id === PacketNumberSpace.INITIAL
+      ? PacketType.INITIAL
+      : this.id === PacketNumberSpace.HANDSHAKE
+        ? PacketType.HANDSHAKE
+        : PacketType.ONE_RTT;
+  }
+
+  /** Drops keys and state (RFC 9001 §4.9). Idempotent. */
+  discard(): void {
+    if (this.discarded) return;
+    this.discarded = true;
+    this.readKeys = undefined;
+    this.writeKeys = undefined;
+    this.ack.discard();
+    this.cryptoSend.reset();
+    this.cryptoRecv.discard();
+  }
+}
+
+/**
+ * 1-RTT key phases (RFC 9001 §6). The next read keys are derived ahead of time (§6.3) so a
+ * packet of the next phase can be opened without delay; the previous ones stay for packets
+ * reordered across the update until `previousExpiry`.
+ */
+export class KeyPhases {
+  phase: 0 | 1 = 0;
+  read: PacketProtectionKeys | undefined;
+  write: PacketProtectionKeys | undefined;
+  #nextRead: PacketProtectionKeys | undefined;
+  previous: PacketProtectionKeys | undefined;
+  previousExpiry = Infinity;
+  /** Smallest packet number received in the current phase (older phase packets are below it). */
+  firstPacketInPhase = -1;
+  updates = 0;
+
+  constructor(private readonly crypto: SymmetricCrypto) {}
+
+  install(read: PacketProtectionKeys | undefined, write: PacketProtectionKeys | undefined): void {
+    if (read) {
+      this.read = read;
+      this.#nextRead = undefined;
+    }
+    if (write) this.write = write;
+  }
+
+  nextRead(): PacketProtectionKeys | undefined {
+    if (!this.read) return undefined;
+    this.#nextRead ??= nextKeyPhaseKeys(this.crypto, this.read);
+    return this.#nextRead;
+  }
+
+  /** The peer moved to the next phase (a packet opened with `nextRead`): follow it (§6.2). */
+  onPeerUpdate(packetNumber: number, now: number, ptoMs: number): void {
+    const next = this.nextRead();
+    if (!next || !this.write) return;
+    this.previous = this.read;
+    this.previousExpiry = now + 3 * ptoMs; // §6.5: keep old keys for about 3 PTO
+    this.read = next;
+    this.#nextRead = undefined;
+    this.write = nextKeyPhaseKeys(this.crypto, this.write);
+    this.phase = this.phase === 0 ? 1 : 0;
+    this.firstPacketInPhase = packetNumber;
+    this.updates++;
+  }
+
+  dropPreviousIfExpired(now: number): void {
+    if (now >= this.previousExpiry) {
+      this.previous = undefined;
+      this.previousExpiry = Infinity;
+    }
+  }
+}
