@@ -2,8 +2,8 @@
  * The per-operation figures behind `autoSymmetric`'s choices (packages/quic/src/crypto/auto.ts):
  * header protection masks, hash, HMAC and HKDF for each provider, plus our own ChaCha20 block.
  *
- * Each case warms up, then runs for half of BENCH_TIME_MS (default 500 ms); the providers of one
- * operation run back to back so that machine load affects them alike.
+ * Each case warms up, then runs for half of BENCH_TIME_MS (default 500 ms) in 4 slices and
+ * reports the fastest slice; the providers of one operation run back to back.
  */
 
 import { autoSymmetric } from '../../packages/quic/src/crypto/auto.js';
@@ -15,6 +15,7 @@ import type { HeaderProtection, SymmetricCrypto } from '../../packages/quic/src/
 const RUN_MS = Number(process.env.BENCH_TIME_MS ?? 1000) / 2;
 const WARMUP_MS = Math.min(150, RUN_MS / 4);
 const BATCH = 64;
+const ROUNDS = 4;
 
 const PROVIDERS: readonly SymmetricCrypto[] = [nobleSymmetric, nodeSymmetric, autoSymmetric];
 
@@ -30,21 +31,31 @@ function filler(length: number, seed: number): Uint8Array {
   return out;
 }
 
-function measure(iteration: () => void, ms: number): number {
+function measure(iteration: (i: number) => void, ms: number): number {
   let count = 0;
   const start = performance.now();
   let now = start;
   do {
-    for (let i = 0; i < BATCH; i++) iteration();
+    for (let i = 0; i < BATCH; i++) iteration(count + i);
     count += BATCH;
     now = performance.now();
   } while (now - start < ms);
   return count / ((now - start) / 1000);
 }
 
+/**
+ * The best of ROUNDS equal slices of `ms`: on a shared machine other processes only ever slow
+ * a slice down, so the fastest slice is the closest to the code's own speed.
+ */
+function bestOf(iteration: (i: number) => void, ms: number): number {
+  let best = 0;
+  for (let round = 0; round < ROUNDS; round++) best = Math.max(best, measure(iteration, ms / ROUNDS));
+  return best;
+}
+
 function rate(iteration: () => void): string {
   measure(iteration, WARMUP_MS);
-  const perSecond = measure(iteration, RUN_MS);
+  const perSecond = bestOf(iteration, RUN_MS);
   return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)}M/s` : `${(perSecond / 1e3).toFixed(1)}k/s`;
 }
 

@@ -2,8 +2,8 @@
  * Packet protection throughput: protect and unprotect of one 1,200-byte 1-RTT packet (short
  * header, 8-byte DCID, 4-byte packet number) with each AEAD and each symmetric provider.
  *
- * Every case warms up, then runs for a fixed time (BENCH_TIME_MS, default 1,000 ms) and reports
- * packets/s and payload-inclusive MB/s (10^6 bytes of whole packets). Unprotect decrypts in
+ * Every case warms up, then runs for a fixed time (BENCH_TIME_MS, default 1,000 ms) in 4 slices
+ * and reports the fastest slice as packets/s and MB/s (10^6 bytes of whole packets). Unprotect decrypts in
  * place, so each iteration first copies the protected packet back (1,200 bytes, about 1% of
  * the cost); protect re-encrypts the previous iteration's bytes, which costs the same.
  */
@@ -28,6 +28,7 @@ const PAYLOAD_END = PACKET_SIZE - 16;
 const RUN_MS = Number(process.env.BENCH_TIME_MS ?? 1000);
 const WARMUP_MS = Math.min(250, RUN_MS / 4);
 const BATCH = 64;
+const ROUNDS = 4;
 
 const PROVIDERS: readonly SymmetricCrypto[] = [nobleSymmetric, nodeSymmetric, autoSymmetric];
 
@@ -73,10 +74,20 @@ function measure(iteration: (i: number) => void, ms: number): number {
   return count / ((now - start) / 1000);
 }
 
+/**
+ * The best of ROUNDS equal slices of `ms`: on a shared machine other processes only ever slow
+ * a slice down, so the fastest slice is the closest to the code's own speed.
+ */
+function bestOf(iteration: (i: number) => void, ms: number): number {
+  let best = 0;
+  for (let round = 0; round < ROUNDS; round++) best = Math.max(best, measure(iteration, ms / ROUNDS));
+  return best;
+}
+
 function protectCase(keys: PacketProtectionKeys): (ms: number) => number {
   const buf = plaintextPacket();
   return (ms) =>
-    measure((i) => {
+    bestOf((i) => {
       writePacketNumber(buf, i);
       protect(keys, buf, 0, PN_OFFSET, PN_LENGTH, PAYLOAD_END, i);
     }, ms);
@@ -89,7 +100,7 @@ function unprotectCase(keys: PacketProtectionKeys): (ms: number) => number {
   protect(keys, protectedPacket, 0, PN_OFFSET, PN_LENGTH, PAYLOAD_END, pn);
   const buf = new Uint8Array(PACKET_SIZE);
   return (ms) =>
-    measure(() => {
+    bestOf(() => {
       buf.set(protectedPacket);
       if (unprotect(keys, buf, 0, PN_OFFSET, PACKET_SIZE, pn - 1) === null) throw new Error('unprotect failed');
     }, ms);
