@@ -13,6 +13,8 @@
  * `onPacketsAcked` once with the aggregate `AckSample`.
  */
 
+import type { DeliveryRateEstimator, RateSample } from './delivery-rate.js';
+
 /** Read-only view of the path's RTT estimate (RFC 9002 §5); all values in ms. */
 export interface RttView {
   /** Most recent RTT sample (§5.1); 0 before the first sample. */
@@ -66,6 +68,12 @@ export interface AckSample {
   sampleTxInFlight: number;
   /** True when the sampled packet was sent while the sender was application-limited. */
   appLimited: boolean;
+  /**
+   * Optional full rate sample from a {@link DeliveryRateEstimator} run by the caller
+   * (draft-ietf-ccwg-bbr "Delivery Rate Samples"); BBR prefers it to the summary fields above,
+   * window-based controllers ignore it. Reused by the caller like the rest of this object.
+   */
+  rateSample?: RateSample;
 }
 
 /** Creates an `AckSample` with every field zero, for callers that reuse one object. */
@@ -133,6 +141,15 @@ export interface CongestionController {
    * time of the most recently sent of them; it keys the recovery period (§7.3.2).
    */
   onPacketsLost(now: number, lostBytes: number, largestLostSentTime: number): void;
+
+  /**
+   * Optional per-packet loss detail for model-based controllers (draft-ietf-ccwg-bbr
+   * "HandleLostPacket"): called once per lost in-flight packet, before `onPacketsLost` for the same
+   * batch. `txInFlight` is the packet's bytes in flight at send (itself included), `lostSinceSent`
+   * the bytes declared lost since it was sent (itself included: C.lost - P.lost), `appLimited` its
+   * application-limited mark. {@link DeliveryRateEstimator.onPacketLost} returns `lostSinceSent`.
+   */
+  onPacketLostDetail?(now: number, bytes: number, txInFlight: number, lostSinceSent: number, appLimited: boolean): void;
 
   /** Persistent congestion was established (RFC 9002 §7.6.2): collapse to the minimum window. */
   onPersistentCongestion(now: number): void;
