@@ -22,3 +22,21 @@ export {
   HYSTART_CSS_ROUNDS,
 } from './hystart.js';
 export { Cubic, type CubicOptions, CUBIC_C, CUBIC_BETA, CUBIC_ALPHA, cubicK, cubicWindow } from './cubic.js';
+export {
+  DeliveryRateEstimator,
+  type DeliveryPacketState,
+  type RateSample,
+  createRateSample,
+} from './delivery-rate.js';
+export { Bbr, type BbrOptions } from './bbr/bbr.js';
+export { BbrModel } from './bbr/model.js';
+export { WindowedMaxFilter } from './bbr/filters.js';
+export * from './bbr/constants.js';
+export {
+  pacingRateWithGain,
+  sendQuantumFor,
+  quantizationBudget,
+  inflightWithHeadroom,
+  modelCwndCap,
+  grownCwnd,
+} from './bbr/control.js';
