@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { TlsAlert, TlsAlertError } from '../../src/tls/alert.js';
 import type { SessionTicket, TlsCipherSuite } from '../../src/tls/engine-api.js';
 import { TlsPeerAlertError } from './record-layer.js';
-import { makeCertificate, makeChain, type TestCertificate } from './support/certificates.js';
+import { makeCertificate, makeChain, type TestCertificate, type TestKeyType } from './support/certificates.js';
 import { ourClient, TEST_ALPN, type ClientOverrides } from './support/engines.js';
 import { countHelloRetryRequests, NamedGroup, serverHelloGroup } from './support/handshake-messages.js';
 import { closeAll, echoNode, rejectionOf, startNodeTlsServer, waitFor, withTimeout, type NodeTlsServer } from './support/harness.js';
@@ -25,8 +25,11 @@ const SUITES: [string, TlsCipherSuite][] = [
 ];
 
 let cert: TestCertificate;
+/** A CA and leaf per key type, made once up front (RSA key generation is slow). */
+const chains = new Map<TestKeyType, { ca: TestCertificate; leaf: TestCertificate }>();
 test.before(async () => {
   cert = await makeCertificate();
+  for (const keyType of ['p384', 'rsa2048', 'ed25519'] as const) chains.set(keyType, await makeChain({ dnsNames: ['localhost', 'client.example'], keyType }));
 });
 test.after.each(closeAll);
 
@@ -222,6 +225,51 @@ test('resumption: a ticket OpenSSL issued resumes the session (PSK-DHE)', async 
   const payload = pattern(200);
   assert.equal(await roundTrip(two.conn, payload), payload);
   await withTimeout(two.conn.close(), BOUND_MS, 'close');
+});
+
+for (const keyType of ['p384', 'rsa2048', 'ed25519'] as const) {
+  test(`server certificate ${keyType}: OpenSSL signs CertificateVerify, we verify it and the chain`, async () => {
+    const { ca, leaf } = chains.get(keyType)!;
+    const server = await nodeServer({ key: leaf.keyPem, cert: leaf.pem });
+    const accepted = server.nextConnection();
+    const { conn, engine } = await connect(server.port, { serverName: 'localhost', verification: { mode: 'chain', trustAnchors: [ca.der] } });
+    await withTimeout(conn.handshake, BOUND_MS, 'handshake');
+    echoNode(await withTimeout(accepted, BOUND_MS, 'node accepts'));
+    assert.equal([...engine.peerCertificates[0]!], [...leaf.der]);
+    assert.equal(await roundTrip(conn, pattern(64)), pattern(64));
+    await withTimeout(conn.close(), BOUND_MS, 'close');
+  });
+
+  test(`client certificate ${keyType}: we sign CertificateVerify, OpenSSL verifies it`, async () => {
+    const { ca, leaf } = chains.get(keyType)!;
+    const server = await nodeServer({ requestCert: true, rejectUnauthorized: true, ca: [ca.pem] });
+    const accepted = server.nextConnection();
+    const crypto = providers.auto;
+    const { conn } = await connect(server.port, { clientCertificate: { chain: [leaf.der], key: crypto.importSigningKey(leaf.keyPkcs8) } });
+    await withTimeout(conn.handshake, BOUND_MS, 'handshake');
+    const peer = await withTimeout(accepted, BOUND_MS, 'node accepts');
+    assert.is(peer.authorized, true);
+  });
+}
+
+test('resumption after HelloRetryRequest: PSK binders recomputed over the retried transcript', async () => {
+  const server = await nodeServer({ ecdhCurve: 'P-256' });
+  const first = server.nextConnection();
+  const one = await connect(server.port, { groups: ['x25519', 'secp256r1'], keyShareGroups: ['x25519'] });
+  await withTimeout(one.conn.handshake, BOUND_MS, 'first handshake');
+  echoNode(await withTimeout(first, BOUND_MS, 'node accepts'));
+  await roundTrip(one.conn, pattern(8));
+  const ticket = one.conn.outputs.find((o) => o.kind === 'session-ticket') as { ticket: SessionTicket } | undefined;
+  assert.ok(ticket, 'ticket');
+  await withTimeout(one.conn.close(), BOUND_MS, 'close');
+
+  const second = server.nextConnection();
+  const two = await connect(server.port, { groups: ['x25519', 'secp256r1'], keyShareGroups: ['x25519'], sessionTicket: ticket.ticket });
+  await withTimeout(two.conn.handshake, BOUND_MS, 'resumed handshake');
+  const peer = await withTimeout(second, BOUND_MS, 'node accepts resumed');
+  assert.is(two.engine.helloRetryRequested, true);
+  assert.is(peer.isSessionReused(), true);
+  assert.is(two.engine.resumed, true);
 });
 
 test('data: 100 kB each way crosses many records intact, then close_notify', async () => {

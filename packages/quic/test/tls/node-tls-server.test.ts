@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { TlsAlert, TlsAlertError } from '../../src/tls/alert.js';
 import type { TlsCipherSuite, TlsEngine } from '../../src/tls/engine-api.js';
 import { SessionTicketKeys } from '../../src/tls/tickets.js';
-import { makeChain, makeCertificate, type TestCertificate } from './support/certificates.js';
+import { makeChain, makeCertificate, type TestCertificate, type TestKeyType } from './support/certificates.js';
 import { ourServer, TEST_ALPN, type ServerOverrides } from './support/engines.js';
 import { countHelloRetryRequests, parseClientHello, parseServerHello, splitHandshakeMessages } from './support/handshake-messages.js';
 import {
@@ -35,8 +35,11 @@ const SUITES: [string, TlsCipherSuite][] = [
 ];
 
 let cert: TestCertificate;
+/** A CA and leaf per key type, made once up front (RSA key generation is slow). */
+const chains = new Map<TestKeyType, { ca: TestCertificate; leaf: TestCertificate }>();
 test.before(async () => {
   cert = await makeCertificate();
+  for (const keyType of ['p384', 'rsa2048', 'ed25519'] as const) chains.set(keyType, await makeChain({ dnsNames: ['localhost', 'client.example'], keyType }));
 });
 test.after.each(closeAll);
 
@@ -242,6 +245,45 @@ test('resumption: OpenSSL resumes with a ticket our server issued', async () => 
   await withTimeout(second.secure, BOUND_MS, 'resumed handshake');
   assert.is(second.socket.isSessionReused(), true);
   assert.equal(await echoThroughOurs(server, second, pattern(20)), pattern(20));
+  assert.is(server.engines[1]!.resumed, true);
+});
+
+for (const keyType of ['p384', 'rsa2048', 'ed25519'] as const) {
+  test(`server certificate ${keyType}: our server signs, OpenSSL verifies the chain and CertificateVerify`, async () => {
+    const { ca, leaf } = chains.get(keyType)!;
+    const server = await ourTlsServer({}, leaf);
+    const client = nodeClient(server.port, { ca: [ca.pem] });
+    await withTimeout(client.secure, BOUND_MS, 'node handshake');
+    assert.is(client.socket.authorized, true, String(client.socket.authorizationError));
+    assert.equal(await echoThroughOurs(server, client, pattern(64)), pattern(64));
+  });
+
+  test(`client certificate ${keyType}: OpenSSL signs, our server verifies`, async () => {
+    const { ca, leaf } = chains.get(keyType)!;
+    const server = await ourTlsServer({ clientAuthentication: 'require', clientTrustAnchors: [ca.der] });
+    const client = nodeClient(server.port, { cert: leaf.pem, key: leaf.keyPem });
+    await withTimeout(client.secure, BOUND_MS, 'node handshake');
+    assert.equal(await echoThroughOurs(server, client, pattern(32)), pattern(32));
+    assert.equal([...server.engines[0]!.peerCertificates[0]!], [...leaf.der]);
+  });
+}
+
+test('resumption after HelloRetryRequest: OpenSSL resumes with our ticket through an HRR', async () => {
+  const crypto = providers.auto;
+  const sessionTicketKeys = new SessionTicketKeys({ crypto, random: seededRandom(7), rotationIntervalMs: 3_600_000 });
+  const server = await ourTlsServer({ sessionTicketKeys, groups: ['secp256r1'] });
+  const first = nodeClient(server.port, { ecdhCurve: 'X25519:P-256' });
+  const session = new Promise<Buffer>((resolve) => first.socket.once('session', resolve));
+  await withTimeout(first.secure, BOUND_MS, 'first handshake');
+  assert.equal(await echoThroughOurs(server, first, pattern(10)), pattern(10));
+  const ticket = await withTimeout(session, BOUND_MS, 'session ticket');
+  first.socket.end();
+
+  const second = nodeClient(server.port, { session: ticket, ecdhCurve: 'X25519:P-256' });
+  await withTimeout(second.secure, BOUND_MS, 'resumed handshake');
+  assert.is(second.socket.isSessionReused(), true);
+  assert.equal(await echoThroughOurs(server, second, pattern(20)), pattern(20));
+  assert.is(server.engines[1]!.helloRetryRequested, true);
   assert.is(server.engines[1]!.resumed, true);
 });
 

@@ -11,8 +11,18 @@ import * as x509 from '@peculiar/x509';
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+/** Key types for test certificates: WebCrypto generation and certificate signing parameters. */
+export type TestKeyType = 'p256' | 'p384' | 'rsa2048' | 'ed25519';
+
+const KEY_TYPES: Record<TestKeyType, { generate: object; sign: object }> = {
+  p256: { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
+  p384: { generate: { name: 'ECDSA', namedCurve: 'P-384' }, sign: { name: 'ECDSA', hash: 'SHA-384' } },
+  rsa2048: {
+    generate: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    sign: { name: 'RSASSA-PKCS1-v1_5' },
+  },
+  ed25519: { generate: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
+};
 
 /** A certificate with its private key. */
 export interface TestCertificate {
@@ -27,6 +37,7 @@ export interface TestCertificate {
   /** WebCrypto key pair, to issue further certificates with. */
   keys: CryptoKeyPair;
   subject: string;
+  keyType: TestKeyType;
 }
 
 /** Validity that contains both the real clock of the machine and TEST_NOW_MS. */
@@ -49,6 +60,8 @@ export interface CertificateOptions {
   ca?: boolean;
   /** Extended key usages (default serverAuth + clientAuth for leaves). */
   extendedKeyUsages?: string[];
+  /** Key type (default ECDSA P-256). */
+  keyType?: TestKeyType;
 }
 
 let serial = 1;
@@ -61,7 +74,8 @@ function toPem(label: string, der: Uint8Array): string {
 
 /** Makes an ECDSA P-256 certificate (self-signed unless `issuer` is given). */
 export async function makeCertificate(options: CertificateOptions = {}): Promise<TestCertificate> {
-  const keys = (await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keyType = KEY_TYPES[options.keyType ?? 'p256'];
+  const keys = (await webcrypto.subtle.generateKey(keyType.generate as never, true, ['sign', 'verify'])) as CryptoKeyPair;
   // Distinct CA names: a chain must fail for want of a trusted issuer, not by a name collision.
   const commonName = options.commonName ?? (options.ca ? `purequic test CA ${serial}` : 'purequic test');
   const subject = `CN=${commonName}`;
@@ -86,7 +100,8 @@ export async function makeCertificate(options: CertificateOptions = {}): Promise
     serialNumber: (0x1000 + serial++).toString(16),
     notBefore: options.notBefore ?? DEFAULT_NOT_BEFORE,
     notAfter: options.notAfter ?? DEFAULT_NOT_AFTER,
-    signingAlgorithm: SIGNING,
+    // The issuer's key type decides the certificate's signature algorithm.
+    signingAlgorithm: (options.issuer ? KEY_TYPES[options.issuer.keyType] : keyType).sign as never,
     extensions,
   };
   let cert: x509.X509Certificate;
@@ -104,7 +119,7 @@ export async function makeCertificate(options: CertificateOptions = {}): Promise
   }
   const der = new Uint8Array(cert.rawData);
   const keyPkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  return { der, pem: toPem('CERTIFICATE', der), keyPkcs8, keyPem: toPem('PRIVATE KEY', keyPkcs8), keys, subject };
+  return { der, pem: toPem('CERTIFICATE', der), keyPkcs8, keyPem: toPem('PRIVATE KEY', keyPkcs8), keys, subject, keyType: options.keyType ?? 'p256' };
 }
 
 /** A CA and a leaf it issued (names/validity of the leaf from `leaf`). */

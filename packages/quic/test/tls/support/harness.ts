@@ -56,19 +56,38 @@ export function seededRandom(seed: number): (length: number) => Uint8Array {
   };
 }
 
-type Closer = () => Promise<void> | void;
-const closers: Closer[] = [];
+const sockets = new Set<Socket>();
+/** TCP sockets a node:tls server accepted that no TLSSocket has claimed (yet). */
+const rawSockets = new Set<Socket>();
+const servers: Server[] = [];
 
-/** Releases every server and socket opened through this module (call in `test.after.each`). */
+/**
+ * Releases every server and socket opened through this module (call in `test.after.each`):
+ * TLS and plain sockets first, then raw sockets no TLSSocket owns, then the servers.
+ *
+ * Never destroy the raw TCP socket under a live server-side TLSSocket: on Node 20.20 destroying
+ * both corrupts the native heap (glibc "malloc_consolidate(): invalid chunk size", then SIGSEGV
+ * later in the process). Hence the hand-over in `adoptTlsSocket`.
+ */
 export async function closeAll(): Promise<void> {
-  const pending = closers.splice(0);
-  await Promise.all(pending.map((close) => Promise.resolve(close()).catch(() => undefined)));
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+  for (const socket of rawSockets) if (!socket.destroyed) socket.destroy();
+  rawSockets.clear();
+  const closing = servers.splice(0);
+  await Promise.all(closing.map((server) => closeServer(server)));
 }
 
 function trackSocket(socket: Socket): void {
-  closers.push(() => {
-    socket.destroy();
-  });
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+}
+
+/** A server-side TLSSocket now owns its TCP socket (`_parent`): track it instead of the raw one. */
+function adoptTlsSocket(socket: tls.TLSSocket): void {
+  const parent = (socket as unknown as { _parent?: Socket | null })._parent;
+  if (parent) rawSockets.delete(parent);
+  trackSocket(socket);
 }
 
 function listen(server: Server): Promise<number> {
@@ -106,7 +125,7 @@ export async function startNodeTlsServer(options: tls.TlsOptions): Promise<NodeT
   const clientErrors: Error[] = [];
   const keyLogLines: string[] = [];
   server.on('secureConnection', (socket) => {
-    trackSocket(socket);
+    adoptTlsSocket(socket);
     socket.on('error', () => undefined);
     const waiter = waiters.shift();
     if (waiter) waiter(socket);
@@ -114,12 +133,16 @@ export async function startNodeTlsServer(options: tls.TlsOptions): Promise<NodeT
   });
   server.on('tlsClientError', (error, socket) => {
     clientErrors.push(error);
+    adoptTlsSocket(socket);
     socket.destroy();
   });
   server.on('keylog', (line: Buffer) => keyLogLines.push(line.toString('latin1')));
-  server.on('connection', (socket) => trackSocket(socket));
+  server.on('connection', (socket: Socket) => {
+    rawSockets.add(socket);
+    socket.once('close', () => rawSockets.delete(socket));
+  });
   const port = await listen(server);
-  closers.push(() => closeServer(server));
+  servers.push(server);
   return {
     server,
     port,
@@ -176,7 +199,7 @@ export async function startOurTlsServer(makeOptions: () => TlsSocketOptions): Pr
     else queue.push(connection);
   });
   const port = await listen(server);
-  closers.push(() => closeServer(server));
+  servers.push(server);
   return {
     port,
     nextConnection: () =>
