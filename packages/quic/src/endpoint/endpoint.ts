@@ -1,0 +1,446 @@
+/**
+ * `QuicEndpoint`: one UDP socket (IPv4 or IPv6, node:dgram) driving many sans-IO connections.
+ *
+ * This is the only place that touches the network, real timers and the clock. Datagrams are
+ * routed by destination connection ID; a server creates a connection for a client's first
+ * Initial and answers unknown versions with Version Negotiation (RFC 9000 §6.1). After anything
+ * happens, the affected connections are flushed once per event-loop turn: events go to their
+ * facades, datagrams to the socket, and one timer is armed for the earliest deadline.
+ */
+
+import { randomFillSync } from 'node:crypto';
+import dgram from 'node:dgram';
+import { appendFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Connection } from '../connection/connection.js';
+import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
+import { getCryptoProvider } from '../crypto/index.js';
+import type { CryptoProvider, CryptoProviderName } from '../crypto/provider.js';
+import { encodeVersionNegotiation } from '../packet/header.js';
+import { parseInvariantHeader } from '../packet/invariants.js';
+import { PacketType } from '../packet/types.js';
+import { isSupportedVersion, packetTypeFromLongHeaderBits, SUPPORTED_VERSIONS } from '../packet/version.js';
+import type { ServerVerification } from '../tls/engine-api.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { type ConnectionDriver, ConnectionClosedError, QuicConnection } from './quic-connection.js';
+
+/** RFC 9000 §14.1: servers drop client Initials in datagrams smaller than this. */
+const MIN_INITIAL_DATAGRAM = 1200;
+/** Largest datagram we build (and the receive buffer we hand to connections). */
+const SEND_BUFFER_SIZE = 1500;
+/** Datagrams sent per connection per flush before yielding to the event loop. */
+const MAX_TRANSMITS_PER_FLUSH = 256;
+/** `close()` waits at most this long for connections to finish closing. */
+const CLOSE_TIMEOUT_MS = 3_000;
+
+export interface EndpointOptions {
+  /** Crypto provider by name or object; default 'auto'. */
+  crypto?: CryptoProviderName | CryptoProvider;
+  transport?: Partial<TransportSettings>;
+  /** Append SSLKEYLOGFILE lines here (for Wireshark); off unless set. */
+  keyLogFile?: string;
+}
+
+export interface ListenOptions extends EndpointOptions {
+  host?: string;
+  port: number;
+  /** PEM: the leaf first, then intermediates. */
+  certificatePem: string;
+  /** PKCS#8 PEM. */
+  privateKeyPem: string;
+  alpnProtocols: string[];
+}
+
+export interface BindOptions extends EndpointOptions {
+  host?: string;
+  port?: number;
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  serverName?: string;
+  alpnProtocols: string[];
+  /** Default: chain to Node's root certificates is the caller's to pass; here 'none' is never implied. */
+  verification: ServerVerification;
+  transport?: Partial<TransportSettings>;
+  keyLogFile?: string;
+}
+
+interface Entry {
+  core: Connection;
+  facade: QuicConnection;
+  routes: Set<string>;
+  announcedIncoming: boolean;
+}
+
+/** Queue feeding `for await (const conn of endpoint.incoming)`. */
+class IncomingQueue implements AsyncIterable<QuicConnection> {
+  private readonly items: QuicConnection[] = [];
+  private readonly waiters: ((r: IteratorResult<QuicConnection>) => void)[] = [];
+  private ended = false;
+  push(c: QuicConnection): void {
+    const w = this.waiters.shift();
+    if (w) w({ value: c, done: false });
+    else this.items.push(c);
+  }
+  end(): void {
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+  }
+  [Symbol.asyncIterator](): AsyncIterator<QuicConnection> {
+    return {
+      next: () => {
+        const c = this.items.shift();
+        if (c) return Promise.resolve({ value: c, done: false });
+        if (this.ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.waiters.push(resolve));
+      },
+      return: async () => ({ value: undefined, done: true }),
+    };
+  }
+}
+
+function pemBlocks(pem: string, label: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
+  for (let m = re.exec(pem); m !== null; m = re.exec(pem)) {
+    const b = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+    out.push(new Uint8Array(b.buffer, b.byteOffset, b.length));
+  }
+  return out;
+}
+
+function randomBytes(n: number): Uint8Array {
+  return randomFillSync(new Uint8Array(n));
+}
+
+/** Map key of a CID: one latin1 character per byte. */
+function cidKey(cid: Uint8Array): string {
+  return Buffer.from(cid.buffer, cid.byteOffset, cid.length).toString('latin1');
+}
+
+export class QuicEndpoint implements ConnectionDriver {
+  readonly #socket: dgram.Socket;
+  readonly #crypto: CryptoProvider;
+  readonly #options: EndpointOptions;
+  readonly #server: ListenOptions | undefined;
+  readonly #serverKey: ReturnType<CryptoProvider['importSigningKey']> | undefined;
+  readonly #serverChain: Uint8Array[];
+  readonly #routes = new Map<string, Entry>();
+  readonly #entries = new Set<Entry>();
+  readonly #byFacade = new Map<QuicConnection, Entry>();
+  readonly #deadlines = new DeadlineQueue<Entry>();
+  readonly #dirty = new Set<Entry>();
+  readonly #incoming = new IncomingQueue();
+  readonly #statelessResetKey = randomBytes(32);
+  readonly #cidLength: number;
+  #flushScheduled = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+
+  private constructor(socket: dgram.Socket, options: EndpointOptions, server: ListenOptions | undefined) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#server = server;
+    const crypto = options.crypto ?? 'auto';
+    this.#crypto = typeof crypto === 'string' ? getCryptoProvider(crypto) : crypto;
+    this.#cidLength = options.transport?.localConnectionIdLength ?? 8;
+    this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
+    this.#serverKey = server ? this.#crypto.importSigningKey(server.privateKeyPem) : undefined;
+    if (server && this.#serverChain.length === 0) throw new TypeError('certificatePem holds no CERTIFICATE block');
+    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+    socket.on('error', () => {
+      // Send errors (e.g. ICMP unreachable on a connected path) are not fatal: loss recovery copes.
+    });
+  }
+
+  /** A server endpoint: accepts connections on host:port ('::' = dual-stack by default). */
+  static async listen(options: ListenOptions): Promise<QuicEndpoint> {
+    const socket = await bindSocket(options.host ?? '::', options.port);
+    return new QuicEndpoint(socket, options, options);
+  }
+
+  /** A client endpoint on an ephemeral (or given) port. */
+  static async bind(options: BindOptions = {}): Promise<QuicEndpoint> {
+    const socket = await bindSocket(options.host ?? '::', options.port ?? 0);
+    return new QuicEndpoint(socket, options, undefined);
+  }
+
+  get address(): { address: string; port: number; family: string } {
+    return this.#socket.address();
+  }
+
+  /** Connections accepted by a server endpoint, once their handshake completed. */
+  get incoming(): AsyncIterable<QuicConnection> {
+    return this.#incoming;
+  }
+
+  /** Opens a connection; resolves when the handshake completes (rejects if it fails). */
+  async connect(options: ConnectOptions): Promise<QuicConnection> {
+    if (this.#closing) throw new Error('endpoint is closing');
+    const family = this.#socket.address().family;
+    let host = options.host;
+    if (family === 'IPv6' && !isIPv6(host) && /^\d+\.\d+\.\d+\.\d+$/.test(host)) host = `::ffff:${host}`;
+    const keyLogFile = options.keyLogFile ?? this.#options.keyLogFile;
+    const core = Connection.connect({
+      crypto: this.#crypto,
+      random: randomBytes,
+      wallClock: Date.now,
+      alpnProtocols: options.alpnProtocols,
+      transport: { ...this.#options.transport, ...options.transport },
+      serverName: options.serverName,
+      verification: options.verification,
+      keyLog: keyLogFile ? (line) => appendFileSync(keyLogFile, line + '\n') : undefined,
+      remote: { address: host, port: options.port },
+      now: this.now(),
+      statelessResetKey: this.#statelessResetKey,
+    });
+    const entry = this.#add(core);
+    this.flush(entry.facade);
+    await entry.facade.opened;
+    return entry.facade;
+  }
+
+  /** Closes every connection (application code 0) and the socket. Idempotent; always resolves. */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    this.#incoming.end();
+    const pending = [...this.#entries].map((e) => e.facade.close(0, 'endpoint closing'));
+    this.#closed = (async () => {
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(pending).then(() => this.#waitTerminated()),
+        new Promise<void>((resolve) => (timeout = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timeout);
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+    })();
+    return this.#closed;
+  }
+
+  // ------------------------------------------------------------------ driver
+
+  now(): number {
+    return performance.now();
+  }
+
+  /** Marks a connection for processing at the end of this event-loop turn. */
+  flush(connection: QuicConnection): void {
+    const entry = this.#byFacade.get(connection);
+    if (!entry) return;
+    this.#markDirty(entry);
+  }
+
+  #markDirty(entry: Entry): void {
+    this.#dirty.add(entry);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flushDirty());
+    }
+  }
+
+  #flushDirty(): void {
+    this.#flushScheduled = false;
+    // Bounded: each connection is processed once per turn; new marks schedule another turn.
+    const batch = [...this.#dirty];
+    this.#dirty.clear();
+    for (const entry of batch) this.#process(entry);
+    this.#armTimer();
+  }
+
+  #process(entry: Entry): void {
+    const core = entry.core;
+    const now = this.now();
+    for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
+    let sent = 0;
+    for (; sent < MAX_TRANSMITS_PER_FLUSH; sent++) {
+      const buf = Buffer.allocUnsafe(SEND_BUFFER_SIZE);
+      const t = core.pollTransmit(now, buf);
+      if (!t) break;
+      this.#socket.send(buf, 0, t.length, t.remote.port, t.remote.address);
+    }
+    if (sent === MAX_TRANSMITS_PER_FLUSH) this.#markDirty(entry); // more to send: next turn
+    // Events raised while sending (e.g. closed) are dispatched now too.
+    for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
+    if (core.isTerminated) {
+      this.#remove(entry);
+      return;
+    }
+    this.#deadlines.set(entry, core.nextTimeout());
+  }
+
+  #dispatch(entry: Entry, e: ConnectionEvent): void {
+    if (e.type === 'cid-route') {
+      const key = cidKey(e.cid);
+      if (e.active) {
+        this.#routes.set(key, entry);
+        entry.routes.add(key);
+      } else if (this.#routes.get(key) === entry) {
+        this.#routes.delete(key);
+        entry.routes.delete(key);
+      }
+      return;
+    }
+    entry.facade.onEvent(e);
+    if (e.type === 'handshake-complete' && entry.core.isServer && !entry.announcedIncoming) {
+      entry.announcedIncoming = true;
+      if (!this.#closing) this.#incoming.push(entry.facade);
+    }
+  }
+
+  #armTimer(): void {
+    const at = this.#deadlines.peekTime();
+    if (at === undefined) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      return;
+    }
+    if (this.#timer && at >= this.#timerAt) return; // an earlier timer is armed; it re-arms
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - this.now()));
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = this.now();
+    // Node timers may fire up to ~1 ms early relative to performance.now(): allow that slack.
+    for (const entry of this.#deadlines.popDue(now + 1)) {
+      entry.core.handleTimeout(Math.max(now, entry.core.nextTimeout() ?? now));
+      this.#dirty.add(entry);
+    }
+    this.#flushDirty();
+  }
+
+  // ------------------------------------------------------------------ receive
+
+  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (msg.length === 0) return;
+    const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
+    const first = data[0]!;
+    let entry: Entry | undefined;
+    if ((first & 0x80) === 0) {
+      if (data.length < 1 + this.#cidLength) return;
+      entry = this.#routes.get(msg.toString('latin1', 1, 1 + this.#cidLength));
+    } else {
+      if (data.length < 7) return;
+      const dcidLength = data[5]!;
+      if (data.length < 6 + dcidLength) return;
+      entry = this.#routes.get(msg.toString('latin1', 6, 6 + dcidLength));
+      if (!entry) entry = this.#accept(data, rinfo);
+    }
+    if (!entry) return; // stateless reset for unknown short headers comes with the next issue
+    const remote: PathAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
+    entry.core.handleDatagram(data, remote, this.now());
+    this.#markDirty(entry);
+  }
+
+  /** A long header packet for no known connection: a new client, or a version to negotiate. */
+  #accept(data: Uint8Array, rinfo: dgram.RemoteInfo): Entry | undefined {
+    const server = this.#server;
+    if (!server || this.#closing) return undefined;
+    let header;
+    try {
+      header = parseInvariantHeader(data, this.#cidLength);
+    } catch {
+      return undefined;
+    }
+    if (!header.isLong) return undefined;
+    if (!isSupportedVersion(header.version)) {
+      // RFC 9000 §6.1, §14.1: answer with Version Negotiation, only to datagrams big enough to be Initials.
+      if (data.length >= MIN_INITIAL_DATAGRAM && header.version !== 0) {
+        const vn = encodeVersionNegotiation({
+          dcid: header.scid,
+          scid: header.dcid,
+          supportedVersions: [...SUPPORTED_VERSIONS],
+          unusedBits: randomBytes(1)[0]!,
+        });
+        this.#socket.send(vn, rinfo.port, rinfo.address);
+      }
+      return undefined;
+    }
+    const type = packetTypeFromLongHeaderBits(header.version, (data[0]! >> 4) & 0x03);
+    // RFC 9000 §14.1: a server MUST discard an Initial in a datagram below 1200 bytes.
+    if (type !== PacketType.INITIAL || data.length < MIN_INITIAL_DATAGRAM) return undefined;
+    if (header.dcid.length < 8) return undefined; // RFC 9000 §7.2: at least 8 bytes from clients
+    const keyLogFile = server.keyLogFile;
+    const core = Connection.accept({
+      crypto: this.#crypto,
+      random: randomBytes,
+      wallClock: Date.now,
+      alpnProtocols: server.alpnProtocols,
+      transport: server.transport,
+      certificateChain: this.#serverChain,
+      key: this.#serverKey!,
+      keyLog: keyLogFile ? (line) => appendFileSync(keyLogFile, line + '\n') : undefined,
+      remote: { address: rinfo.address, port: rinfo.port },
+      now: this.now(),
+      originalDcid: header.dcid,
+      clientScid: header.scid,
+      version: header.version,
+      statelessResetKey: this.#statelessResetKey,
+    });
+    const entry = this.#add(core);
+    // Route the original DCID right away: the events that announce it are dispatched later.
+    const key = cidKey(header.dcid);
+    this.#routes.set(key, entry);
+    entry.routes.add(key);
+    return entry;
+  }
+
+  #add(core: Connection): Entry {
+    const facade = new QuicConnection(core, this);
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false };
+    this.#entries.add(entry);
+    this.#byFacade.set(facade, entry);
+    // Route our CIDs now, before the first datagram comes back.
+    for (const e of core.events) if (e.type === 'cid-route' && e.active) {
+      const key = cidKey(e.cid);
+      this.#routes.set(key, entry);
+      entry.routes.add(key);
+    }
+    return entry;
+  }
+
+  #remove(entry: Entry): void {
+    for (const key of entry.routes) if (this.#routes.get(key) === entry) this.#routes.delete(key);
+    entry.routes.clear();
+    this.#entries.delete(entry);
+    this.#byFacade.delete(entry.facade);
+    this.#deadlines.delete(entry);
+    this.#dirty.delete(entry);
+    for (const w of this.#terminatedWaiters.splice(0)) w();
+  }
+
+  readonly #terminatedWaiters: (() => void)[] = [];
+
+  async #waitTerminated(): Promise<void> {
+    // Bounded by CLOSE_TIMEOUT_MS in close(): each removal wakes us to check again.
+    while (this.#entries.size > 0) {
+      await new Promise<void>((resolve) => this.#terminatedWaiters.push(resolve));
+    }
+  }
+}
+
+function bindSocket(host: string, port: number): Promise<dgram.Socket> {
+  const type = isIPv6(host) ? 'udp6' : 'udp4';
+  const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+export { ConnectionClosedError };
