@@ -118,6 +118,17 @@ test('ALPN: OpenSSL selects our protocol from the overlap', async () => {
   await withTimeout(conn.close(), BOUND_MS, 'close');
 });
 
+test('plain TLS needs no ALPN: neither side offers one', async () => {
+  const server = await startNodeTlsServer({ key: cert.keyPem, cert: cert.pem });
+  const accepted = server.nextConnection();
+  const { conn, engine } = await connect(server.port, { alpnProtocols: [] });
+  await withTimeout(conn.handshake, BOUND_MS, 'handshake');
+  const peer = await withTimeout(accepted, BOUND_MS, 'node accepts');
+  assert.is(peer.alpnProtocol, false);
+  assert.is(engine.alpnProtocol, undefined);
+  await withTimeout(conn.close(), BOUND_MS, 'close');
+});
+
 test('ALPN mismatch: OpenSSL refuses our only protocol with no_application_protocol', async () => {
   const server = await nodeServer({ ALPNProtocols: ['h2'] });
   const { conn } = await connect(server.port, { alpnProtocols: ['h3'] });

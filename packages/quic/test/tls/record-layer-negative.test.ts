@@ -86,6 +86,16 @@ test('control: the untampered in-memory handshake completes and carries data', (
   assert.equal(pair.server.received, [fromHex('68656c6c6f')]);
 });
 
+test('control: handshake messages cut into 1-byte records both ways are reassembled (§5.1)', () => {
+  const pair = memoryPair(
+    { engine: ourClient({ crypto }), crypto, options: { maxFragment: 1 } },
+    { engine: ourServer(chain.leaf, { crypto }), crypto, options: { maxFragment: 1 } },
+  );
+  pair.pump();
+  assert.ok(pair.client.complete && pair.server.complete, String(pair.client.error ?? pair.server.error));
+  assert.ok(pair.client.wire.length > 100, 'many records');
+});
+
 test('control: with chain verification against the test CA the handshake completes', () => {
   const pair = run({});
   assert.ok(pair.client.complete && pair.server.complete, String(pair.client.error ?? pair.server.error));
@@ -223,6 +233,34 @@ test('§9.2: a ClientHello without key_share or supported_groups is missing_exte
     },
   });
   assertAlert(pair, 'server', TlsAlert.MISSING_EXTENSION);
+});
+
+const TRANSPORT_PARAMETERS = fromHex('01024064');
+
+test('RFC 9001 §8.2: transport parameters are exchanged when both sides run under QUIC', () => {
+  const pair = run({ client: { ...NO_CHAIN, transportParameters: TRANSPORT_PARAMETERS }, server: { transportParameters: TRANSPORT_PARAMETERS } });
+  assert.ok(pair.client.complete && pair.server.complete);
+  const seen = (outputs: typeof pair.client.outputs) => outputs.filter((o) => o.kind === 'peer-transport-parameters');
+  assert.equal(seen(pair.client.outputs), [{ kind: 'peer-transport-parameters', data: TRANSPORT_PARAMETERS }]);
+  assert.equal(seen(pair.server.outputs), [{ kind: 'peer-transport-parameters', data: TRANSPORT_PARAMETERS }]);
+});
+
+test('RFC 9001 §8.1: under QUIC a ClientHello without ALPN is no_application_protocol', () => {
+  const pair = run({
+    client: { ...NO_CHAIN, transportParameters: TRANSPORT_PARAMETERS, alpnProtocols: [] },
+    server: { transportParameters: TRANSPORT_PARAMETERS },
+  });
+  assertAlert(pair, 'server', TlsAlert.NO_APPLICATION_PROTOCOL);
+});
+
+test('RFC 9001 §8.2: a QUIC server refuses a ClientHello without quic_transport_parameters (missing_extension)', () => {
+  const pair = run({ client: NO_CHAIN, server: { transportParameters: TRANSPORT_PARAMETERS } });
+  assertAlert(pair, 'server', TlsAlert.MISSING_EXTENSION);
+});
+
+test('RFC 9001 §8.2: a QUIC client refuses a server without quic_transport_parameters (missing_extension)', () => {
+  const pair = run({ client: { ...NO_CHAIN, transportParameters: TRANSPORT_PARAMETERS } });
+  assertAlert(pair, 'client', TlsAlert.MISSING_EXTENSION);
 });
 
 test.run();
