@@ -15,14 +15,19 @@ import { TlsPeerAlertError } from './record-layer.js';
 import { makeCertificate, makeChain, TEST_NOW_MS, type TestCertificate } from './support/certificates.js';
 import { ourClient, ourServer } from './support/engines.js';
 import {
+  countHelloRetryRequests,
   encodeClientHello,
+  encodeHandshakeMessages,
   encodeServerHello,
   ExtensionType,
   flipLastByte,
   HandshakeType,
+  isHelloRetryRequest,
+  NamedGroup,
   parseClientHello,
   parseServerHello,
   rewriteHandshake,
+  splitHandshakeMessages,
   type HandshakeMessage,
 } from './support/handshake-messages.js';
 import { memoryPair, type MemoryPair } from './support/memory-pair.js';
@@ -233,6 +238,79 @@ test('§9.2: a ClientHello without key_share or supported_groups is missing_exte
     },
   });
   assertAlert(pair, 'server', TlsAlert.MISSING_EXTENSION);
+});
+
+/** Rewrites the HelloRetryRequest's selected_group (§4.2.8: key_share in an HRR is one NamedGroup). */
+function hrrSelecting(group: number): Tamper {
+  return (m) => {
+    if (!isHelloRetryRequest(m)) return m.body;
+    const hello = parseServerHello(m.body);
+    hello.extensions = hello.extensions.map((e) => (e.type === ExtensionType.KEY_SHARE ? { type: e.type, data: new Uint8Array([group >> 8, group & 0xff]) } : e));
+    return encodeServerHello(hello);
+  };
+}
+
+test('control: the HelloRetryRequest setup below completes untampered', () => {
+  // Our client offers both groups with an X25519 share; our server only takes P-256.
+  const pair = run({ client: { ...NO_CHAIN, groups: ['x25519', 'secp256r1'], keyShareGroups: ['x25519'] }, server: { groups: ['secp256r1'] } });
+  assert.ok(pair.client.complete && pair.server.complete, String(pair.client.error ?? pair.server.error));
+  assert.is(countHelloRetryRequests(pair.client.layer.plaintextMessagesReceived), 1);
+});
+
+test('§4.1.4: a second HelloRetryRequest is unexpected_message', () => {
+  const pair = memoryPair(
+    { engine: ourClient({ crypto, verification: { mode: 'none' }, groups: ['x25519', 'secp256r1'], keyShareGroups: ['x25519'] }), crypto },
+    {
+      engine: ourServer(chain.leaf, { crypto, groups: ['secp256r1'] }),
+      crypto,
+      options: {
+        tamperOutgoingHandshake: (_level, data) =>
+          splitHandshakeMessages(data).some(isHelloRetryRequest) ? encodeHandshakeMessages([...splitHandshakeMessages(data), ...splitHandshakeMessages(data)]) : data,
+      },
+    },
+  );
+  pair.pump();
+  assertAlert(pair, 'client', TlsAlert.UNEXPECTED_MESSAGE);
+});
+
+test('§4.1.4: an HRR that would not change the ClientHello (group already shared) is illegal_parameter', () => {
+  const pair = run({
+    client: { ...NO_CHAIN, groups: ['x25519', 'secp256r1'], keyShareGroups: ['x25519'] },
+    server: { groups: ['secp256r1'] },
+    tamperServer: hrrSelecting(NamedGroup.x25519),
+  });
+  assertAlert(pair, 'client', TlsAlert.ILLEGAL_PARAMETER);
+});
+
+test('§4.2.8: an HRR selecting a group we did not offer is illegal_parameter', () => {
+  const pair = run({
+    client: { ...NO_CHAIN, groups: ['x25519', 'secp256r1'], keyShareGroups: ['x25519'] },
+    server: { groups: ['secp256r1'] },
+    tamperServer: hrrSelecting(0x0018),
+  });
+  assertAlert(pair, 'client', TlsAlert.ILLEGAL_PARAMETER);
+});
+
+test('§4.1.3: a ServerHello that does not echo our legacy_session_id is illegal_parameter', () => {
+  const pair = run({
+    client: NO_CHAIN,
+    tamperServer: (m) => {
+      if (m.type !== HandshakeType.SERVER_HELLO) return m.body;
+      const hello = parseServerHello(m.body);
+      hello.sessionId = new Uint8Array(32).fill(7);
+      return encodeServerHello(hello);
+    },
+  });
+  assertAlert(pair, 'client', TlsAlert.ILLEGAL_PARAMETER);
+});
+
+test('§4.4.2.4: an empty server Certificate message is decode_error', () => {
+  const pair = run({
+    client: NO_CHAIN,
+    // certificate_request_context<0> and an empty certificate_list<0>.
+    tamperServer: (m) => (m.type === HandshakeType.CERTIFICATE ? new Uint8Array([0, 0, 0, 0]) : m.body),
+  });
+  assertAlert(pair, 'client', TlsAlert.DECODE_ERROR);
 });
 
 const TRANSPORT_PARAMETERS = fromHex('01024064');
