@@ -1,0 +1,94 @@
+/**
+ * The interop runner's endpoint contract as environment variables, read once into a typed
+ * config (kept apart from `endpoint.ts` so that tests can check it without starting anything).
+ *
+ *   ROLE           client | server (required)
+ *   TESTCASE       test case name (required; unknown ones exit 127)
+ *   REQUESTS       space-separated URLs (client)
+ *   SSLKEYLOGFILE  append TLS secrets here (optional)
+ *   QLOGDIR        accepted and created; qlog output is not written yet
+ *   WWW            directory to serve (server; default /www)
+ *   DOWNLOADS      directory to write files into (client; default /downloads)
+ *   CERTS          directory with cert.pem and priv.key (server; default /certs)
+ *   HOST, PORT     where the server listens (default :: and 443)
+ *   CRYPTO         auto | noble | node: our crypto provider (not a runner variable; default auto)
+ */
+
+import type { CryptoProviderName } from '@purequic/quic';
+import type { InteropRole } from './testcases.js';
+
+export interface EndpointConfig {
+  role: InteropRole;
+  testcase: string;
+  requests: URL[];
+  keyLogFile: string | undefined;
+  qlogDir: string | undefined;
+  www: string;
+  downloads: string;
+  certs: string;
+  host: string;
+  port: number;
+  crypto: CryptoProviderName;
+}
+
+/** A configuration mistake: the endpoint prints it and exits 1. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const CRYPTO_NAMES: readonly CryptoProviderName[] = ['auto', 'noble', 'node'];
+
+/** Reads the runner's environment variables; throws `ConfigError` for invalid values. */
+export function readEndpointConfig(env: Record<string, string | undefined>): EndpointConfig {
+  const role = env.ROLE;
+  if (role !== 'client' && role !== 'server') throw new ConfigError(`ROLE must be client or server, got ${JSON.stringify(role)}`);
+  const testcase = env.TESTCASE ?? '';
+  if (testcase === '') throw new ConfigError('TESTCASE is not set');
+  const requests: URL[] = [];
+  for (const word of (env.REQUESTS ?? '').split(/\s+/)) {
+    if (word === '') continue;
+    let url: URL;
+    try {
+      url = new URL(word);
+    } catch {
+      throw new ConfigError(`REQUESTS holds an invalid URL: ${word}`);
+    }
+    if (url.protocol !== 'https:') throw new ConfigError(`REQUESTS URLs must be https: ${word}`);
+    requests.push(url);
+  }
+  if (role === 'client' && requests.length === 0) throw new ConfigError('REQUESTS is empty');
+  const port = Number(env.PORT ?? 443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0-65535, got ${env.PORT}`);
+  const crypto = (env.CRYPTO ?? 'auto') as CryptoProviderName;
+  if (!CRYPTO_NAMES.includes(crypto)) throw new ConfigError(`CRYPTO must be one of ${CRYPTO_NAMES.join(', ')}`);
+  return {
+    role,
+    testcase,
+    requests,
+    keyLogFile: nonEmpty(env.SSLKEYLOGFILE),
+    qlogDir: nonEmpty(env.QLOGDIR),
+    www: nonEmpty(env.WWW) ?? '/www',
+    downloads: nonEmpty(env.DOWNLOADS) ?? '/downloads',
+    certs: nonEmpty(env.CERTS) ?? '/certs',
+    host: nonEmpty(env.HOST) ?? '::',
+    port,
+    crypto,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Where a URL points: host without IPv6 brackets, port (443 when absent). */
+export function urlTarget(url: URL): { host: string; port: number } {
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { host, port: url.port === '' ? 443 : Number(url.port) };
+}
+
+/** The file name a download is stored under: the URL path's last segment (runner: same names). */
+export function downloadName(url: URL): string | undefined {
+  const segments = decodeURIComponent(url.pathname).split('/');
+  const last = segments[segments.length - 1] ?? '';
+  return last === '' || last === '.' || last === '..' ? undefined : last;
+}

@@ -1,0 +1,133 @@
+// Command client is an hq-interop (HTTP/0.9 over QUIC) downloader built on quic-go's public API,
+// the quic-go peer of purequic's interop tests and benchmark. It is our code, not quic-go's
+// interop endpoint: it writes where -downloads says instead of the runner's fixed /downloads.
+//
+// It opens ONE connection to the host of the first URL and fetches every URL on its own
+// bidirectional stream, all concurrently ("GET /path\r\n" + FIN, the response ends at FIN).
+// Exit status follows the interop runner: 0 all files downloaded, 1 failure, 127 unsupported
+// test case. On success it prints "downloaded N files, B bytes in T ms".
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lucas-clemente/quic-go"
+)
+
+func main() {
+	downloads := flag.String("downloads", "/downloads", "directory to write the files into")
+	testcase := flag.String("testcase", os.Getenv("TESTCASE"), "interop runner test case")
+	keyLogFile := flag.String("keylog", os.Getenv("SSLKEYLOGFILE"), "TLS key log file (optional)")
+	alpn := flag.String("alpn", "hq-interop", "ALPN protocol")
+	flag.Parse()
+	urls := flag.Args()
+	if len(urls) == 0 {
+		urls = strings.Fields(os.Getenv("REQUESTS"))
+	}
+	if len(urls) == 0 {
+		fail(1, "no URLs (arguments or REQUESTS)")
+	}
+
+	// Interop peers use throwaway certificates: skip verification like the runner's clients.
+	tlsConf := &tls.Config{InsecureSkipVerify: true, NextProtos: []string{*alpn}}
+	if *keyLogFile != "" {
+		f, err := os.Create(*keyLogFile)
+		if err != nil {
+			fail(1, "creating key log: %v", err)
+		}
+		defer f.Close()
+		tlsConf.KeyLogWriter = f
+	}
+	quicConf := &quic.Config{}
+	switch *testcase {
+	case "handshake", "multiplexing", "":
+	case "transfer":
+		// Small initial windows so that flow control has to grow them (runner's "transfer").
+		quicConf.InitialStreamReceiveWindow = 64 << 10
+		quicConf.InitialConnectionReceiveWindow = 128 << 10
+	case "chacha20":
+		tlsConf.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
+	default:
+		fail(127, "unsupported test case: %s", *testcase)
+	}
+
+	first, err := url.Parse(urls[0])
+	if err != nil {
+		fail(1, "bad URL %q: %v", urls[0], err)
+	}
+	started := time.Now()
+	conn, err := quic.DialAddr(first.Host, tlsConf, quicConf)
+	if err != nil {
+		fail(1, "connecting to %s: %v", first.Host, err)
+	}
+	state := conn.ConnectionState().TLS
+	fmt.Printf("handshake complete: alpn=%s cipher=%s\n", state.NegotiatedProtocol, tls.CipherSuiteName(state.CipherSuite))
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var total int64
+	var firstErr error
+	for _, raw := range urls {
+		wg.Add(1)
+		go func(raw string) {
+			defer wg.Done()
+			n, err := download(conn, raw, *downloads)
+			mu.Lock()
+			defer mu.Unlock()
+			total += n
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}(raw)
+	}
+	wg.Wait()
+	elapsed := time.Since(started)
+	if firstErr != nil {
+		conn.CloseWithError(1, "download failed")
+		fail(1, "%v", firstErr)
+	}
+	conn.CloseWithError(0, "")
+	fmt.Printf("downloaded %d files, %d bytes in %d ms\n", len(urls), total, elapsed.Milliseconds())
+}
+
+func download(conn quic.Connection, raw string, dir string) (int64, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return 0, fmt.Errorf("bad URL %q: %v", raw, err)
+	}
+	stream, err := conn.OpenStreamSync(context.Background())
+	if err != nil {
+		return 0, fmt.Errorf("opening a stream for %s: %v", u.Path, err)
+	}
+	if _, err := stream.Write([]byte("GET " + u.Path + "\r\n")); err != nil {
+		return 0, fmt.Errorf("requesting %s: %v", u.Path, err)
+	}
+	stream.Close()
+	name := path.Base(path.Clean("/" + u.Path))
+	file, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return 0, err
+	}
+	defer file.Close()
+	n, err := io.Copy(file, stream)
+	if err != nil {
+		return n, fmt.Errorf("receiving %s: %v", u.Path, err)
+	}
+	return n, nil
+}
+
+func fail(code int, format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	os.Exit(code)
+}

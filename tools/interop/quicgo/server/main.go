@@ -1,0 +1,134 @@
+// Command server is an hq-interop (HTTP/0.9 over QUIC) file server built on quic-go's public
+// API. purequic's interop tests and benchmark run it as the quic-go peer; it is our code (not
+// quic-go's interop endpoint), so that paths, port and logging are ours to choose instead of the
+// interop runner's hard-coded /www, /certs and :443.
+//
+// Request: one client-initiated bidirectional stream per file carrying "GET /path\r\n" and FIN.
+// Response: the file's bytes, then FIN. A malformed request or a missing file resets the
+// stream (RESET_STREAM) so that a client can never mistake an error for file content.
+//
+// It prints "listening on ADDR" once the socket is bound, then one line per connection.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/lucas-clemente/quic-go"
+)
+
+// Stream error codes we reset with (application-chosen; HTTP/0.9 defines none).
+const (
+	errorBadRequest = 0x10
+	errorNotFound   = 0x11
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:4433", "UDP address to listen on (port 0 picks a free one)")
+	www := flag.String("www", "/www", "directory to serve")
+	certFile := flag.String("cert", "/certs/cert.pem", "certificate chain (PEM)")
+	keyFile := flag.String("key", "/certs/priv.key", "private key (PEM)")
+	testcase := flag.String("testcase", os.Getenv("TESTCASE"), "interop runner test case")
+	keyLogFile := flag.String("keylog", os.Getenv("SSLKEYLOGFILE"), "TLS key log file (optional)")
+	alpn := flag.String("alpn", "hq-interop", "ALPN protocol")
+	flag.Parse()
+
+	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+	if err != nil {
+		fail(1, "loading certificate: %v", err)
+	}
+	tlsConf := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{*alpn}}
+	if *keyLogFile != "" {
+		f, err := os.Create(*keyLogFile)
+		if err != nil {
+			fail(1, "creating key log: %v", err)
+		}
+		defer f.Close()
+		tlsConf.KeyLogWriter = f
+	}
+	quicConf := &quic.Config{}
+	switch *testcase {
+	case "handshake", "transfer", "multiplexing", "":
+	case "chacha20":
+		tlsConf.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
+	default:
+		fail(127, "unsupported test case: %s", *testcase)
+	}
+
+	ln, err := quic.ListenAddr(*listen, tlsConf, quicConf)
+	if err != nil {
+		fail(1, "listen: %v", err)
+	}
+	fmt.Printf("listening on %s\n", ln.Addr())
+	for {
+		conn, err := ln.Accept(context.Background())
+		if err != nil {
+			fail(1, "accept: %v", err)
+		}
+		go serveConnection(conn, *www)
+	}
+}
+
+func serveConnection(conn quic.Connection, root string) {
+	state := conn.ConnectionState().TLS
+	fmt.Printf("handshake complete: remote=%s alpn=%s cipher=%s\n", conn.RemoteAddr(), state.NegotiatedProtocol, tls.CipherSuiteName(state.CipherSuite))
+	for {
+		stream, err := conn.AcceptStream(context.Background())
+		if err != nil {
+			fmt.Printf("connection ended: %v\n", err)
+			return
+		}
+		go serveStream(stream, root)
+	}
+}
+
+func serveStream(stream quic.Stream, root string) {
+	// A request line is short; 8 KiB bounds what a peer can make us buffer.
+	request, err := io.ReadAll(io.LimitReader(stream, 8<<10))
+	if err != nil {
+		stream.CancelWrite(errorBadRequest)
+		return
+	}
+	line := strings.TrimRight(string(request), "\r\n ")
+	if !strings.HasPrefix(line, "GET /") {
+		stream.CancelRead(errorBadRequest)
+		stream.CancelWrite(errorBadRequest)
+		return
+	}
+	target := line[len("GET "):]
+	if i := strings.IndexAny(target, "?#"); i >= 0 {
+		target = target[:i]
+	}
+	// path.Clean on a rooted path never climbs above "/", so the file stays under root.
+	file, err := os.Open(filepath.Join(root, filepath.FromSlash(path.Clean(target))))
+	if err == nil {
+		var info os.FileInfo
+		if info, err = file.Stat(); err == nil && info.IsDir() {
+			err = fmt.Errorf("%s is a directory", target)
+		}
+	}
+	if err != nil {
+		fmt.Printf("not found: %s\n", target)
+		stream.CancelWrite(errorNotFound)
+		return
+	}
+	defer file.Close()
+	if _, err := io.Copy(stream, file); err != nil {
+		fmt.Printf("sending %s: %v\n", target, err)
+		stream.CancelWrite(errorNotFound)
+		return
+	}
+	stream.Close()
+}
+
+func fail(code int, format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	os.Exit(code)
+}
