@@ -9,7 +9,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EncryptionLevel } from '../../src/crypto/encryption-level.js';
 import { TlsAlert, TlsAlertError } from '../../src/tls/alert.js';
-import type { TlsClientOptions, TlsServerOptions } from '../../src/tls/engine-api.js';
+import type { SessionTicket, TlsClientOptions, TlsEngine, TlsServerOptions } from '../../src/tls/engine-api.js';
+import { SessionTicketKeys } from '../../src/tls/tickets.js';
+import { seededRandom } from './support/harness.js';
 import { fromHex } from '../../src/codec/hex.js';
 import { TlsPeerAlertError } from './record-layer.js';
 import { makeCertificate, makeChain, TEST_NOW_MS, type TestCertificate } from './support/certificates.js';
@@ -28,6 +30,7 @@ import {
   parseServerHello,
   rewriteHandshake,
   splitHandshakeMessages,
+  type ClientHello,
   type HandshakeMessage,
 } from './support/handshake-messages.js';
 import { memoryPair, type MemoryPair } from './support/memory-pair.js';
@@ -49,23 +52,17 @@ function run(options: {
   certificate?: TestCertificate;
   tamperServer?: Tamper;
   tamperClient?: Tamper;
-}): MemoryPair {
+}): MemoryPair & { clientEngine: TlsEngine; serverEngine: TlsEngine } {
   const edit = (tamper: Tamper | undefined) =>
     tamper === undefined ? undefined : (_level: EncryptionLevel, data: Uint8Array) => rewriteHandshake(data, tamper);
+  const clientEngine = ourClient({ crypto, serverName: 'localhost', verification: { mode: 'chain', trustAnchors: [chain.ca.der] }, ...options.client });
+  const serverEngine = ourServer(options.certificate ?? chain.leaf, { crypto, ...options.server });
   const pair = memoryPair(
-    {
-      engine: ourClient({ crypto, serverName: 'localhost', verification: { mode: 'chain', trustAnchors: [chain.ca.der] }, ...options.client }),
-      crypto,
-      options: { tamperOutgoingHandshake: edit(options.tamperClient) },
-    },
-    {
-      engine: ourServer(options.certificate ?? chain.leaf, { crypto, ...options.server }),
-      crypto,
-      options: { tamperOutgoingHandshake: edit(options.tamperServer) },
-    },
+    { engine: clientEngine, crypto, options: { tamperOutgoingHandshake: edit(options.tamperClient) } },
+    { engine: serverEngine, crypto, options: { tamperOutgoingHandshake: edit(options.tamperServer) } },
   );
   pair.pump();
-  return pair;
+  return Object.assign(pair, { clientEngine, serverEngine });
 }
 
 /** `failing` raised `alert` and sent it; the other side received and decoded exactly it. */
@@ -311,6 +308,91 @@ test('§4.4.2.4: an empty server Certificate message is decode_error', () => {
     tamperServer: (m) => (m.type === HandshakeType.CERTIFICATE ? new Uint8Array([0, 0, 0, 0]) : m.body),
   });
   assertAlert(pair, 'client', TlsAlert.DECODE_ERROR);
+});
+
+test('§4.4.3: a client CertificateVerify that does not verify is decrypt_error at our server', () => {
+  const pair = run({
+    client: { ...NO_CHAIN, clientCertificate: { chain: [chain.leaf.der], key: crypto.importSigningKey(chain.leaf.keyPkcs8) } },
+    server: { clientAuthentication: 'require', clientTrustAnchors: [chain.ca.der] },
+    tamperClient: (m) => (m.type === HandshakeType.CERTIFICATE_VERIFY ? flipLastByte(m.body) : m.body),
+  });
+  assertAlert(pair, 'server', TlsAlert.DECRYPT_ERROR);
+});
+
+/** A ticket from a first, untampered handshake with a server using `keys`. */
+function ticketFrom(keys: SessionTicketKeys): SessionTicket {
+  const pair = run({ client: NO_CHAIN, server: { sessionTicketKeys: keys } });
+  const output = pair.client.outputs.find((o) => o.kind === 'session-ticket');
+  assert.ok(output, 'a ticket was issued');
+  return (output as { ticket: SessionTicket }).ticket;
+}
+
+function editClientHello(edit: (hello: ClientHello) => void): Tamper {
+  return (m) => {
+    if (m.type !== HandshakeType.CLIENT_HELLO) return m.body;
+    const hello = parseClientHello(m.body);
+    edit(hello);
+    return encodeClientHello(hello);
+  };
+}
+
+test('control: resumption in memory with our own ticket', () => {
+  const keys = new SessionTicketKeys({ crypto, random: seededRandom(1) });
+  const ticket = ticketFrom(keys);
+  const pair = run({ client: { ...NO_CHAIN, sessionTicket: ticket }, server: { sessionTicketKeys: keys } });
+  assert.ok(pair.client.complete && pair.server.complete);
+  assert.is(pair.serverEngine.resumed, true);
+  assert.is(pair.clientEngine.resumed, true);
+});
+
+test('§4.2.11.2: a PSK binder that does not verify aborts the handshake (decrypt_error)', () => {
+  const keys = new SessionTicketKeys({ crypto, random: seededRandom(2) });
+  const ticket = ticketFrom(keys);
+  // The binders are the last bytes of the ClientHello: flip the final one.
+  const pair = run({
+    client: { ...NO_CHAIN, sessionTicket: ticket },
+    server: { sessionTicketKeys: keys },
+    tamperClient: (m) => (m.type === HandshakeType.CLIENT_HELLO ? flipLastByte(m.body) : m.body),
+  });
+  assertAlert(pair, 'server', TlsAlert.DECRYPT_ERROR);
+});
+
+test('§4.2.11: pre_shared_key not the last extension is illegal_parameter', () => {
+  const keys = new SessionTicketKeys({ crypto, random: seededRandom(3) });
+  const ticket = ticketFrom(keys);
+  const pair = run({
+    client: { ...NO_CHAIN, sessionTicket: ticket },
+    server: { sessionTicketKeys: keys },
+    tamperClient: editClientHello((hello) => {
+      const psk = hello.extensions.find((e) => e.type === ExtensionType.PRE_SHARED_KEY)!;
+      hello.extensions = [psk, ...hello.extensions.filter((e) => e !== psk)];
+    }),
+  });
+  assertAlert(pair, 'server', TlsAlert.ILLEGAL_PARAMETER);
+});
+
+test('§4.2.8: a key share for a group missing from supported_groups is illegal_parameter', () => {
+  const pair = run({
+    client: { ...NO_CHAIN, groups: ['x25519', 'secp256r1'], keyShareGroups: ['x25519'] },
+    tamperClient: editClientHello((hello) => {
+      // supported_groups: only secp256r1 now, while the share stays X25519.
+      hello.extensions = hello.extensions.map((e) => (e.type === ExtensionType.SUPPORTED_GROUPS ? { type: e.type, data: fromHex('00020017') } : e));
+    }),
+  });
+  assertAlert(pair, 'server', TlsAlert.ILLEGAL_PARAMETER);
+});
+
+test('§4.2: the same extension twice in a ClientHello is refused (illegal_parameter or decode_error)', () => {
+  const pair = run({
+    client: NO_CHAIN,
+    tamperClient: editClientHello((hello) => {
+      const alpn = hello.extensions.find((e) => e.type === ExtensionType.ALPN)!;
+      hello.extensions = [alpn, ...hello.extensions];
+    }),
+  });
+  const alert = (pair.server.error as TlsAlertError | undefined)?.alert;
+  assert.ok(alert === TlsAlert.ILLEGAL_PARAMETER || alert === TlsAlert.DECODE_ERROR, `alert ${alert}`);
+  assertAlert(pair, 'server', alert!);
 });
 
 const TRANSPORT_PARAMETERS = fromHex('01024064');
