@@ -10,8 +10,9 @@
  * before the current recovery period, RFC 9002 §7.3.2), so an ACK covering many packets is one
  * "new ACK" with segments_acked > 1 (RFC 9438 §4.1 definitions).
  *
- * Not implemented: the spurious-congestion undo of RFC 9438 §4.9 (the controller interface has no
- * "loss was spurious" signal yet).
+ * Spurious losses (RFC 9438 §4.9.2): the state before a loss-driven reduction is saved; once every
+ * byte declared lost in that congestion event is reported spurious (`onSpuriousLoss`) and cwnd is
+ * still below cwnd_prior, the saved state is restored. ECN-CE events are never undone.
  */
 
 import {
@@ -93,6 +94,20 @@ export class Cubic implements CongestionController {
   #pendingAckedBytes = 0;
   /** The ACK frame in progress acknowledged something that was not application-limited. */
   #ackHadGrowthCandidates = false;
+
+  // RFC 9438 §4.9.2 undo state of the last loss-driven congestion event.
+  #undoValid = false;
+  #undoWindow = 0;
+  #undoCwndPrior = 0;
+  #undoSsthresh = 0;
+  #undoWMax = 0;
+  #undoK = 0;
+  #undoEpochStart = 0;
+  #undoWEst = 0;
+  #undoWMaxFromEpoch = false;
+  /** Bytes declared lost in that event, and how many of them proved spurious. */
+  #eventLostBytes = 0;
+  #eventSpuriousBytes = 0;
 
   constructor(options: CubicOptions = {}) {
     this.#maxDatagramSize = options.maxDatagramSize ?? 1200;
@@ -236,10 +251,40 @@ export class Cubic implements CongestionController {
 
   onPacketsLost(now: number, lostBytes: number, largestLostSentTime: number): void {
     if (lostBytes <= 0) return;
+    if (this.inRecovery(largestLostSentTime)) {
+      // More losses of the same congestion event: an undo needs them all to be spurious.
+      this.#eventLostBytes += lostBytes;
+      return;
+    }
+    this.#saveUndoState();
     this.#onCongestionEvent(now, largestLostSentTime);
+    this.#eventLostBytes = lostBytes;
+    this.#eventSpuriousBytes = 0;
+  }
+
+  /**
+   * RFC 9438 §4.9.2: packets declared lost were acknowledged after all. When every byte lost in
+   * the last congestion event proved spurious and cwnd is still below cwnd_prior, restore the
+   * state saved before the reduction.
+   */
+  onSpuriousLoss(_now: number, bytes: number, largestSentTime: number): void {
+    if (!this.#undoValid || largestSentTime > this.#recoveryStartTime) return;
+    this.#eventSpuriousBytes += bytes;
+    if (this.#eventSpuriousBytes < this.#eventLostBytes) return;
+    this.#undoValid = false;
+    if (this.#window / this.#maxDatagramSize >= this.#cwndPrior) return;
+    this.#window = this.#undoWindow;
+    this.#cwndPrior = this.#undoCwndPrior;
+    this.#ssthresh = this.#undoSsthresh;
+    this.#wMax = this.#undoWMax;
+    this.#k = this.#undoK;
+    this.#epochStart = this.#undoEpochStart;
+    this.#wEst = this.#undoWEst;
+    this.#wMaxFromEpoch = this.#undoWMaxFromEpoch;
   }
 
   onPersistentCongestion(_now: number): void {
+    this.#undoValid = false;
     // RFC 9002 §7.6.2: collapse to the minimum window; RFC 9438 §4.8: the next avoidance stage
     // uses K = 0 and W_max = cwnd at its start, like after a timeout.
     this.#window = this.minimumWindow;
@@ -252,6 +297,8 @@ export class Cubic implements CongestionController {
 
   onEcnCongestionEvent(now: number, sentTimeOfLargestAcked: number): void {
     // RFC 9002 §7.1 / B.7: an ECN-CE increase is a congestion event like a loss.
+    if (this.inRecovery(sentTimeOfLargestAcked)) return;
+    this.#undoValid = false;
     this.#onCongestionEvent(now, sentTimeOfLargestAcked);
   }
 
@@ -270,6 +317,19 @@ export class Cubic implements CongestionController {
     this.#cwndPrior *= ratio;
     this.#cwndEpoch *= ratio;
     this.#wEst *= ratio;
+  }
+
+  /** RFC 9438 §4.9.2: the variables restored if the coming reduction proves spurious. */
+  #saveUndoState(): void {
+    this.#undoValid = true;
+    this.#undoWindow = this.#window;
+    this.#undoCwndPrior = this.#cwndPrior;
+    this.#undoSsthresh = this.#ssthresh;
+    this.#undoWMax = this.#wMax;
+    this.#undoK = this.#k;
+    this.#undoEpochStart = this.#epochStart;
+    this.#undoWEst = this.#wEst;
+    this.#undoWMaxFromEpoch = this.#wMaxFromEpoch;
   }
 
   /** RFC 9438 §4.10: HyStart++ ended slow start without loss; W_max is undefined. */

@@ -157,6 +157,9 @@ export class Bbr implements CongestionController {
   #hadRttSample = false;
   /** Loss detail arrived for the current loss batch; onPacketsLost must not count it again. */
   #lossDetailSeen = false;
+  /** Bytes lost in the current (or last) loss episode, and how many proved spurious. */
+  #episodeLostBytes = 0;
+  #episodeSpuriousBytes = 0;
 
   // Startup high-loss exit, per round.
   #lostInRound = 0;
@@ -338,16 +341,20 @@ export class Bbr implements CongestionController {
       this.#lossEventsInRound += Math.max(1, Math.round(lostBytes / this.#smss));
     }
     this.#lossDetailSeen = false;
-    // RFC 9002 §7.3.2 recovery period; draft OnEnterFastRecovery saves cwnd and model state.
+    // RFC 9002 §7.3.2 recovery period; draft OnEnterFastRecovery saves cwnd and model state
+    // (the model state was saved by NoteLoss at the first loss of the round, before any
+    // HandleInflightTooHigh of this batch recorded its undo state).
     if (largestLostSentTime > this.#recoveryStartTime) {
       if (!this.#inRecovery) {
         this.#saveCwnd();
-        this.#saveStateUponLoss();
         this.#inRecovery = true;
         this.#recoveryStartRound = this.model.roundCount;
+        this.#episodeLostBytes = 0;
+        this.#episodeSpuriousBytes = 0;
       }
       this.#recoveryStartTime = now;
     }
+    this.#episodeLostBytes += lostBytes;
   }
 
   onPersistentCongestion(_now: number): void {
@@ -375,10 +382,20 @@ export class Bbr implements CongestionController {
   }
 
   /**
-   * Draft HandleSpuriousLossDetection: the transport found the last loss episode spurious.
-   * Not part of {@link CongestionController}; callers that detect spurious losses may call it.
+   * Lost packets were acknowledged after all. Once every byte lost in the last loss episode
+   * proved spurious, run the draft's HandleSpuriousLossDetection.
    */
-  onSpuriousLoss(): void {
+  onSpuriousLoss(_now: number, bytes: number, _largestSentTime: number): void {
+    if (this.#episodeLostBytes <= 0) return;
+    this.#episodeSpuriousBytes += bytes;
+    if (this.#episodeSpuriousBytes < this.#episodeLostBytes) return;
+    this.#episodeLostBytes = 0;
+    this.#episodeSpuriousBytes = 0;
+    this.#handleSpuriousLossDetection();
+  }
+
+  /** Draft HandleSpuriousLossDetection. */
+  #handleSpuriousLossDetection(): void {
     this.#restoreCwnd();
     this.model.isLossInRound = false;
     this.#resetFullBw();
