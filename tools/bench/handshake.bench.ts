@@ -18,7 +18,7 @@ import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../../p
 import { createTlsClient } from '../../packages/quic/src/tls/client.js';
 import type { TlsEngine } from '../../packages/quic/src/tls/engine-api.js';
 import { createTlsServer } from '../../packages/quic/src/tls/server.js';
-import { makeCertificate, makeChain, type TestCertificate } from '../../packages/quic/test/tls/support/certificates.js';
+import { makeChain, selfSigned, type TestCertificate } from '../../packages/quic/test/tls/support/certificates.js';
 import { providers } from '../../packages/quic/test/tls/support/providers.js';
 import { acceptTls, connectTls } from '../../packages/quic/test/tls/support/tls-socket.js';
 
@@ -191,7 +191,7 @@ function print(rows: Row[]): void {
 }
 
 export default async function run(filter?: string): Promise<void> {
-  const cert = await makeCertificate();
+  const cert = await selfSigned(Date.now());
   const rows: Row[] = [];
   const want = (name: string): boolean => filter === undefined || filter.split(' ').every((w) => name.includes(w));
   for (const name of ['noble', 'node', 'auto'] as CryptoProviderName[]) {

@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { TlsAlert, TlsAlertError } from '../../src/tls/alert.js';
 import type { SessionTicket, TlsCipherSuite } from '../../src/tls/engine-api.js';
 import { TlsPeerAlertError } from './record-layer.js';
-import { makeCertificate, makeChain, type TestCertificate, type TestKeyType } from './support/certificates.js';
+import { makeCertificate, makeChain, type TestCertificate, type TestKeyType, selfSigned, TEST_NOW_MS } from './support/certificates.js';
 import { ourClient, TEST_ALPN, type ClientOverrides } from './support/engines.js';
 import { countHelloRetryRequests, NamedGroup, serverHelloGroup } from './support/handshake-messages.js';
 import { closeAll, echoNode, rejectionOf, startNodeTlsServer, waitFor, withTimeout, type NodeTlsServer } from './support/harness.js';
@@ -28,7 +28,8 @@ let cert: TestCertificate;
 /** A CA and leaf per key type, made once up front (RSA key generation is slow). */
 const chains = new Map<TestKeyType, { ca: TestCertificate; leaf: TestCertificate }>();
 test.before(async () => {
-  cert = await makeCertificate();
+  // The production generator; OpenSSL checks its validity against the real clock.
+  cert = await selfSigned(Date.now());
   for (const keyType of ['p384', 'rsa2048', 'ed25519'] as const) chains.set(keyType, await makeChain({ dnsNames: ['localhost', 'client.example'], keyType }));
 });
 test.after.each(closeAll);
@@ -153,7 +154,9 @@ test('fragmentation: our handshake messages split over 40-byte records are reass
 });
 
 test('certificate: a self-signed server certificate outside our trust anchors fails with unknown_ca', async () => {
-  const server = await nodeServer();
+  // Valid on our virtual clock, so only the missing trust anchor is wrong with it.
+  const untrusted = await selfSigned(TEST_NOW_MS);
+  const server = await nodeServer({ key: untrusted.keyPem, cert: untrusted.pem });
   const otherCa = await makeCertificate({ ca: true });
   const { conn } = await connect(server.port, { serverName: 'localhost', verification: { mode: 'chain', trustAnchors: [otherCa.der] } });
   const error = await rejectionOf(conn.handshake, BOUND_MS, 'handshake');

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KEY_LOG_LABELS, KeyLogger } from '../../src/tls/keylog.js';
 import type { TlsOutput } from '../../src/tls/engine-api.js';
-import { makeCertificate, type TestCertificate } from './support/certificates.js';
+import { makeCertificate, type TestCertificate, selfSigned } from './support/certificates.js';
 import { ourClient, ourServer, TEST_ALPN } from './support/engines.js';
 import { closeAll, connectNodeTls, startNodeTlsServer, startOurTlsServer, waitFor, withTimeout } from './support/harness.js';
 import { providers } from './support/providers.js';
@@ -17,7 +17,8 @@ import { connectTls } from './support/tls-socket.js';
 const BOUND_MS = 10_000;
 let cert: TestCertificate;
 test.before(async () => {
-  cert = await makeCertificate();
+  // The production generator; OpenSSL checks its validity against the real clock.
+  cert = await selfSigned(Date.now());
 });
 test.after.each(closeAll);
 

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { TlsAlert, TlsAlertError } from '../../src/tls/alert.js';
 import type { TlsCipherSuite, TlsEngine } from '../../src/tls/engine-api.js';
 import { SessionTicketKeys } from '../../src/tls/tickets.js';
-import { makeChain, makeCertificate, type TestCertificate, type TestKeyType } from './support/certificates.js';
+import { makeChain, makeCertificate, type TestCertificate, type TestKeyType, selfSigned } from './support/certificates.js';
 import { ourServer, TEST_ALPN, type ServerOverrides } from './support/engines.js';
 import { countHelloRetryRequests, parseClientHello, parseServerHello, splitHandshakeMessages } from './support/handshake-messages.js';
 import {
@@ -38,7 +38,8 @@ let cert: TestCertificate;
 /** A CA and leaf per key type, made once up front (RSA key generation is slow). */
 const chains = new Map<TestKeyType, { ca: TestCertificate; leaf: TestCertificate }>();
 test.before(async () => {
-  cert = await makeCertificate();
+  // The production generator; OpenSSL checks its validity against the real clock.
+  cert = await selfSigned(Date.now());
   for (const keyType of ['p384', 'rsa2048', 'ed25519'] as const) chains.set(keyType, await makeChain({ dnsNames: ['localhost', 'client.example'], keyType }));
 });
 test.after.each(closeAll);

@@ -7,6 +7,8 @@
 import './reflect-metadata.js';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { pemToDer } from '../../../src/crypto/der.js';
+import { generateSelfSignedCertificate } from '../../../src/tls/self-signed.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -34,8 +36,8 @@ export interface TestCertificate {
   keyPkcs8: Uint8Array;
   /** Private key PKCS#8 PEM (node:tls `key`). */
   keyPem: string;
-  /** WebCrypto key pair, to issue further certificates with. */
-  keys: CryptoKeyPair;
+  /** WebCrypto key pair, to issue further certificates with (absent for `selfSigned`). */
+  keys?: CryptoKeyPair;
   subject: string;
   keyType: TestKeyType;
 }
@@ -106,13 +108,15 @@ export async function makeCertificate(options: CertificateOptions = {}): Promise
   };
   let cert: x509.X509Certificate;
   if (options.issuer) {
-    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(options.issuer.keys.publicKey));
+    const issuerKeys = options.issuer.keys;
+    if (issuerKeys === undefined) throw new Error('issuer has no key pair to sign with');
+    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerKeys.publicKey));
     cert = await x509.X509CertificateGenerator.create({
       ...common,
       subject,
       issuer: options.issuer.subject,
       publicKey: keys.publicKey,
-      signingKey: options.issuer.keys.privateKey,
+      signingKey: issuerKeys.privateKey,
     });
   } else {
     cert = await x509.X509CertificateGenerator.createSelfSigned({ ...common, name: subject, keys });
@@ -120,6 +124,23 @@ export async function makeCertificate(options: CertificateOptions = {}): Promise
   const der = new Uint8Array(cert.rawData);
   const keyPkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   return { der, pem: toPem('CERTIFICATE', der), keyPkcs8, keyPem: toPem('PRIVATE KEY', keyPkcs8), keys, subject, keyType: options.keyType ?? 'p256' };
+}
+
+/**
+ * The production generator (tls/self-signed.ts: ECDSA P-256, 13 days from `nowMs`) in the shape
+ * the tests use. `nowMs` is the real clock when OpenSSL checks the certificate.
+ */
+export async function selfSigned(nowMs: number, hostnames?: string[]): Promise<TestCertificate> {
+  const generated = await generateSelfSignedCertificate({ nowMs, ...(hostnames ? { hostnames } : {}) });
+  const keyPkcs8 = pemToDer(generated.privateKeyPem, 'PRIVATE KEY');
+  return {
+    der: generated.certificateDer,
+    pem: generated.certificatePem,
+    keyPkcs8,
+    keyPem: generated.privateKeyPem,
+    subject: `CN=${hostnames?.[0] ?? 'localhost'}`,
+    keyType: 'p256',
+  };
 }
 
 /** A CA and a leaf it issued (names/validity of the leaf from `leaf`). */
