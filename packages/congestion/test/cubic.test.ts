@@ -346,6 +346,35 @@ test('HyStart++ without an RTT rise: slow start continues until loss', () => {
   assert.is(cc.congestionWindow, Math.floor(12000 * 2 ** 8 * 0.7));
 });
 
+test('RFC 9438 §4.9.2: a reduction is undone once every byte lost in its event proved spurious', () => {
+  const cc = new Cubic({ maxDatagramSize: MDS, hystart: false });
+  const d = new Driver(cc);
+  d.sendAndAck(10, 90); // 100 segments
+  cc.onPacketsLost(100, 2 * MDS, 50); // 70 segments
+  cc.onPacketsLost(105, MDS, 60); // same congestion event (sent before recovery began)
+  assert.is(cc.congestionWindow, 70 * MDS);
+  cc.onSpuriousLoss(110, 2 * MDS, 50);
+  assert.is(cc.congestionWindow, 70 * MDS, 'one lost packet is still unexplained');
+  cc.onSpuriousLoss(111, MDS, 60);
+  assert.is(cc.congestionWindow, 100 * MDS);
+  assert.is(cc.slowStartThreshold, Infinity);
+  assert.ok(cc.inSlowStart);
+  // Only once.
+  cc.onSpuriousLoss(112, MDS, 60);
+  assert.is(cc.congestionWindow, 100 * MDS);
+});
+
+test('RFC 9438 §4.9.2: no undo after an ECN-CE reduction, nor for packets of a later event', () => {
+  const ecn = new Cubic({ maxDatagramSize: MDS, hystart: false });
+  ecn.onEcnCongestionEvent(100, 50);
+  ecn.onSpuriousLoss(110, MDS, 40);
+  assert.is(ecn.congestionWindow, 8400);
+  const cc = new Cubic({ maxDatagramSize: MDS, hystart: false });
+  cc.onPacketsLost(100, MDS, 50); // 8400
+  cc.onSpuriousLoss(110, MDS, 150); // sent after the recovery start: not this event's loss
+  assert.is(cc.congestionWindow, 8400);
+});
+
 test('RFC 9002 B.6: one packet may be sent on entering recovery', () => {
   const cc = new Cubic({ maxDatagramSize: MDS });
   cc.onPacketsLost(100, MDS, 50);
