@@ -75,6 +75,23 @@ test('a final size that changes or that data exceeds: FINAL_SIZE_ERROR (§4.5)',
   );
 });
 
+test('reset frames of one stream that change the error code: STREAM_STATE_ERROR; reliable size above final size: FRAME_ENCODING_ERROR (reliable-stream-reset §5, §4)', () => {
+  expectServerCloses(
+    [
+      { type: FrameType.RESET_STREAM_AT, streamId: 0, errorCode: 1, finalSize: 10, reliableSize: 5 },
+      { type: FrameType.RESET_STREAM, streamId: 0, errorCode: 2, finalSize: 10 },
+    ],
+    E.STREAM_STATE_ERROR,
+    'error code changed',
+  );
+  // Raw bytes (our writer refuses this frame): type 0x24, stream 0, code 1, final size 10, reliable size 11.
+  expectServerCloses(new Uint8Array([0x24, 0x00, 0x01, 0x0a, 0x0b]), E.FRAME_ENCODING_ERROR, 'reliable > final');
+});
+
+test('RESET_STREAM_AT when we did not advertise it: PROTOCOL_VIOLATION', () => {
+  expectServerCloses([{ type: FrameType.RESET_STREAM_AT, streamId: 0, errorCode: 1, finalSize: 10, reliableSize: 5 }], E.PROTOCOL_VIOLATION, 'not negotiated', { resetStreamAt: false });
+});
+
 test('ACK of a packet never sent: PROTOCOL_VIOLATION (§13.1)', () => {
   expectServerCloses([{ type: FrameType.ACK, ackDelay: 0, ranges: [{ smallest: 0, largest: 1_000_000 }] }], E.PROTOCOL_VIOLATION, 'ack unsent');
 });

@@ -97,3 +97,19 @@ export function assertTransportClose(reason: ConnectionCloseReason | undefined, 
 }
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/**
+ * Moves events queued by direct application calls (readStream, resetStream, ...) into the node's
+ * log and handler, as the node does after each network input.
+ */
+export function flushEvents(pair: Pair): void {
+  for (const node of [pair.clientNode, pair.serverNode]) {
+    const conn = node.conn;
+    if (!conn) continue;
+    // Bounded by the events queued.
+    for (let e = conn.pollEvent(); e !== undefined; e = conn.pollEvent()) {
+      node.events.push(e);
+      node.onEvent(e, conn, pair.sim.now);
+    }
+  }
+}
