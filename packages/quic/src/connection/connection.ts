@@ -521,6 +521,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const inFlight = p.ackEliciting || extra > 0;
     this.recovery.onPacketSent(p.sp.id, p.packetNumber, this.now, size, p.ackEliciting, inFlight, p.tokens);
     p.sp.nextPacketNumber++;
+    this.stats.packetsSent++;
     if (inFlight) this.pacer.onSent(this.now, size);
     if (p.ackEliciting) this.onAckElicitingSent(this.now);
     return end;

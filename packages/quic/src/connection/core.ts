@@ -122,6 +122,8 @@ export abstract class ConnectionCore {
   #buffered: { data: Uint8Array; now: number }[] = [];
   /** Packets dropped (undecryptable, malformed, duplicates): diagnostics. */
   droppedPackets = 0;
+  /** Counters for diagnostics, benchmarks and qlog. */
+  readonly stats = { packetsSent: 0, packetsReceived: 0, packetsLost: 0, spuriousLosses: 0, ptoCount: 0 };
 
   constructor(init: CoreInit) {
     this.isServer = init.isServer;
@@ -221,6 +223,7 @@ export abstract class ConnectionCore {
         if (outcome.action === TimeoutAction.LOSS) {
           for (const p of outcome.lost) this.onPacketLost(outcome.space, p);
         } else if (outcome.action === TimeoutAction.PTO) {
+          this.stats.ptoCount++;
           this.#onPto(outcome.space);
         }
       } catch (e) {
@@ -367,6 +370,7 @@ export abstract class ConnectionCore {
       if (this.state !== 'handshake' && this.state !== 'established') break;
     }
     sp.ack.onPacketReceived(header.packetNumber, now, ackEliciting);
+    this.stats.packetsReceived++;
     this.ackElicitingSentSinceReceive = false;
     this.#armIdle(now);
 
@@ -474,6 +478,7 @@ export abstract class ConnectionCore {
     if (largest > sp.largestAcked) sp.largestAcked = largest;
     for (const p of outcome.acked) this.#onPacketAcked(space, p);
     for (const p of outcome.lost) this.onPacketLost(space, p);
+    this.stats.spuriousLosses += outcome.spuriouslyLost.length;
   }
 
   #onPacketAcked(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
@@ -502,6 +507,7 @@ export abstract class ConnectionCore {
 
   /** A packet was declared lost: requeue exactly what it carried that still matters (§13.3). */
   onPacketLost(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
+    this.stats.packetsLost++;
     const sp = this.spaces[space];
     for (const t of p.tokens) {
       switch (t.kind) {

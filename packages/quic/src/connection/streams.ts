@@ -103,6 +103,17 @@ export class StreamMap {
     return this.#streams.size;
   }
 
+  /** Flow-control state for diagnostics: our connection window, and the peer's credit for us. */
+  get flowControl(): { receiveLimit: number; receiveWindow: number; consumed: number; sendLimit: number; sendUsed: number } {
+    return {
+      receiveLimit: this.#connWindow.limit,
+      receiveWindow: this.#connWindow.window,
+      consumed: this.#connWindow.consumed,
+      sendLimit: this.#connCredit.limit,
+      sendUsed: this.#connCredit.used,
+    };
+  }
+
   /** The peer's transport parameters arrived: its limits on us (RFC 9000 §7.4, §18.2). */
   applyPeerParameters(peer: TransportParameters, resetStreamAt: boolean): void {
     this.#peer = peer;

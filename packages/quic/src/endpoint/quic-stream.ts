@@ -219,16 +219,21 @@ export class QuicStream {
     for (;;) {
       if (this.#readError) throw this.#readError;
       const closed = this.#host.closedError();
-      const chunk = this.#host.read(this.id);
-      if (chunk) {
-        if (chunk.data.length > 0) c.enqueue(chunk.data);
+      // Hand over everything readable now (one segment per read call): a pull per packet-sized
+      // chunk would make the reader, not the network, set the pace. Bounded by buffered bytes.
+      let delivered = false;
+      for (let chunk = this.#host.read(this.id); chunk !== undefined; chunk = this.#host.read(this.id)) {
+        if (chunk.data.length > 0) {
+          c.enqueue(chunk.data);
+          delivered = true;
+        }
         if (chunk.fin) {
           this.#readDone = true;
           c.close();
           return;
         }
-        if (chunk.data.length > 0) return;
       }
+      if (delivered) return;
       if (closed) throw closed;
       await new Promise<void>((resolve, reject) => {
         this.#readWaiter = { resolve, reject };
