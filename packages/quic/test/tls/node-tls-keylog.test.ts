@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KEY_LOG_LABELS, KeyLogger } from '../../src/tls/keylog.js';
 import type { TlsOutput } from '../../src/tls/engine-api.js';
-import { makeCertificate, type TestCertificate, selfSigned } from './support/certificates.js';
+import { selfSigned, type TestCertificate } from './support/certificates.js';
 import { ourClient, ourServer, TEST_ALPN } from './support/engines.js';
 import { closeAll, connectNodeTls, startNodeTlsServer, startOurTlsServer, waitFor, withTimeout } from './support/harness.js';
 import { providers } from './support/providers.js';

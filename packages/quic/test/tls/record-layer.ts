@@ -17,6 +17,10 @@
  *
  * The class is transport-free: `receive()` takes bytes from the network in any chunking and
  * `events.transmit` hands back bytes to send. `support/tls-socket.ts` drives it over net.Socket.
+ *
+ * Not supported (QUIC needs neither): 0-RTT application data (no EARLY_DATA records) and
+ * KeyUpdate (§4.6.3; RFC 9001 §6 forbids the message, so the engine rejects it). Records are
+ * sent without padding.
  */
 
 import type { EncryptionLevel as EncryptionLevelType } from '../../src/crypto/encryption-level.js';
