@@ -2,8 +2,8 @@
 // the quic-go peer of purequic's interop tests and benchmark. It is our code, not quic-go's
 // interop endpoint: it writes where -downloads says instead of the runner's fixed /downloads.
 //
-// It opens ONE connection to the host of the first URL and fetches every URL on its own
-// bidirectional stream, all concurrently ("GET /path\r\n" + FIN, the response ends at FIN).
+// It opens ONE connection to the host of the first URL (one per URL, in turn, for TESTCASE
+// multiconnect) and fetches every URL on its own bidirectional stream, all concurrently ("GET /path\r\n" + FIN, the response ends at FIN).
 // Exit status follows the interop runner: 0 all files downloaded, 1 failure, 127 unsupported
 // test case. On success it prints "downloaded N files, B bytes in T ms".
 package main
@@ -50,8 +50,11 @@ func main() {
 		tlsConf.KeyLogWriter = f
 	}
 	quicConf := &quic.Config{}
+	connectionPerURL := false
 	switch *testcase {
 	case "handshake", "multiplexing", "":
+	case "multiconnect":
+		connectionPerURL = true
 	case "transfer":
 		// Small initial windows so that flow control has to grow them (runner's "transfer").
 		quicConf.InitialStreamReceiveWindow = 64 << 10
@@ -62,14 +65,35 @@ func main() {
 		fail(127, "unsupported test case: %s", *testcase)
 	}
 
+	started := time.Now()
+	var total int64
+	if connectionPerURL {
+		for _, raw := range urls {
+			n, err := fetchAll(tlsConf, quicConf, []string{raw}, *downloads)
+			total += n
+			if err != nil {
+				fail(1, "%v", err)
+			}
+		}
+	} else {
+		n, err := fetchAll(tlsConf, quicConf, urls, *downloads)
+		total = n
+		if err != nil {
+			fail(1, "%v", err)
+		}
+	}
+	fmt.Printf("downloaded %d files, %d bytes in %d ms\n", len(urls), total, time.Since(started).Milliseconds())
+}
+
+// fetchAll opens one connection to the first URL's host and downloads every URL on it at once.
+func fetchAll(tlsConf *tls.Config, quicConf *quic.Config, urls []string, dir string) (int64, error) {
 	first, err := url.Parse(urls[0])
 	if err != nil {
-		fail(1, "bad URL %q: %v", urls[0], err)
+		return 0, fmt.Errorf("bad URL %q: %v", urls[0], err)
 	}
-	started := time.Now()
 	conn, err := quic.DialAddr(first.Host, tlsConf, quicConf)
 	if err != nil {
-		fail(1, "connecting to %s: %v", first.Host, err)
+		return 0, fmt.Errorf("connecting to %s: %v", first.Host, err)
 	}
 	state := conn.ConnectionState().TLS
 	fmt.Printf("handshake complete: alpn=%s cipher=%s\n", state.NegotiatedProtocol, tls.CipherSuiteName(state.CipherSuite))
@@ -82,7 +106,7 @@ func main() {
 		wg.Add(1)
 		go func(raw string) {
 			defer wg.Done()
-			n, err := download(conn, raw, *downloads)
+			n, err := download(conn, raw, dir)
 			mu.Lock()
 			defer mu.Unlock()
 			total += n
@@ -92,13 +116,12 @@ func main() {
 		}(raw)
 	}
 	wg.Wait()
-	elapsed := time.Since(started)
 	if firstErr != nil {
 		conn.CloseWithError(1, "download failed")
-		fail(1, "%v", firstErr)
+		return total, firstErr
 	}
 	conn.CloseWithError(0, "")
-	fmt.Printf("downloaded %d files, %d bytes in %d ms\n", len(urls), total, elapsed.Milliseconds())
+	return total, nil
 }
 
 func download(conn quic.Connection, raw string, dir string) (int64, error) {

@@ -55,7 +55,7 @@ func main() {
 	}
 	quicConf := &quic.Config{}
 	switch *testcase {
-	case "handshake", "transfer", "multiplexing", "":
+	case "handshake", "transfer", "multiplexing", "multiconnect", "":
 	case "chacha20":
 		tlsConf.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
 	default:

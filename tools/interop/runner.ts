@@ -1,0 +1,329 @@
+/**
+ * A tiny interop runner: one server and one client process (ours or quic-go's), driven the way
+ * the QUIC interop runner drives its containers (TESTCASE, REQUESTS, WWW, DOWNLOADS, CERTS, ...)
+ * but over loopback with no network simulator, then the runner's file check: every requested
+ * file is in the downloads directory with the same SHA-256, and nothing else is.
+ *
+ *   node --conditions=@purequic/source --import tsx tools/interop/runner.ts \
+ *     --server quic-go --client purequic --testcase transfer
+ *
+ * The interop tests and the transfer benchmark call `runInterop` directly.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { generateSelfSignedCertificate, SimRandom, type CryptoProviderName } from '@purequic/quic';
+import { quicGoPeer, REPO_ROOT } from './peers.js';
+
+export type Implementation = 'purequic' | 'quic-go';
+
+export interface InteropFile {
+  name: string;
+  size: number;
+}
+
+export interface InteropCase {
+  server: Implementation;
+  client: Implementation;
+  testcase: string;
+  files: InteropFile[];
+  /** File contents come from this seed (printed on failure so a run can be replayed). */
+  seed?: number;
+  /** The whole run (server start, client, check) must finish within this. Default 120 s. */
+  timeoutMs?: number;
+  /** Our crypto provider (CRYPTO variable). */
+  crypto?: CryptoProviderName;
+  /** Keep the temporary directory (www, downloads, logs) instead of removing it. */
+  keepDirectory?: boolean;
+}
+
+/** What the client printed on success: `downloaded N files, B bytes in T ms`. */
+export interface ClientReport {
+  files: number;
+  bytes: number;
+  elapsedMs: number;
+}
+
+export interface InteropOutcome {
+  /** Client exited 0 and every file arrived intact, nothing extra. */
+  ok: boolean;
+  clientExitCode: number | null;
+  /** Human-readable reasons when not ok (missing, corrupt, extra files, timeouts). */
+  problems: string[];
+  clientReport: ClientReport | undefined;
+  clientLog: string;
+  serverLog: string;
+  /** Bytes of TLS key log each side wrote (SSLKEYLOGFILE). */
+  keyLogBytes: { client: number; server: number };
+  directory: string;
+}
+
+/** Test cases as the interop runner sizes them (quic-interop-runner testcases_quic.py). */
+export const RUNNER_FILES: Record<string, InteropFile[]> = {
+  handshake: [{ name: 'handshake-1k.bin', size: 1024 }],
+  transfer: [
+    { name: 'transfer-2m.bin', size: 2 << 20 },
+    { name: 'transfer-3m.bin', size: 3 << 20 },
+    { name: 'transfer-5m.bin', size: 5 << 20 },
+  ],
+  multiplexing: Array.from({ length: 2000 }, (_, i) => ({ name: `m${String(i).padStart(4, '0')}.bin`, size: 32 })),
+  chacha20: [{ name: 'chacha20-3m.bin', size: 3 << 20 }],
+  multiconnect: Array.from({ length: 5 }, (_, i) => ({ name: `mc${i}.bin`, size: 1024 })),
+};
+
+const ENDPOINT_SCRIPT = join(REPO_ROOT, 'tools', 'interop', 'endpoint.ts');
+const SERVER_START_TIMEOUT_MS = 60_000;
+/** A killed process gets this long to exit after SIGTERM before SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+
+/** Writes `size` seeded pseudo-random bytes to `path` and returns their SHA-256 (hex). */
+function writeSeededFile(path: string, size: number, random: SimRandom): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'w');
+  const block = new Uint8Array(1 << 20);
+  const words = new Uint32Array(block.buffer);
+  try {
+    // Bounded by size: each turn writes up to one block.
+    for (let written = 0; written < size; ) {
+      for (let i = 0; i < words.length; i++) words[i] = random.nextU32();
+      const n = Math.min(block.length, size - written);
+      const chunk = block.subarray(0, n);
+      writeSync(fd, chunk);
+      hash.update(chunk);
+      written += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A spawned endpoint and its combined stdout+stderr. */
+class Process {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(command: string, args: string[], env: Record<string, string>, cwd: string) {
+    this.child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = once(this.child, 'close').then(([code]) => code as number | null);
+  }
+
+  /** Resolves with the first match of `pattern` in the output, or undefined on exit/timeout. */
+  async waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray | undefined> {
+    const deadline = performance.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    // Bounded by the deadline (and by exit): polls every 20 ms.
+    while (performance.now() < deadline) {
+      const m = pattern.exec(this.output);
+      if (m) return m;
+      if (exited) return undefined;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return undefined;
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), KILL_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+interface Layout {
+  www: string;
+  downloads: string;
+  certs: string;
+  logs: string;
+}
+
+async function startServer(impl: Implementation, c: InteropCase, dir: Layout): Promise<Process> {
+  const env = { TESTCASE: c.testcase, SSLKEYLOGFILE: join(dir.logs, 'server-keys.log') };
+  if (impl === 'quic-go') {
+    const peer = await quicGoPeer();
+    if (!peer.ok) throw new Error(peer.reason);
+    const args = ['-listen', '127.0.0.1:0', '-www', dir.www, '-cert', join(dir.certs, 'cert.pem'), '-key', join(dir.certs, 'priv.key')];
+    return new Process(peer.peer.server, args, env, dir.logs);
+  }
+  return new Process(
+    process.execPath,
+    ['--conditions=@purequic/source', '--import', 'tsx', ENDPOINT_SCRIPT],
+    {
+      ...env,
+      ROLE: 'server',
+      WWW: dir.www,
+      CERTS: dir.certs,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      QLOGDIR: join(dir.logs, 'qlog-server'),
+      CRYPTO: c.crypto ?? 'auto',
+    },
+    REPO_ROOT,
+  );
+}
+
+async function startClient(impl: Implementation, c: InteropCase, dir: Layout, urls: string[]): Promise<Process> {
+  const env = { TESTCASE: c.testcase, SSLKEYLOGFILE: join(dir.logs, 'client-keys.log') };
+  if (impl === 'quic-go') {
+    const peer = await quicGoPeer();
+    if (!peer.ok) throw new Error(peer.reason);
+    return new Process(peer.peer.client, ['-downloads', dir.downloads, ...urls], env, dir.logs);
+  }
+  return new Process(
+    process.execPath,
+    ['--conditions=@purequic/source', '--import', 'tsx', ENDPOINT_SCRIPT],
+    {
+      ...env,
+      ROLE: 'client',
+      REQUESTS: urls.join(' '),
+      DOWNLOADS: dir.downloads,
+      QLOGDIR: join(dir.logs, 'qlog-client'),
+      CRYPTO: c.crypto ?? 'auto',
+    },
+    REPO_ROOT,
+  );
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs one server/client pair on one test case and checks the downloads. Never rejects for a failed transfer. */
+export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
+  const seed = c.seed ?? 1;
+  const timeoutMs = c.timeoutMs ?? 120_000;
+  const started = performance.now();
+  const root = mkdtempSync(join(tmpdir(), 'purequic-interop-'));
+  const dir: Layout = { www: join(root, 'www'), downloads: join(root, 'downloads'), certs: join(root, 'certs'), logs: join(root, 'logs') };
+  for (const d of Object.values(dir)) mkdirSync(d, { recursive: true });
+  const problems: string[] = [];
+  let server: Process | undefined;
+  let client: Process | undefined;
+  let clientExitCode: number | null = null;
+  try {
+    const certificate = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1'] });
+    writeFileSync(join(dir.certs, 'cert.pem'), certificate.certificatePem);
+    writeFileSync(join(dir.certs, 'priv.key'), certificate.privateKeyPem);
+    const random = new SimRandom(seed);
+    const expected = new Map<string, string>();
+    for (const f of c.files) expected.set(f.name, writeSeededFile(join(dir.www, f.name), f.size, random));
+
+    server = await startServer(c.server, c, dir);
+    const listening = await server.waitFor(/listening on .*:(\d+)\s*$/m, Math.min(SERVER_START_TIMEOUT_MS, timeoutMs));
+    if (!listening) {
+      problems.push(`${c.server} server did not start listening`);
+      return outcome();
+    }
+    const port = Number(listening[1]);
+    const urls = c.files.map((f) => `https://127.0.0.1:${port}/${f.name}`);
+    client = await startClient(c.client, c, dir, urls);
+    const remaining = Math.max(1_000, timeoutMs - (performance.now() - started));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), remaining)));
+    const result = await Promise.race([client.exited, timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      problems.push(`${c.client} client did not finish within ${timeoutMs} ms`);
+      await client.stop();
+      return outcome();
+    }
+    clientExitCode = result;
+    if (clientExitCode !== 0) problems.push(`${c.client} client exited with ${clientExitCode}`);
+
+    // The runner's check: the same file names, byte for byte, nothing missing, nothing extra.
+    const present = new Set(readdirSync(dir.downloads));
+    for (const [name, digest] of expected) {
+      if (!present.has(name)) {
+        problems.push(`missing ${name}`);
+        continue;
+      }
+      const actual = await sha256File(join(dir.downloads, name));
+      if (actual !== digest) problems.push(`${name}: SHA-256 ${actual} != ${digest}`);
+    }
+    for (const name of present) if (!expected.has(name)) problems.push(`unexpected file ${name}`);
+    return outcome();
+  } finally {
+    await client?.stop();
+    await server?.stop();
+    if (!c.keepDirectory && process.env.INTEROP_KEEP !== '1') rmSync(root, { recursive: true, force: true });
+  }
+
+  function outcome(): InteropOutcome {
+    const clientLog = client?.output ?? '';
+    const report = /downloaded (\d+) files, (\d+) bytes in (\d+) ms/.exec(clientLog);
+    if (problems.length > 0) problems.push(`(seed ${seed}, ${c.server} server, ${c.client} client, TESTCASE=${c.testcase})`);
+    return {
+      ok: problems.length === 0 && clientExitCode === 0,
+      clientExitCode,
+      problems,
+      clientReport: report ? { files: Number(report[1]), bytes: Number(report[2]), elapsedMs: Number(report[3]) } : undefined,
+      clientLog,
+      serverLog: server?.output ?? '',
+      keyLogBytes: { client: fileSize(join(dir.logs, 'client-keys.log')), server: fileSize(join(dir.logs, 'server-keys.log')) },
+      directory: root,
+    };
+  }
+}
+
+function parseImplementation(value: string | undefined): Implementation {
+  if (value === 'purequic' || value === 'quic-go') return value;
+  throw new Error(`implementation must be purequic or quic-go, got ${value}`);
+}
+
+async function cli(): Promise<number> {
+  const args = process.argv.slice(2);
+  const option = (name: string, fallback: string): string => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+  };
+  const testcase = option('testcase', 'handshake');
+  const files = RUNNER_FILES[testcase];
+  if (!files) {
+    process.stderr.write(`no file set for ${testcase}; known: ${Object.keys(RUNNER_FILES).join(', ')}\n`);
+    return 2;
+  }
+  const result = await runInterop({
+    server: parseImplementation(option('server', 'purequic')),
+    client: parseImplementation(option('client', 'purequic')),
+    testcase,
+    files,
+    crypto: option('crypto', 'auto') as CryptoProviderName,
+    keepDirectory: args.includes('--keep'),
+  });
+  process.stdout.write(`--- server\n${result.serverLog}--- client\n${result.clientLog}---\n`);
+  process.stdout.write(result.ok ? `PASS ${testcase}\n` : `FAIL ${testcase}\n  ${result.problems.join('\n  ')}\n`);
+  if (args.includes('--keep')) process.stdout.write(`files kept in ${result.directory}\n`);
+  return result.ok ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  cli().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
