@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type DeliveryPacketState, DeliveryRateEstimator, WindowedMaxFilter } from '../src/index.js';
+import { BbrModel, createRateSample, type DeliveryPacketState, DeliveryRateEstimator, WindowedMaxFilter } from '../src/index.js';
 
 const MDS = 1200;
 
@@ -147,6 +147,35 @@ test('draft "BBR.max_bw Max Filter": windowed max over cycles, window 2 = curren
   const one = new WindowedMaxFilter(1);
   one.update(100, 0);
   assert.is(one.update(10, 1), 10);
+});
+
+test('draft UpdateMaxBw: app-limited samples count only above max_bw; the window advances per ProbeBW cycle', () => {
+  const m = new BbrModel(0);
+  const rs = createRateSample();
+  rs.hasData = true;
+  const feed = (rate: number, appLimited: boolean) => {
+    rs.priorDelivered = rs.totalDelivered;
+    rs.totalDelivered += MDS;
+    rs.deliveryRate = rate;
+    m.updateMaxBw(rs, appLimited);
+  };
+  feed(100, false);
+  assert.is(m.maxBw, 100);
+  feed(300, true);
+  assert.is(m.maxBw, 300, 'an app-limited sample above the estimate raises it');
+  feed(50, false);
+  feed(200, true);
+  assert.is(m.maxBw, 300);
+  assert.is(m.roundCount, 4, 'each sample here ends a round');
+  m.advanceMaxBwFilter(); // cycle 1: cycle-0 samples still count
+  feed(120, false);
+  assert.is(m.maxBw, 300);
+  m.advanceMaxBwFilter(); // cycle 2: cycle-0 samples aged out; 120 from cycle 1 remains
+  assert.is(m.maxBw, 120);
+  m.advanceMaxBwFilter();
+  assert.is(m.maxBw, 0);
+  feed(80, true);
+  assert.is(m.maxBw, 80);
 });
 
 test('windowed max filter matches a brute-force sliding maximum on seeded data', () => {

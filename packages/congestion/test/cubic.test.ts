@@ -184,6 +184,31 @@ test('RFC 9438 §4.4-4.5: with a long RTT the window follows the cubic curve, pl
   assert.ok(cc.wEst < cc.congestionWindow / MDS);
 });
 
+test('RFC 9438 §4.2: the target is clamped to 1.5 * cwnd (growth at most half a segment per segment acknowledged)', () => {
+  const cc = new Cubic({ maxDatagramSize: MDS, hystart: false, fastConvergence: false });
+  const d = new Driver(cc);
+  d.rtt.smoothedRtt = 100;
+  d.sendAndAck(10, 90);
+  cc.onPacketsLost(1000, MDS, 900); // 70 segments, W_max 100
+  d.sendAndAck(1010, 1); // epoch
+  const cwnd = cc.congestionWindow / MDS;
+  // 30 s later (not application-limited): W_cubic(t + RTT) is far above 1.5 * cwnd.
+  assert.ok(cubicWindow(30.1, cc.k, 100) > 1.5 * cwnd);
+  d.sendAndAck(31_010, 1);
+  close(cc.congestionWindow / MDS, cwnd + (1.5 * cwnd - cwnd) / cwnd, 1e-3);
+  // ... and never shrinks: a target below cwnd is raised to cwnd.
+  const cc2 = new Cubic({ maxDatagramSize: MDS, hystart: false });
+  const d2 = new Driver(cc2);
+  d2.sendAndAck(10, 90);
+  cc2.onPacketsLost(1000, MDS, 900);
+  let w = cc2.congestionWindow;
+  for (let i = 0; i < 50; i++) {
+    d2.sendAndAck(1010 + i, 1);
+    assert.ok(cc2.congestionWindow >= w);
+    w = cc2.congestionWindow;
+  }
+});
+
 test('RFC 9438 §4.3: at a small RTT the Reno-friendly W_est dominates', () => {
   const cc = new Cubic({ maxDatagramSize: MDS, hystart: false, fastConvergence: false });
   const d = new Driver(cc);
