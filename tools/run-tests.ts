@@ -5,8 +5,11 @@
  * Each test file runs in its own Node process, so a crash or leaked handle in one file cannot hide
  * the results of another, and a file that hangs is killed after its time bound and counted failed.
  *
- *   pnpm test                 unit, vector, fuzz and simulation suites
- *   pnpm test:interop         suites under test/interop (need the Debian peers; .ci/run installs them)
+ *   pnpm test                 every suite: unit, vector, fuzz, simulation, loopback, and interop
+ *                             (interop suites print why and run nothing when a peer is absent;
+ *                             .ci/run installs the peers, so CI runs them all)
+ *   pnpm test:interop         only the suites under an `interop/` directory
+ *   pnpm test -- --unit       everything but those
  *   pnpm test -- quic varint  only files whose path contains every given word
  */
 
@@ -18,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2).filter((a) => a !== '--');
-const interop = args.includes('--interop');
+const onlyInterop = args.includes('--interop');
+const onlyUnit = args.includes('--unit');
 const filters = args.filter((a) => !a.startsWith('--'));
 /** Per-file time bound; a file that needs longer is a bug in the file. */
 const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 240_000);
@@ -45,7 +49,7 @@ findTests(join(root, 'tools', 'test'), files);
 const selected = files.filter((f) => {
   const rel = relative(root, f);
   const isInterop = rel.split('/').includes('interop');
-  if (isInterop !== interop) return false;
+  if ((onlyInterop && !isInterop) || (onlyUnit && isInterop)) return false;
   return filters.every((w) => rel.includes(w));
 });
 
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   if (selected.length === 0) {
     console.log(`no test files matched${filters.length ? ` (${filters.join(' ')})` : ''}`);
     console.log('0 passed, 0 failed');
-    process.exit(interop ? 0 : 1);
+    process.exit(onlyInterop ? 0 : 1);
   }
   const parallel = Math.max(1, Math.min(Number(process.env.TEST_PARALLEL ?? cpus().length), 4));
   const results: FileResult[] = [];
