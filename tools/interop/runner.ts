@@ -110,8 +110,8 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** A spawned endpoint and its combined stdout+stderr. */
-class Process {
+/** A spawned endpoint (or peer tool) and its combined stdout+stderr. */
+export class SpawnedProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<number | null>;
@@ -155,15 +155,15 @@ interface Layout {
   logs: string;
 }
 
-async function startServer(impl: Implementation, c: InteropCase, dir: Layout): Promise<Process> {
+async function startServer(impl: Implementation, c: InteropCase, dir: Layout): Promise<SpawnedProcess> {
   const env = { TESTCASE: c.testcase, SSLKEYLOGFILE: join(dir.logs, 'server-keys.log') };
   if (impl === 'quic-go') {
     const peer = await quicGoPeer();
     if (!peer.ok) throw new Error(peer.reason);
     const args = ['-listen', '127.0.0.1:0', '-www', dir.www, '-cert', join(dir.certs, 'cert.pem'), '-key', join(dir.certs, 'priv.key')];
-    return new Process(peer.peer.server, args, env, dir.logs);
+    return new SpawnedProcess(peer.peer.server, args, env, dir.logs);
   }
-  return new Process(
+  return new SpawnedProcess(
     process.execPath,
     ['--conditions=@purequic/source', '--import', 'tsx', ENDPOINT_SCRIPT],
     {
@@ -180,14 +180,14 @@ async function startServer(impl: Implementation, c: InteropCase, dir: Layout): P
   );
 }
 
-async function startClient(impl: Implementation, c: InteropCase, dir: Layout, urls: string[]): Promise<Process> {
+async function startClient(impl: Implementation, c: InteropCase, dir: Layout, urls: string[]): Promise<SpawnedProcess> {
   const env = { TESTCASE: c.testcase, SSLKEYLOGFILE: join(dir.logs, 'client-keys.log') };
   if (impl === 'quic-go') {
     const peer = await quicGoPeer();
     if (!peer.ok) throw new Error(peer.reason);
-    return new Process(peer.peer.client, ['-downloads', dir.downloads, ...urls], env, dir.logs);
+    return new SpawnedProcess(peer.peer.client, ['-downloads', dir.downloads, ...urls], env, dir.logs);
   }
-  return new Process(
+  return new SpawnedProcess(
     process.execPath,
     ['--conditions=@purequic/source', '--import', 'tsx', ENDPOINT_SCRIPT],
     {
@@ -219,8 +219,8 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
   const dir: Layout = { www: join(root, 'www'), downloads: join(root, 'downloads'), certs: join(root, 'certs'), logs: join(root, 'logs') };
   for (const d of Object.values(dir)) mkdirSync(d, { recursive: true });
   const problems: string[] = [];
-  let server: Process | undefined;
-  let client: Process | undefined;
+  let server: SpawnedProcess | undefined;
+  let client: SpawnedProcess | undefined;
   let clientExitCode: number | null = null;
   try {
     const certificate = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1'] });

@@ -1,0 +1,189 @@
+/**
+ * The interop endpoint without peers: HTTP/0.9 request parsing and path confinement, the
+ * runner's environment contract, test-case plans, HTTP/0.9 over a real loopback QUIC connection
+ * (our client and server), and the endpoint's exit statuses.
+ */
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { generateSelfSignedCertificate, QuicEndpoint, QuicStreamError, SimRandom } from '@purequic/quic';
+import { ConfigError, downloadName, readEndpointConfig, urlTarget } from '../interop/config.js';
+import { downloadHq, fetchHq, fileUnderRoot, formatHqRequest, HQ_ALPN, HqErrorCode, HqRequestError, MAX_REQUEST_BYTES, parseHqRequest, serveHqConnection } from '../interop/hq.js';
+import { REPO_ROOT } from '../interop/peers.js';
+import { runInterop, SpawnedProcess } from '../interop/runner.js';
+import { planTestcase, SERVER_INITIAL_MAX_STREAMS_BIDI } from '../interop/testcases.js';
+
+const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+test('parseHqRequest: GET line with CRLF, LF or nothing after it', () => {
+  assert.is(parseHqRequest(encode('GET /index.html\r\n')), '/index.html');
+  assert.is(parseHqRequest(encode('GET /a/b.bin\n')), '/a/b.bin');
+  assert.is(parseHqRequest(encode('GET /x')), '/x');
+  assert.is(parseHqRequest(encode('GET /x?y=1#z\r\n')), '/x', 'query and fragment are not part of the file');
+  assert.is(parseHqRequest(encode('GET /with%20space\r\n')), '/with space');
+  assert.is(parseHqRequest(formatHqRequest('/round-trip.bin')), '/round-trip.bin');
+});
+
+test('parseHqRequest: anything but GET /path is a bad request', () => {
+  for (const bad of ['POST /x\r\n', 'GET x\r\n', 'get /x\r\n', '', 'GET /a b\r\n', 'GET /%zz\r\n', 'GET /a\0b']) {
+    assert.throws(() => parseHqRequest(encode(bad)), (e: unknown) => e instanceof HqRequestError, JSON.stringify(bad));
+  }
+  assert.throws(() => parseHqRequest(new Uint8Array(MAX_REQUEST_BYTES + 1).fill(0x41)), (e: unknown) => e instanceof HqRequestError);
+});
+
+test('fileUnderRoot: stays inside the served directory', () => {
+  assert.is(fileUnderRoot('/srv/www', '/a.bin'), '/srv/www/a.bin');
+  assert.is(fileUnderRoot('/srv/www/', '/d/e.bin'), '/srv/www/d/e.bin');
+  assert.is(fileUnderRoot('/srv/www', '/d/../a.bin'), '/srv/www/a.bin');
+  assert.is(fileUnderRoot('/srv/www', '/../etc/passwd'), undefined);
+  assert.is(fileUnderRoot('/srv/www', '/../www2/x'), undefined, 'a sibling sharing the prefix is outside');
+  assert.is(fileUnderRoot('/srv/www', '/'), undefined, 'the directory itself is not a file');
+});
+
+test('readEndpointConfig: runner variables and defaults', () => {
+  const server = readEndpointConfig({ ROLE: 'server', TESTCASE: 'handshake' });
+  assert.equal(
+    { www: server.www, certs: server.certs, host: server.host, port: server.port, crypto: server.crypto },
+    { www: '/www', certs: '/certs', host: '::', port: 443, crypto: 'auto' },
+  );
+  const client = readEndpointConfig({
+    ROLE: 'client',
+    TESTCASE: 'transfer',
+    REQUESTS: ' https://server4:443/a.bin  https://[::1]:4433/b.bin ',
+    SSLKEYLOGFILE: '/logs/keys.log',
+    QLOGDIR: '/logs/qlog/',
+    DOWNLOADS: '/tmp/dl',
+  });
+  assert.equal(client.requests.map((u) => urlTarget(u)), [
+    { host: 'server4', port: 443 },
+    { host: '::1', port: 4433 },
+  ]);
+  assert.equal(client.requests.map((u) => downloadName(u)), ['a.bin', 'b.bin']);
+  assert.is(client.keyLogFile, '/logs/keys.log');
+  assert.is(client.qlogDir, '/logs/qlog/');
+  assert.is(client.downloads, '/tmp/dl');
+  assert.is(urlTarget(new URL('https://example.org/x')).port, 443);
+  assert.is(downloadName(new URL('https://h/dir/')), undefined);
+});
+
+test('readEndpointConfig: invalid settings are ConfigErrors', () => {
+  const cases: Record<string, string | undefined>[] = [
+    { TESTCASE: 'handshake' },
+    { ROLE: 'proxy', TESTCASE: 'handshake' },
+    { ROLE: 'server' },
+    { ROLE: 'client', TESTCASE: 'handshake' },
+    { ROLE: 'client', TESTCASE: 'handshake', REQUESTS: 'not-a-url' },
+    { ROLE: 'client', TESTCASE: 'handshake', REQUESTS: 'http://h/a' },
+    { ROLE: 'server', TESTCASE: 'handshake', PORT: '70000' },
+    { ROLE: 'server', TESTCASE: 'handshake', CRYPTO: 'openssl' },
+  ];
+  for (const env of cases) assert.throws(() => readEndpointConfig(env), (e: unknown) => e instanceof ConfigError, JSON.stringify(env));
+});
+
+test('planTestcase: supported cases, small client windows for transfer, stream limit for multiplexing', () => {
+  for (const role of ['client', 'server'] as const) {
+    for (const name of ['handshake', 'transfer', 'multiplexing', 'chacha20', 'multiconnect']) assert.ok(planTestcase(role, name), `${role} ${name}`);
+    for (const name of ['retry', 'http3', 'zerortt', 'transferloss', 'constructor', '']) assert.is(planTestcase(role, name), undefined, `${role} ${name}`);
+  }
+  const transfer = planTestcase('client', 'transfer')!;
+  assert.ok((transfer.transport.initialMaxStreamDataBidiLocal ?? Infinity) <= 64 * 1024);
+  assert.ok((transfer.transport.initialMaxData ?? Infinity) < 1 << 20, 'windows must grow during MB-sized files');
+  // Runner multiplexing check: initial_max_streams_bidi <= 1000.
+  assert.ok(SERVER_INITIAL_MAX_STREAMS_BIDI <= 1000);
+  assert.is(planTestcase('server', 'multiplexing')!.transport.initialMaxStreamsBidi, SERVER_INITIAL_MAX_STREAMS_BIDI);
+  assert.ok(planTestcase('client', 'chacha20')!.chacha20Only);
+  assert.ok(planTestcase('client', 'multiconnect')!.connectionPerRequest);
+});
+
+test('HTTP/0.9 over loopback QUIC: files served intact, missing and escaping paths reset with NOT_FOUND, bad request reset', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'purequic-hq-'));
+  const www = join(root, 'www');
+  mkdirSync(www);
+  const random = new SimRandom(7);
+  const big = new Uint8Array(300_001);
+  for (let i = 0; i < big.length; i++) big[i] = random.nextU32() & 0xff;
+  writeFileSync(join(www, 'big.bin'), big);
+  writeFileSync(join(www, 'empty.bin'), new Uint8Array(0));
+  writeFileSync(join(root, 'secret.txt'), 'outside the served directory');
+  const cert = await generateSelfSignedCertificate({ nowMs: Date.now() });
+  const server = await QuicEndpoint.listen({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, alpnProtocols: [HQ_ALPN] });
+  const log: string[] = [];
+  const serving = (async () => {
+    for await (const conn of server.incoming) void serveHqConnection(conn, { root: www, log: (l) => log.push(l) });
+  })();
+  const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+  try {
+    const conn = await client.connect({ host: '127.0.0.1', port: server.address.port, alpnProtocols: [HQ_ALPN], verification: { mode: 'none' } });
+    assert.is(conn.alpn, HQ_ALPN);
+
+    const destination = join(root, 'big.copy');
+    assert.is(await downloadHq(conn, '/big.bin', destination), big.length);
+    assert.is(createHash('sha256').update(readFileSync(destination)).digest('hex'), createHash('sha256').update(big).digest('hex'));
+    assert.is(await fetchHq(conn, '/empty.bin', () => assert.unreachable('an empty file has no chunk')), 0);
+
+    for (const path of ['/missing.bin', '/../secret.txt', '/']) {
+      const error = await fetchHq(conn, path, () => undefined).then(() => undefined, (e: unknown) => e);
+      assert.instance(error, QuicStreamError, path);
+      assert.is((error as QuicStreamError).source, 'reset', path);
+      assert.is((error as QuicStreamError).errorCode, HqErrorCode.NOT_FOUND, path);
+    }
+
+    const stream = await conn.openBidirectionalStream();
+    const writer = stream.writable.getWriter();
+    await writer.write(encode('PUT /big.bin\r\n'));
+    await writer.close();
+    const error = await stream.readable.getReader().read().then(() => undefined, (e: unknown) => e);
+    assert.instance(error, QuicStreamError);
+    assert.is((error as QuicStreamError).errorCode, HqErrorCode.BAD_REQUEST);
+    assert.ok(log.some((l) => l.includes('not found: /missing.bin')), log.join('\n'));
+    await conn.close(0, 'done');
+  } finally {
+    await client.close();
+    await server.close();
+    await serving;
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** Runs `pnpm endpoint` with this environment; resolves with its exit status and output. */
+async function runEndpoint(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = new SpawnedProcess(process.execPath, ['--conditions=@purequic/source', '--import', 'tsx', join(REPO_ROOT, 'tools', 'interop', 'endpoint.ts')], env, REPO_ROOT);
+  const timer = setTimeout(() => void child.stop(), 60_000);
+  const code = await child.exited;
+  clearTimeout(timer);
+  return { code, output: child.output };
+}
+
+test('endpoint exits 127 for an unsupported TESTCASE and 1 for a bad configuration', async () => {
+  const unsupported = await runEndpoint({ ROLE: 'client', TESTCASE: 'zerortt', REQUESTS: 'https://127.0.0.1:1/a' });
+  assert.is(unsupported.code, 127, unsupported.output);
+  assert.match(unsupported.output, /unsupported test case: zerortt/);
+  const badRole = await runEndpoint({ ROLE: 'proxy', TESTCASE: 'handshake' });
+  assert.is(badRole.code, 1, badRole.output);
+  assert.match(badRole.output, /ROLE must be client or server/);
+});
+
+test('endpoint client and server (pnpm endpoint, both ours): runner transfer case, files intact, key logs written', async () => {
+  const result = await runInterop({
+    server: 'purequic',
+    client: 'purequic',
+    testcase: 'transfer',
+    files: [
+      { name: 'one.bin', size: 1_500_000 },
+      { name: 'two.bin', size: 1 },
+      { name: 'three.bin', size: 70_000 },
+    ],
+    seed: 11,
+    timeoutMs: 90_000,
+  });
+  assert.ok(result.ok, `${result.problems.join('\n')}\n--- server\n${result.serverLog}\n--- client\n${result.clientLog}`);
+  assert.equal(result.clientReport && { files: result.clientReport.files, bytes: result.clientReport.bytes }, { files: 3, bytes: 1_570_001 });
+  assert.ok(result.keyLogBytes.client > 0 && result.keyLogBytes.server > 0, 'SSLKEYLOGFILE honoured on both sides');
+  assert.match(result.serverLog, /handshake complete: remote=127\.0\.0\.1:\d+ alpn=hq-interop/);
+});
+
+test.run();
