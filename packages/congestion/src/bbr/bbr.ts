@@ -30,7 +30,7 @@ import {
   initialWindowFor,
   minimumWindowFor,
 } from '../controller.js';
-import { createRateSample, type DeliveryRateEstimator, type RateSample } from '../delivery-rate.js';
+import type { DeliveryRateEstimator, RateSample } from '../delivery-rate.js';
 import type { Pacer } from '../pacer.js';
 import {
   BBR_BETA,
@@ -63,7 +63,9 @@ import {
   quantizationBudget,
   sendQuantumFor,
 } from './control.js';
+import { AckSampleAdapter } from './ack-adapter.js';
 import { BbrModel } from './model.js';
+import { seededRandom } from './random.js';
 
 /** Options of {@link Bbr}. */
 export interface BbrOptions {
@@ -79,24 +81,8 @@ export interface BbrOptions {
   randomSeed?: number;
 }
 
-/** Packet-number ring for C.lost at send time (RS.lost without a rate sample from the caller). */
-const LOST_RING_SIZE = 4096;
-const LOST_RING_MASK = LOST_RING_SIZE - 1;
 /** "Not set" for the ProbeRTT done stamp (the draft uses 0, a valid virtual time here). */
 const UNSET = -1;
-
-/** A small xorshift32 generator: sans-IO code gets its randomness injected or seeded. */
-function seededRandom(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
 
 /** BBRv3 for one path. Times ms, volumes bytes, rates bytes per ms. */
 export class Bbr implements CongestionController {
@@ -145,7 +131,6 @@ export class Bbr implements CongestionController {
 
   // Connection state the controller mirrors (draft "Transport Connection State").
   #delivered = 0;
-  #lost = 0;
   #bytesInFlight = 0;
   /** C.app_limited: delivered value ending the application-limited phase; 0 when not limited. */
   #appLimitedUntil = 0;
@@ -166,9 +151,8 @@ export class Bbr implements CongestionController {
   #lossEventsInRound = 0;
   #deliveredAtRoundStart = 0;
 
-  readonly #lostAtSend = new Float64Array(LOST_RING_SIZE);
-  readonly #pnAtSend = new Float64Array(LOST_RING_SIZE).fill(-1);
-  readonly #rs: RateSample = createRateSample();
+  /** Rate samples for callers that give only the AckSample summary; also keeps C.lost. */
+  readonly #adapter = new AckSampleAdapter();
 
   constructor(options: BbrOptions = {}) {
     const now = options.now ?? 0;
@@ -286,9 +270,7 @@ export class Bbr implements CongestionController {
   onPacketSent(now: number, bytes: number, packetNumber: number, _isRetransmittable: boolean, bytesInFlight: number): void {
     // Draft OnTransmit -> HandleRestartFromIdle, before the first packet after idle.
     if (bytesInFlight - bytes <= 0 && this.#appLimitedUntil !== 0) this.#handleRestartFromIdle(now);
-    const slot = packetNumber & LOST_RING_MASK;
-    this.#lostAtSend[slot] = this.#lost;
-    this.#pnAtSend[slot] = packetNumber;
+    this.#adapter.onPacketSent(packetNumber);
     // C.is_cwnd_limited: the window was full at some point of the round.
     if (bytesInFlight + this.#smss > this.#cwnd) this.#cwndLimitedThisRound = true;
     this.#bytesInFlight = bytesInFlight;
@@ -300,7 +282,7 @@ export class Bbr implements CongestionController {
 
   onPacketsAcked(sample: AckSample): void {
     const now = sample.now;
-    const rs = sample.rateSample ?? this.#rateSampleFrom(sample);
+    const rs = sample.rateSample ?? this.#adapter.rateSampleFrom(sample);
     this.#bytesInFlight = sample.bytesInFlight;
     if (rs.hasData) this.#delivered = rs.totalDelivered;
     if (!this.#hadRttSample && sample.rtt.hasSample && sample.rtt.smoothedRtt > 0) {
@@ -334,7 +316,7 @@ export class Bbr implements CongestionController {
 
   onPacketsLost(now: number, lostBytes: number, largestLostSentTime: number): void {
     if (lostBytes <= 0) return;
-    this.#lost += lostBytes;
+    this.#adapter.lost += lostBytes;
     if (!this.#lossDetailSeen) {
       this.#noteLoss();
       this.#lostInRound += lostBytes;
@@ -878,28 +860,4 @@ export class Bbr implements CongestionController {
     this.#undoInflightShortterm = m.inflightShortterm;
     this.#undoInflightLongterm = m.inflightLongterm;
   }
-
-  /** Rebuilds the draft's rate sample from the summary fields of an {@link AckSample}. */
-  #rateSampleFrom(sample: AckSample): RateSample {
-    const rs = this.#rs;
-    const hasData = sample.ackedBytes > 0;
-    rs.hasData = hasData;
-    rs.deliveryRate = sample.deliveryRate;
-    rs.isAppLimited = sample.appLimited;
-    rs.interval = sample.deliveryInterval;
-    rs.delivered = hasData ? sample.delivered - sample.priorDelivered : 0;
-    rs.priorDelivered = sample.priorDelivered;
-    rs.newlyAcked = sample.ackedBytes;
-    rs.txInFlight = sample.sampleTxInFlight;
-    rs.rtt = sample.rttUpdated ? sample.rtt.latestRtt : -1;
-    rs.lastAckedPacketNumber = sample.largestAckedPacketNumber;
-    rs.totalDelivered = sample.delivered;
-    rs.totalLost = this.#lost;
-    // RS.lost: C.lost now minus C.lost when the sampled (largest) packet was sent.
-    const pn = sample.largestAckedPacketNumber;
-    const slot = pn & LOST_RING_MASK;
-    rs.lost = hasData && pn >= 0 && this.#pnAtSend[slot] === pn ? this.#lost - this.#lostAtSend[slot]! : 0;
-    return rs;
-  }
 }
-
