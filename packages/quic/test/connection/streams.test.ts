@@ -1,0 +1,141 @@
+/**
+ * Streams the peer opens are queued, never lost (RFC 9000 §2, §3.2, §4.6): the peer opens
+ * hundreds of streams with data while the application reads nothing; later it takes them all,
+ * byte-identical; MAX_STREAMS credit returns as they close so the peer opens far more than the
+ * initial limit over time; a frame for a higher stream opens every lower one, in order.
+ */
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Connection } from '../../src/connection/connection.js';
+import type { StreamDirection } from '../../src/connection/types.js';
+import { FrameType } from '../../src/frame/types.js';
+import { makePair, payload, sameBytes } from './harness.js';
+import { enc, establish, flushEvents, injectFrames } from './scenario.js';
+
+const SEED = Number(process.env.SIM_SEED ?? 1);
+
+function readAllOf(conn: Connection, id: number, into: number[]): boolean {
+  for (let i = 0; i < 10_000; i++) {
+    const r = conn.readStream(id);
+    if (!r) return false;
+    for (const b of r.data) into.push(b);
+    if (r.fin) return true;
+  }
+  return false;
+}
+
+function manyStreams(direction: StreamDirection, total: number, limit: number, seed: number): void {
+  const size = (i: number) => 100 + ((i * 37) % 900);
+  const transport = direction === 'bidi' ? { initialMaxStreamsBidi: limit } : { initialMaxStreamsUni: limit };
+  const pair = makePair({ seed, link: { delayMs: 10, bandwidthBps: 50e6 }, serverTransport: transport });
+  establish(pair);
+  const client = pair.client;
+  const server = pair.server();
+
+  // Client: opens streams whenever the server's MAX_STREAMS allows, each with data and FIN.
+  let opened = 0;
+  const openMore = () => {
+    for (; opened < total; opened++) {
+      const id = client.openStream(direction);
+      if (id === undefined) return;
+      assert.is(client.writeStream(id, payload(size(opened), opened), true), size(opened));
+    }
+  };
+  let streamsAvailable = 0;
+  pair.clientNode.onEvent = (e, conn) => {
+    if (e.type === 'streams-available' && e.direction === direction) {
+      streamsAvailable++;
+      openMore();
+    }
+    if (e.type === 'stream-readable') readAllOf(conn, e.streamId, []);
+  };
+  openMore();
+  assert.is(opened, limit, 'the client opens exactly up to the initial limit');
+
+  // Server: does not read at first; records the opened streams in order.
+  const accepted: number[] = [];
+  const data = new Map<number, number[]>();
+  const finished = new Set<number>();
+  let reading = false;
+  const take = (conn: Connection, id: number) => {
+    let buf = data.get(id);
+    if (!buf) data.set(id, (buf = []));
+    if (readAllOf(conn, id, buf) && !finished.has(id)) {
+      finished.add(id);
+      if (direction === 'bidi') conn.writeStream(id, enc('ok'), true);
+    }
+  };
+  pair.serverNode.onEvent = (e, conn) => {
+    if (e.type === 'stream-opened') {
+      assert.is(e.direction, direction);
+      accepted.push(e.streamId);
+    }
+    if (reading && e.type === 'stream-readable') take(conn, e.streamId);
+  };
+  pair.run(() => false, 500); // the application is busy: nothing read
+  assert.is(accepted.length, limit, 'all streams the limit allows were opened and queued');
+  assert.is(opened, limit, 'no credit returned while the application reads nothing');
+  reading = true;
+  for (const id of accepted) take(server, id);
+  flushEvents(pair);
+  const ok = pair.run(() => finished.size === total && server.streams.size === 0, 60_000);
+  assert.ok(ok, `finished ${finished.size} of ${total}, opened ${opened}, server holds ${server.streams.size}`);
+  assert.is(accepted.length, total);
+  // Opened in order, each id once.
+  const base = direction === 'bidi' ? 0 : 2;
+  accepted.forEach((id, i) => assert.is(id, base + 4 * i));
+  for (let i = 0; i < total; i++) {
+    const got = new Uint8Array(data.get(base + 4 * i)!);
+    assert.ok(sameBytes(got, payload(size(i), i)), `stream ${i} data`);
+  }
+  assert.ok(streamsAvailable > 3, `MAX_STREAMS kept flowing (${streamsAvailable} updates)`);
+  // The client forgets its streams too once the answers are read and FINs acknowledged.
+  assert.ok(pair.run(() => client.streams.size === 0, 5_000), `client holds ${client.streams.size}`);
+}
+
+test('300 unidirectional peer streams with data, limit 20, application reads nothing for 500 ms: all arrive, credit flows', () => {
+  manyStreams('uni', 300, 20, SEED);
+});
+
+test('300 bidirectional peer streams answered by the server, limit 16: all arrive, credit flows', () => {
+  manyStreams('bidi', 300, 16, SEED + 1);
+});
+
+test('a frame for a higher stream opens every lower stream of that type, in order (§3.2)', () => {
+  const pair = makePair({ seed: SEED + 2, link: { delayMs: 10 } });
+  establish(pair);
+  injectFrames(pair, 'client', [{ type: FrameType.STREAM, streamId: 4 * 5, offset: 0, data: enc('five'), fin: true, hasLength: true }]);
+  const opened = pair.serverNode.events.filter((e) => e.type === 'stream-opened').map((e) => (e.type === 'stream-opened' ? e.streamId : -1));
+  assert.equal(opened, [0, 4, 8, 12, 16, 20]);
+  const r = pair.server().readStream(20);
+  assert.equal(r && new TextDecoder().decode(r.data), 'five');
+  assert.ok(r!.fin);
+  assert.is(pair.server().readStream(8), undefined, 'implicitly opened streams have no data yet');
+});
+
+test('openStream returns undefined at the limit and works again after streams-available', () => {
+  const pair = makePair({ seed: SEED + 3, link: { delayMs: 10 }, serverTransport: { initialMaxStreamsBidi: 2 } });
+  establish(pair);
+  const c = pair.client;
+  const a = c.openStream('bidi')!;
+  const b = c.openStream('bidi')!;
+  assert.is(c.openStream('bidi'), undefined);
+  c.writeStream(a, enc('a'), true);
+  c.writeStream(b, enc('b'), true);
+  pair.serverNode.onEvent = (e, conn) => {
+    if (e.type === 'stream-readable') {
+      readAllOf(conn, e.streamId, []);
+      conn.writeStream(e.streamId, new Uint8Array(0), true);
+    }
+  };
+  let available = false;
+  pair.clientNode.onEvent = (e, conn) => {
+    if (e.type === 'streams-available') available = true;
+    if (e.type === 'stream-readable') readAllOf(conn, e.streamId, []);
+  };
+  assert.ok(pair.run(() => available, 2_000), 'streams-available after the first streams closed');
+  assert.ok(c.openStream('bidi') !== undefined);
+});
+
+test.run();
