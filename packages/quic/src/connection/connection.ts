@@ -6,7 +6,7 @@
 
 import { ByteWriter } from '../codec/writer.js';
 import { deriveInitialKeys } from '../crypto/keys.js';
-import { AEAD_TAG_LENGTH, type CryptoProvider } from '../crypto/provider.js';
+import { AEAD_TAG_LENGTH, type CryptoProvider, type NamedGroupName } from '../crypto/provider.js';
 import { protect } from '../crypto/protection.js';
 import { ackFrameLength, writeAck } from '../frame/ack.js';
 import { cryptoDataCapacity, writeCryptoFrameHeader } from '../frame/crypto.js';
@@ -21,7 +21,7 @@ import { PacketType } from '../packet/types.js';
 import { QUIC_V1 } from '../packet/version.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
 import { createTlsClient } from '../tls/client.js';
-import type { TlsEngine } from '../tls/engine-api.js';
+import type { TlsCipherSuite, TlsEngine } from '../tls/engine-api.js';
 import { createTlsServer } from '../tls/server.js';
 import { encodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
@@ -131,6 +131,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           verification: options.verification,
           clientCertificate: options.clientCertificate,
           sessionTicket: options.sessionTicket,
+          cipherSuites: options.cipherSuites,
+          groups: options.groups,
           keyLog: options.keyLog !== undefined,
         }),
     );
@@ -170,6 +172,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           transportParameters,
           certificateChain: options.certificateChain,
           key: options.key,
+          cipherSuites: options.cipherSuites,
+          groups: options.groups,
           keyLog: options.keyLog !== undefined,
         }),
     );
@@ -219,6 +223,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
 
   get remoteAddress(): PathAddress {
     return this.remote;
+  }
+
+  get cipherSuite(): TlsCipherSuite | undefined {
+    return this.tls.cipherSuite;
+  }
+
+  get group(): NamedGroupName | undefined {
+    return this.tls.group;
   }
 
   get maxDatagramPayload(): number {

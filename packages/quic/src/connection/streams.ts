@@ -48,6 +48,7 @@ class StreamState {
   wantsWritable = false;
   finishedSignaled = false;
   resetSignaled = false;
+  stopSendingSignaled = false;
   /** Waiting for connection-level credit (MAX_DATA) to send new data. */
   connectionBlocked = false;
   constructor(
@@ -251,7 +252,12 @@ export class StreamMap {
       this.#scheduler.unschedule(id);
       if (send.buffer.isAllAcked()) send.state.onAllDataAcked();
     }
-    this.#events.push({ type: 'stream-stop-sending', streamId: id, errorCode });
+    // STOP_SENDING is retransmitted until acknowledged (§13.3): report it once.
+    if (!s.stopSendingSignaled) {
+      s.stopSendingSignaled = true;
+      this.#events.push({ type: 'stream-stop-sending', streamId: id, errorCode });
+    }
+    this.#maybeRemove(s);
   }
 
   onMaxStreamData(id: number, maximum: number): void {
@@ -641,9 +647,10 @@ export class StreamMap {
   }
 
   #signalReset(s: StreamState, errorCode: number, finalSize: number): void {
+    // Even when already told (a plain reset after a reliable one), the state must move on.
+    s.recv?.state.onResetRead();
     if (s.resetSignaled) return;
     s.resetSignaled = true;
-    s.recv?.state.onResetRead();
     this.#events.push({ type: 'stream-reset', streamId: s.id, errorCode, finalSize });
   }
 

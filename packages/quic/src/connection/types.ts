@@ -12,8 +12,8 @@
  * Nothing here reads a clock or an RNG: `now` is passed in (ms, monotonic), randomness injected.
  */
 
-import type { CryptoProvider, SigningKey } from '../crypto/provider.js';
-import type { ServerVerification, SessionTicket } from '../tls/engine-api.js';
+import type { CryptoProvider, NamedGroupName, SigningKey } from '../crypto/provider.js';
+import type { ServerVerification, SessionTicket, TlsCipherSuite } from '../tls/engine-api.js';
 
 /** A UDP peer address as node:dgram reports it. */
 export interface PathAddress {
@@ -82,6 +82,10 @@ interface CommonConnectionOptions {
   transport?: Partial<TransportSettings>;
   /** Receives SSLKEYLOGFILE lines when set. */
   keyLog?: (line: string) => void;
+  /** TLS cipher suites to offer/accept, in preference order (default: all three). */
+  cipherSuites?: TlsCipherSuite[];
+  /** Key exchange groups, in preference order (default: X25519, then secp256r1). */
+  groups?: NamedGroupName[];
 }
 
 export interface ClientConnectionOptions extends CommonConnectionOptions {
@@ -155,6 +159,9 @@ export interface SansIoConnection {
   readonly isClosed: boolean;
   readonly closeReason: ConnectionCloseReason | undefined;
   readonly negotiatedAlpn: string | undefined;
+  /** The negotiated TLS cipher suite and key exchange group, once known. */
+  readonly cipherSuite: TlsCipherSuite | undefined;
+  readonly group: NamedGroupName | undefined;
   readonly remoteAddress: PathAddress;
   /** The largest DATAGRAM payload the peer accepts now (0 if not negotiated). */
   readonly maxDatagramPayload: number;

@@ -16,12 +16,12 @@ import { performance } from 'node:perf_hooks';
 import { Connection } from '../connection/connection.js';
 import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
 import { getCryptoProvider } from '../crypto/index.js';
-import type { CryptoProvider, CryptoProviderName } from '../crypto/provider.js';
+import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../crypto/provider.js';
 import { encodeVersionNegotiation } from '../packet/header.js';
 import { parseInvariantHeader } from '../packet/invariants.js';
 import { PacketType } from '../packet/types.js';
 import { isSupportedVersion, packetTypeFromLongHeaderBits, SUPPORTED_VERSIONS } from '../packet/version.js';
-import type { ServerVerification } from '../tls/engine-api.js';
+import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { type ConnectionDriver, ConnectionClosedError, QuicConnection } from './quic-connection.js';
 
@@ -40,6 +40,9 @@ export interface EndpointOptions {
   transport?: Partial<TransportSettings>;
   /** Append SSLKEYLOGFILE lines here (for Wireshark); off unless set. */
   keyLogFile?: string;
+  /** TLS cipher suites and groups in preference order (default: all we support). */
+  cipherSuites?: TlsCipherSuite[];
+  groups?: NamedGroupName[];
 }
 
 export interface ListenOptions extends EndpointOptions {
@@ -66,6 +69,8 @@ export interface ConnectOptions {
   verification: ServerVerification;
   transport?: Partial<TransportSettings>;
   keyLogFile?: string;
+  cipherSuites?: TlsCipherSuite[];
+  groups?: NamedGroupName[];
 }
 
 interface Entry {
@@ -194,6 +199,8 @@ export class QuicEndpoint implements ConnectionDriver {
       transport: { ...this.#options.transport, ...options.transport },
       serverName: options.serverName,
       verification: options.verification,
+      cipherSuites: options.cipherSuites ?? this.#options.cipherSuites,
+      groups: options.groups ?? this.#options.groups,
       keyLog: keyLogFile ? (line) => appendFileSync(keyLogFile, line + '\n') : undefined,
       remote: { address: host, port: options.port },
       now: this.now(),
@@ -381,6 +388,8 @@ export class QuicEndpoint implements ConnectionDriver {
       transport: server.transport,
       certificateChain: this.#serverChain,
       key: this.#serverKey!,
+      cipherSuites: server.cipherSuites,
+      groups: server.groups,
       keyLog: keyLogFile ? (line) => appendFileSync(keyLogFile, line + '\n') : undefined,
       remote: { address: rinfo.address, port: rinfo.port },
       now: this.now(),

@@ -104,6 +104,15 @@ export class QuicConnection {
     return this.core.negotiatedAlpn;
   }
 
+  /** The negotiated TLS cipher suite (RFC 8446 §B.4 code point) and key exchange group. */
+  get cipherSuite(): number | undefined {
+    return this.core.cipherSuite;
+  }
+
+  get group(): string | undefined {
+    return this.core.group;
+  }
+
   get remoteAddress(): PathAddress {
     return this.core.remoteAddress;
   }

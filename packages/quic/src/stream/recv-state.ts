@@ -129,9 +129,15 @@ export class RecvStateMachine {
     return true;
   }
 
-  /** The application was told about the reset: "Reset Recvd" -> "Reset Read" (§3.2). */
+  /**
+   * The application was told about the reset: "Reset Recvd" -> "Reset Read" (§3.2). After a
+   * RESET_STREAM_AT that happens once the reliable part was read, from "Size Known" or
+   * "Data Recvd" (draft-ietf-quic-reliable-stream-reset §6), so the stream can be forgotten.
+   */
   onResetRead(): boolean {
-    if (this._state !== RecvState.RESET_RECVD) return false;
+    const reliable = this._resetErrorCode !== undefined && (this._reliableSize ?? 0) > 0;
+    const fromReliable = reliable && (this._state === RecvState.SIZE_KNOWN || this._state === RecvState.DATA_RECVD);
+    if (this._state !== RecvState.RESET_RECVD && !fromReliable) return false;
     this._state = RecvState.RESET_READ;
     return true;
   }
