@@ -286,6 +286,36 @@ test('resumption after HelloRetryRequest: PSK binders recomputed over the retrie
   assert.is(two.engine.resumed, true);
 });
 
+test('every provider (noble, node, auto) runs our client against OpenSSL', async () => {
+  for (const name of ['noble', 'node', 'auto'] as const) {
+    const server = await nodeServer();
+    const accepted = server.nextConnection();
+    const { conn } = await connect(server.port, { crypto: providers[name] });
+    await withTimeout(conn.handshake, BOUND_MS, `${name} handshake`);
+    echoNode(await withTimeout(accepted, BOUND_MS, 'node accepts'));
+    assert.equal(await roundTrip(conn, pattern(300)), pattern(300), name);
+    await withTimeout(conn.close(), BOUND_MS, 'close');
+  }
+});
+
+test("§6.1: OpenSSL's close_notify ends our connection cleanly and we answer with ours", async () => {
+  const server = await nodeServer();
+  const accepted = server.nextConnection();
+  const { conn } = await connect(server.port);
+  await withTimeout(conn.handshake, BOUND_MS, 'handshake');
+  const peer = await withTimeout(accepted, BOUND_MS, 'node accepts');
+  const peerEnded = new Promise<void>((resolve) => peer.once('end', () => resolve()));
+  peer.write('bye');
+  assert.equal(await withTimeout(conn.read(3), BOUND_MS, 'last data'), new TextEncoder().encode('bye'));
+  // Node 20 skips close_notify when end() directly follows a write (FIN only), so end after it arrived.
+  peer.end();
+  const endedWith = await withTimeout(conn.ended, BOUND_MS, 'end');
+  assert.is(endedWith, undefined, String(endedWith));
+  assert.is(conn.layer.receivedAlert, TlsAlert.CLOSE_NOTIFY);
+  assert.is(conn.layer.sentAlert, TlsAlert.CLOSE_NOTIFY);
+  await withTimeout(peerEnded, BOUND_MS, 'node sees our close');
+});
+
 test('data: 100 kB each way crosses many records intact, then close_notify', async () => {
   const server = await nodeServer();
   const accepted = server.nextConnection();
