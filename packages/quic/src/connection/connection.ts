@@ -319,7 +319,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     let mayElicit = this.congestion.canSend(inFlight, maxSize);
     this.#pacingDeadline = Infinity;
     if (mayElicit) {
-      this.pacer.setWindow(now, this.congestion.congestionWindow, this.recovery.rtt.smoothedRtt);
+      // Each controller states its rate (RFC 9002 §7.7: 1.25 cwnd/srtt for window-based ones; BBR its own).
+      this.pacer.setRate(now, this.congestion.pacingRate(this.recovery.rtt.smoothedRtt), this.congestion.congestionWindow);
       const wait = this.pacer.timeUntilSend(now, maxSize);
       // Waits below a microsecond are floating-point dust in the token count: `now + wait`
       // would not move the clock and the timer would fire at the same instant forever.

@@ -4,7 +4,7 @@
  * `Connection` (connection.ts) adds the send path and the public API on top.
  */
 
-import { NewReno, Pacer } from '@purequic/congestion';
+import { Bbr, type CongestionController, Cubic, NewReno, Pacer } from '@purequic/congestion';
 import { requireCipherSuite } from '../crypto/cipher-suites.js';
 import { EncryptionLevel } from '../crypto/encryption-level.js';
 import { type PacketProtectionKeys, createPacketProtectionKeys } from '../crypto/keys.js';
@@ -35,6 +35,19 @@ export const MIN_INITIAL_DATAGRAM = 1200;
 export const AMPLIFICATION_FACTOR = 3;
 /** Undecryptable packets kept while keys are missing (RFC 9001 §5.7), per connection. */
 const MAX_BUFFERED_PACKETS = 16;
+
+function createController(name: TransportSettings['congestionControl'], maxDatagramSize: number, now: number, random: (n: number) => Uint8Array): CongestionController {
+  switch (name) {
+    case 'newreno':
+      return new NewReno({ maxDatagramSize });
+    case 'bbr': {
+      const seed = random(4);
+      return new Bbr({ maxDatagramSize, now, randomSeed: ((seed[0]! << 24) | (seed[1]! << 16) | (seed[2]! << 8) | seed[3]!) >>> 0 });
+    }
+    default:
+      return new Cubic({ maxDatagramSize });
+  }
+}
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'terminated';
 
@@ -82,7 +95,7 @@ export abstract class ConnectionCore {
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
   readonly keyPhases: KeyPhases;
   readonly recovery: LossRecovery<RecoveryToken[]>;
-  readonly congestion: NewReno;
+  readonly congestion: CongestionController;
   readonly pacer: Pacer;
   readonly streams: StreamMap;
   readonly localCids: LocalConnectionIds;
@@ -146,7 +159,7 @@ export abstract class ConnectionCore {
     ];
     this.keyPhases = new KeyPhases(init.crypto);
     const mds = MIN_INITIAL_DATAGRAM;
-    this.congestion = new NewReno({ maxDatagramSize: mds });
+    this.congestion = createController(init.settings.congestionControl, mds, init.now, init.random);
     this.pacer = new Pacer({ maxDatagramSize: mds });
     this.recovery = new LossRecovery<RecoveryToken[]>({ isServer: init.isServer, congestion: this.congestion });
     this.streams = new StreamMap({ isServer: init.isServer, settings: init.settings, events: this.events });

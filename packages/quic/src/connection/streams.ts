@@ -104,6 +104,28 @@ export class StreamMap {
     return this.#streams.size;
   }
 
+  /** Per-stream state for diagnostics and tests. */
+  describeStream(id: number): Record<string, unknown> | undefined {
+    const s = this.#streams.get(id);
+    if (!s) return undefined;
+    return {
+      scheduled: this.#scheduler.isScheduled(id),
+      wantsWritable: s.wantsWritable,
+      connectionBlocked: s.connectionBlocked,
+      send: s.send && {
+        state: s.send.state.state,
+        written: s.send.buffer.writeOffset,
+        sent: s.send.buffer.sentOffset,
+        acked: s.send.buffer.ackedOffset,
+        buffered: s.send.buffer.bufferedBytes,
+        pending: s.send.buffer.hasPendingData(),
+        creditLimit: s.send.credit.limit,
+        creditUsed: s.send.credit.used,
+      },
+      recv: s.recv && { state: s.recv.state.state, read: s.recv.buffer.readOffset, highest: s.recv.buffer.highestOffset, limit: s.recv.window.limit },
+    };
+  }
+
   /** Flow-control state for diagnostics: our connection window, and the peer's credit for us. */
   get flowControl(): { receiveLimit: number; receiveWindow: number; consumed: number; sendLimit: number; sendUsed: number } {
     return {
@@ -422,11 +444,14 @@ export class StreamMap {
       const credit = Math.min(send.credit.available, this.#connCredit.available);
       const chunk = send.buffer.nextChunk(Math.min(Math.max(room, 0), 0x3fff), credit);
       if (!chunk) {
-        // Nothing sendable now: blocked by flow control, or done.
+        // Either this packet has no room for what the stream has (it stays scheduled for the
+        // next packet), or the stream is blocked by flow control or has nothing left.
+        const blocked = send.buffer.unsentBytes > 0 && credit === 0 && !send.buffer.hasRetransmission();
+        if (send.buffer.hasPendingData() && !blocked) break;
         this.#scheduler.unschedule(id);
-        if (send.buffer.unsentBytes > 0) {
+        if (blocked) {
           if (send.credit.available === 0) this.#pendingStreamBlocked.add(id);
-          else if (this.#connCredit.available === 0) {
+          else {
             s.connectionBlocked = true;
             this.#connectionBlocked.add(id);
           }

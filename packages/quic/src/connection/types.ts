@@ -47,8 +47,8 @@ export interface TransportSettings {
   maxUdpPayloadSize: number;
   /** Length of the connection IDs we issue (0-20). */
   localConnectionIdLength: number;
-  /** Congestion controller by name; 'newreno' until CUBIC and BBR land. */
-  congestionControl: 'newreno';
+  /** Congestion controller (RFC 9002 NewReno, RFC 9438 CUBIC with HyStart++, or BBRv3). */
+  congestionControl: 'cubic' | 'newreno' | 'bbr';
 }
 
 export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
@@ -69,7 +69,7 @@ export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
   disableActiveMigration: false,
   maxUdpPayloadSize: 1_452,
   localConnectionIdLength: 8,
-  congestionControl: 'newreno',
+  congestionControl: 'cubic',
 };
 
 interface CommonConnectionOptions {

@@ -35,4 +35,14 @@ test('10 MB download over a 100 ms RTT path arrives byte-identical', () => {
   console.log(`    100 ms RTT: ${(r.virtualMs / 1000).toFixed(1)} virtual s`);
 });
 
+for (const cc of ['newreno', 'cubic', 'bbr'] as const) {
+  test(`${cc}: 4 MB download through a 20 Mbit/s bottleneck with 1% loss arrives byte-identical`, () => {
+    const transport = { congestionControl: cc };
+    const pair = makePair({ seed: 9, link: { delayMs: 20, lossRate: 0.01, bandwidthBps: 20e6, bufferBytes: 100_000 }, clientTransport: transport, serverTransport: transport });
+    const r = runTransfer(pair, 1000, 4 * MB, 600_000);
+    assert.ok(r.ok, 'data differs');
+    console.log(`    ${cc}: ${(r.virtualMs / 1000).toFixed(1)} virtual s, ${((4 * 8) / (r.virtualMs / 1000)).toFixed(1)} Mbit/s`);
+  });
+}
+
 test.run();
