@@ -101,6 +101,8 @@ export interface PairOptions {
   serverTransport?: Partial<TransportSettings>;
   alpn?: string[];
   serverAlpn?: string[];
+  /** The server's certificate chain (default: the test certificate alone), e.g. to make its flight large. */
+  serverCertificateChain?: Uint8Array[];
   /** Check bytes-in-flight invariants after every event (default true). */
   checkInvariants?: boolean;
 }
@@ -139,7 +141,7 @@ export function makePair(options: PairOptions = {}): Pair {
       wallClock: () => WALL_CLOCK,
       alpnProtocols: options.serverAlpn ?? options.alpn ?? ['test'],
       transport: options.serverTransport,
-      certificateChain: [TEST_CERT_DER],
+      certificateChain: options.serverCertificateChain ?? [TEST_CERT_DER],
       key,
       remote: { address: from, port: 443 },
       now,
