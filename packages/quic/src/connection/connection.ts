@@ -380,13 +380,18 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     this.#maxDatagramSize = Math.min(MIN_INITIAL_DATAGRAM, peer);
   }
 
+  /** Any space with keys has ack-eliciting frames waiting (a paced sender must arm its timer for them). */
   #hasAckElicitingWork(): boolean {
-    return this.streams.hasPendingFrames() || this.#datagrams.length > 0;
+    for (const sp of this.spaces) if (!sp.discarded && sp.writeKeys && this.#hasAckElicitingData(sp)) return true;
+    return false;
   }
 
   #wantsToSend(sp: PacketSpace, now: number, mayElicit: boolean): boolean {
     if (sp.ack.ackDue(now)) return true;
-    if (!mayElicit) return false;
+    return mayElicit && this.#hasAckElicitingData(sp);
+  }
+
+  #hasAckElicitingData(sp: PacketSpace): boolean {
     if (sp.cryptoSend.hasPendingData() || this.recovery.pendingProbes(sp.id) > 0) return true;
     if (sp.id !== PacketNumberSpace.APPLICATION) return false;
     if (!this.handshakeComplete && !this.isServer) return false; // nothing but ACK/CRYPTO before 1-RTT keys are confirmed usable

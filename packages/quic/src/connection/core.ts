@@ -289,6 +289,11 @@ export abstract class ConnectionCore {
     }
     this.bytesReceived += data.length;
     this.remote = remote;
+    if (!this.addressValidated) {
+      // RFC 9002 §6.2.2.1, A.6: bytes received raise the amplification allowance; a server
+      // blocked by it re-arms its PTO once it may send again.
+      this.recovery.setAmplificationBlocked(AMPLIFICATION_FACTOR * this.bytesReceived - this.bytesSent < MIN_INITIAL_DATAGRAM, now);
+    }
     try {
       this.#processDatagram(data, now);
     } catch (e) {
