@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { describeClose, QuicEndpoint, type QuicConnection, type TransportSettings } from '@purequic/quic';
+import { describeClose, QuicEndpoint, TlsCipherSuite, type QuicConnection } from '@purequic/quic';
 import { ConfigError, downloadName, readEndpointConfig, urlTarget, type EndpointConfig } from './config.js';
 import { downloadHq, HQ_ALPN, serveHqConnection } from './hq.js';
 import { planTestcase, supportedTestcases, type TestcasePlan } from './testcases.js';
@@ -29,6 +29,20 @@ const MAX_CONCURRENT_DOWNLOADS = 256;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** Runner `chacha20`: both sides offer only TLS_CHACHA20_POLY1305_SHA256 (0x1303). */
+function cipherSuitesFor(plan: TestcasePlan): TlsCipherSuite[] | undefined {
+  return plan.chacha20Only ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : undefined;
+}
+
+const SUITE_NAMES = new Map<number, string>(Object.entries(TlsCipherSuite).map(([name, code]) => [code, name]));
+
+/** `alpn=hq-interop cipher=TLS_AES_128_GCM_SHA256 group=x25519`: what the handshake settled. */
+function describeHandshake(connection: QuicConnection): string {
+  const suite = connection.cipherSuite;
+  const cipher = suite === undefined ? '-' : (SUITE_NAMES.get(suite) ?? `0x${suite.toString(16)}`);
+  return `alpn=${connection.alpn ?? '-'} cipher=${cipher} group=${connection.group ?? '-'}`;
 }
 
 async function main(): Promise<number> {
@@ -52,12 +66,6 @@ async function main(): Promise<number> {
     // log collection happy.
     mkdirSync(config.qlogDir, { recursive: true });
   }
-  if (plan.chacha20Only) {
-    // TODO(lead): pass cipherSuites once the connection options forward them
-    // (.scratch/interop-requests.md §1). As a server we already pick ChaCha20 when the client
-    // offers only that; as a client we still offer every suite.
-    log('chacha20: our side cannot restrict its cipher suites yet; relying on the peer offering/accepting only ChaCha20');
-  }
   return config.role === 'server' ? runServer(config, plan) : runClient(config, plan);
 }
 
@@ -74,6 +82,7 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     crypto: config.crypto,
     transport: plan.transport,
     keyLogFile: config.keyLogFile,
+    cipherSuites: cipherSuitesFor(plan),
   });
   const { address, port } = server.address;
   log(`listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
@@ -84,7 +93,7 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
   process.once('SIGINT', stop);
   for await (const connection of server.incoming) {
     const remote = connection.remoteAddress;
-    log(`handshake complete: remote=${remote.address}:${remote.port} alpn=${connection.alpn ?? '-'}`);
+    log(`handshake complete: remote=${remote.address}:${remote.port} ${describeHandshake(connection)}`);
     void serveHqConnection(connection, { root: config.www, log }).then(async () => {
       log(`connection ended: ${describeClose(await connection.closed)}`);
     });
@@ -113,11 +122,11 @@ async function runClient(config: EndpointConfig, plan: TestcasePlan): Promise<nu
   try {
     if (plan.connectionPerRequest) {
       for (const download of downloads) {
-        const received = await downloadOverOneConnection(config, plan.transport, [download]);
+        const received = await downloadOverOneConnection(config, plan, [download]);
         bytes += received;
       }
     } else {
-      bytes = await downloadOverOneConnection(config, plan.transport, downloads);
+      bytes = await downloadOverOneConnection(config, plan, downloads);
     }
   } catch (error) {
     process.stderr.write(`download failed: ${(error as Error).message}\n`);
@@ -128,7 +137,7 @@ async function runClient(config: EndpointConfig, plan: TestcasePlan): Promise<nu
 }
 
 /** One connection to the first URL's authority; every download on it. Resolves with the bytes. */
-async function downloadOverOneConnection(config: EndpointConfig, transport: Partial<TransportSettings>, downloads: Download[]): Promise<number> {
+async function downloadOverOneConnection(config: EndpointConfig, plan: TestcasePlan, downloads: Download[]): Promise<number> {
   const first = downloads[0]!.url;
   const target = urlTarget(first);
   for (const d of downloads) {
@@ -147,10 +156,11 @@ async function downloadOverOneConnection(config: EndpointConfig, transport: Part
       alpnProtocols: [HQ_ALPN],
       // Runner certificates are throwaway; the handshake signature is still checked.
       verification: { mode: 'none' },
-      transport,
+      transport: plan.transport,
+      cipherSuites: cipherSuitesFor(plan),
     });
     const conn = connection;
-    log(`handshake complete: alpn=${conn.alpn ?? '-'}`);
+    log(`handshake complete: ${describeHandshake(conn)}`);
     let total = 0;
     let next = 0;
     const worker = async (): Promise<void> => {

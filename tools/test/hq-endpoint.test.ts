@@ -183,7 +183,14 @@ test('endpoint client and server (pnpm endpoint, both ours): runner transfer cas
   assert.ok(result.ok, `${result.problems.join('\n')}\n--- server\n${result.serverLog}\n--- client\n${result.clientLog}`);
   assert.equal(result.clientReport && { files: result.clientReport.files, bytes: result.clientReport.bytes }, { files: 3, bytes: 1_570_001 });
   assert.ok(result.keyLogBytes.client > 0 && result.keyLogBytes.server > 0, 'SSLKEYLOGFILE honoured on both sides');
-  assert.match(result.serverLog, /handshake complete: remote=127\.0\.0\.1:\d+ alpn=hq-interop/);
+  assert.match(result.serverLog, /handshake complete: remote=127\.0\.0\.1:\d+ alpn=hq-interop cipher=TLS_AES_128_GCM_SHA256 group=x25519/);
+});
+
+test('endpoint chacha20 case (both ours): both sides restrict to TLS_CHACHA20_POLY1305_SHA256', async () => {
+  const result = await runInterop({ server: 'purequic', client: 'purequic', testcase: 'chacha20', files: [{ name: 'c.bin', size: 100_000 }], seed: 12, timeoutMs: 90_000 });
+  assert.ok(result.ok, `${result.problems.join('\n')}\n--- server\n${result.serverLog}\n--- client\n${result.clientLog}`);
+  assert.match(result.serverLog, /handshake complete: \S+ alpn=hq-interop cipher=TLS_CHACHA20_POLY1305_SHA256 /);
+  assert.match(result.clientLog, /handshake complete: alpn=hq-interop cipher=TLS_CHACHA20_POLY1305_SHA256 /);
 });
 
 test.run();

@@ -1,7 +1,8 @@
 /**
  * QUIC + TLS handshakes with ngtcp2 0.12 (GnuTLS examples `gtlsserver` / `gtlsclient`), both
- * directions, once per TLS 1.3 cipher suite and once per key-exchange group, the ngtcp2 side
- * restricted to exactly that suite or group so that a completed handshake proves it was used.
+ * directions, once per TLS 1.3 cipher suite and once per key-exchange group, with first the
+ * ngtcp2 side and then our side restricted to exactly that suite or group: both sides must
+ * report it (our `cipherSuite`/`group`, gtlsclient's "Negotiated cipher suite").
  *
  * ngtcp2's examples speak only HTTP/3 and we have no HTTP/3 layer here: we negotiate ALPN `h3`,
  * assert the handshake (our `opened`, ngtcp2's own log), then close with H3_NO_ERROR; the
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection, type SelfSignedCertificate } from '@purequic/quic';
+import { generateSelfSignedCertificate, QuicEndpoint, TlsCipherSuite, type NamedGroupName, type QuicConnection, type SelfSignedCertificate } from '@purequic/quic';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
 
@@ -28,27 +29,49 @@ const H3_NO_ERROR = 0x100;
 /** Bound on every wait in this file (handshake, log line, process exit). */
 const STEP_TIMEOUT_MS = 15_000;
 
-/** ngtcp2 restricted to one cipher suite or group, as GnuTLS priority strings, and what it prints for it. */
-interface Restriction {
+/**
+ * One handshake case: what ngtcp2 is restricted to (GnuTLS priority strings), what our side is
+ * restricted to (endpoint options), and what must come out on both sides.
+ */
+interface HandshakeCase {
   title: string;
-  ciphers?: string;
-  groups?: string;
+  ngtcp2: { ciphers?: string; groups?: string };
+  ours: { cipherSuites?: TlsCipherSuite[]; groups?: NamedGroupName[] };
+  /** Our connection's `cipherSuite` / `group` after the handshake. */
+  suite?: TlsCipherSuite;
+  group?: NamedGroupName;
   /** gtlsclient prints "Negotiated cipher suite is <this>". */
   gnutlsSuiteName?: string;
 }
 
 const TLS13 = 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL';
-const RESTRICTIONS: Restriction[] = [
-  { title: 'TLS_AES_128_GCM_SHA256', ciphers: `${TLS13}:+AES-128-GCM`, gnutlsSuiteName: 'AES-128-GCM' },
-  { title: 'TLS_AES_256_GCM_SHA384', ciphers: `${TLS13}:+AES-256-GCM`, gnutlsSuiteName: 'AES-256-GCM' },
-  { title: 'TLS_CHACHA20_POLY1305_SHA256', ciphers: `${TLS13}:+CHACHA20-POLY1305`, gnutlsSuiteName: 'CHACHA20-POLY1305' },
-  { title: 'group x25519', groups: '-GROUP-ALL:+GROUP-X25519' },
-  // Our client's first key share is X25519: a P-256-only server makes it answer a HelloRetryRequest.
-  { title: 'group secp256r1', groups: '-GROUP-ALL:+GROUP-SECP256R1' },
+const SUITES = [
+  { code: TlsCipherSuite.TLS_AES_128_GCM_SHA256, name: 'TLS_AES_128_GCM_SHA256', gnutls: 'AES-128-GCM' },
+  { code: TlsCipherSuite.TLS_AES_256_GCM_SHA384, name: 'TLS_AES_256_GCM_SHA384', gnutls: 'AES-256-GCM' },
+  { code: TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, name: 'TLS_CHACHA20_POLY1305_SHA256', gnutls: 'CHACHA20-POLY1305' },
+] as const;
+const GROUPS = [
+  { name: 'x25519', gnutls: '-GROUP-ALL:+GROUP-X25519' },
+  // Our client's first key share is X25519: a P-256-only ngtcp2 server makes it answer a HelloRetryRequest.
+  { name: 'secp256r1', gnutls: '-GROUP-ALL:+GROUP-SECP256R1' },
+] as const;
+
+const CASES: HandshakeCase[] = [
+  ...SUITES.map((s) => ({ title: `ngtcp2 allows only ${s.name}`, ngtcp2: { ciphers: `${TLS13}:+${s.gnutls}` }, ours: {}, suite: s.code, gnutlsSuiteName: s.gnutls })),
+  ...SUITES.map((s) => ({ title: `we allow only ${s.name}`, ngtcp2: {}, ours: { cipherSuites: [s.code] }, suite: s.code, gnutlsSuiteName: s.gnutls })),
+  ...GROUPS.map((g) => ({ title: `ngtcp2 allows only ${g.name}`, ngtcp2: { groups: g.gnutls }, ours: {}, group: g.name })),
+  ...GROUPS.map((g) => ({ title: `we allow only ${g.name}`, ngtcp2: {}, ours: { groups: [g.name] }, group: g.name })),
 ];
 
-function restrictionArgs(r: Restriction): string[] {
-  return [...(r.ciphers ? [`--ciphers=${r.ciphers}`] : []), ...(r.groups ? [`--groups=${r.groups}`] : [])];
+function ngtcp2Args(c: HandshakeCase): string[] {
+  return [...(c.ngtcp2.ciphers ? [`--ciphers=${c.ngtcp2.ciphers}`] : []), ...(c.ngtcp2.groups ? [`--groups=${c.ngtcp2.groups}`] : [])];
+}
+
+/** Our side's view of the handshake matches the case. */
+function checkOurSide(connection: QuicConnection, c: HandshakeCase): void {
+  assert.is(connection.alpn, 'h3');
+  if (c.suite !== undefined) assert.is(connection.cipherSuite, c.suite, 'negotiated cipher suite');
+  if (c.group !== undefined) assert.is(connection.group, c.group, 'negotiated group');
 }
 
 let directory = '';
@@ -87,18 +110,18 @@ function tail(log: string, lines = 30): string {
   return log.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-for (const restriction of RESTRICTIONS) {
-  it(`our client -> ngtcp2 server (${restriction.title} only): handshake completes, ALPN h3`, async () => {
+for (const c of CASES) {
+  it(`our client -> ngtcp2 server, ${c.title}: handshake completes with it, ALPN h3`, async () => {
     const peer = lookup.ok ? lookup.peer : undefined;
     if (!peer) return;
     const port = await freeUdpPort();
     const server = new SpawnedProcess(
       peer.server,
-      [...restrictionArgs(restriction), '--no-quic-dump', '--no-http-dump', '-d', join(directory, 'www'), '127.0.0.1', String(port), join(directory, 'key.pem'), join(directory, 'cert.pem')],
+      [...ngtcp2Args(c), '--no-quic-dump', '--no-http-dump', '-d', join(directory, 'www'), '127.0.0.1', String(port), join(directory, 'key.pem'), join(directory, 'cert.pem')],
       {},
       directory,
     );
-    const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+    const client = await QuicEndpoint.bind({ host: '127.0.0.1', ...c.ours });
     try {
       assert.ok(await server.waitFor(/Using document root/, STEP_TIMEOUT_MS), `gtlsserver did not start:\n${server.output}`);
       const connection = await withTimeout(
@@ -107,7 +130,7 @@ for (const restriction of RESTRICTIONS) {
       ).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}\n--- gtlsserver\n${tail(server.output)}`);
       });
-      assert.is(connection.alpn, 'h3');
+      checkOurSide(connection, c);
       // ngtcp2 confirms on its side: the server sends HANDSHAKE_DONE only once its handshake is complete.
       assert.ok(await server.waitFor(/frm tx \d+ 1RTT HANDSHAKE_DONE/, STEP_TIMEOUT_MS), `no HANDSHAKE_DONE from ngtcp2:\n${tail(server.output)}`);
       await connection.close(H3_NO_ERROR, 'no HTTP/3 layer in this test');
@@ -121,7 +144,7 @@ for (const restriction of RESTRICTIONS) {
     }
   });
 
-  it(`ngtcp2 client (${restriction.title} only) -> our server: handshake completes, ALPN h3`, async () => {
+  it(`ngtcp2 client -> our server, ${c.title}: handshake completes with it, ALPN h3`, async () => {
     const peer = lookup.ok ? lookup.peer : undefined;
     if (!peer) return;
     const server = await QuicEndpoint.listen({
@@ -130,6 +153,7 @@ for (const restriction of RESTRICTIONS) {
       certificatePem: certificate.certificatePem,
       privateKeyPem: certificate.privateKeyPem,
       alpnProtocols: ['h3'],
+      ...c.ours,
     });
     const accepted = (async (): Promise<QuicConnection | undefined> => {
       for await (const connection of server.incoming) return connection;
@@ -138,7 +162,7 @@ for (const restriction of RESTRICTIONS) {
     const port = server.address.port;
     const client = new SpawnedProcess(
       peer.client,
-      [...restrictionArgs(restriction), '--no-quic-dump', '--no-http-dump', '--timeout=10s', '--handshake-timeout=10s', '127.0.0.1', String(port), `https://127.0.0.1:${port}/`],
+      [...ngtcp2Args(c), '--no-quic-dump', '--no-http-dump', '--timeout=10s', '--handshake-timeout=10s', '127.0.0.1', String(port), `https://127.0.0.1:${port}/`],
       {},
       directory,
     );
@@ -148,10 +172,10 @@ for (const restriction of RESTRICTIONS) {
       });
       assert.ok(connection, 'our server yields the connection once its handshake completed');
       await withTimeout(connection.opened, 'opened');
-      assert.is(connection.alpn, 'h3');
+      checkOurSide(connection, c);
       assert.ok(await client.waitFor(/QUIC handshake has completed/, STEP_TIMEOUT_MS), `gtlsclient did not complete:\n${tail(client.output)}`);
       assert.match(client.output, /Negotiated ALPN is h3/);
-      if (restriction.gnutlsSuiteName) assert.match(client.output, new RegExp(`Negotiated cipher suite is ${restriction.gnutlsSuiteName}\\b`));
+      if (c.gnutlsSuiteName) assert.match(client.output, new RegExp(`Negotiated cipher suite is ${c.gnutlsSuiteName}\\b`));
       await connection.close(H3_NO_ERROR, 'no HTTP/3 layer in this test');
       // gtlsclient exits on its own once it reads our CONNECTION_CLOSE (bounded by STEP_TIMEOUT_MS).
       const exited = await withTimeout(client.exited, 'gtlsclient exit').catch(() => 'still running');

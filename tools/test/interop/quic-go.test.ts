@@ -42,11 +42,18 @@ function quicGoHandshake(result: InteropOutcome, side: 'server' | 'client'): { a
   return m ? { alpn: m[1]!, cipher: m[2]! } : undefined;
 }
 
+/** Our endpoint prints what its handshake negotiated. */
+function ourHandshake(result: InteropOutcome, side: 'server' | 'client'): { alpn: string; cipher: string; group: string } | undefined {
+  const m = /handshake complete: (?:remote=\S+ )?alpn=(\S+) cipher=(\S+) group=(\S+)/.exec(side === 'server' ? result.serverLog : result.clientLog);
+  return m ? { alpn: m[1]!, cipher: m[2]!, group: m[3]! } : undefined;
+}
+
 const TEN_MB: InteropFile[] = [{ name: 'ten-mb.bin', size: 10_000_000 }];
 
 it('handshake: our client downloads 1 KiB from the quic-go server (hq-interop, one connection)', async () => {
   const result = await expectTransfer('quic-go', 'purequic', 'handshake', RUNNER_FILES.handshake!, 1);
   assert.equal(quicGoHandshake(result, 'server'), { alpn: 'hq-interop', cipher: 'TLS_AES_128_GCM_SHA256' });
+  assert.equal(ourHandshake(result, 'client'), { alpn: 'hq-interop', cipher: 'TLS_AES_128_GCM_SHA256', group: 'x25519' });
   assert.is(result.serverLog.match(/handshake complete/g)?.length, 1, 'exactly one handshake');
   assert.ok(result.keyLogBytes.client > 0, 'our SSLKEYLOGFILE was written');
 });
@@ -54,6 +61,7 @@ it('handshake: our client downloads 1 KiB from the quic-go server (hq-interop, o
 it('handshake: the quic-go client downloads 1 KiB from our server', async () => {
   const result = await expectTransfer('purequic', 'quic-go', 'handshake', RUNNER_FILES.handshake!, 2);
   assert.equal(quicGoHandshake(result, 'client'), { alpn: 'hq-interop', cipher: 'TLS_AES_128_GCM_SHA256' });
+  assert.equal(ourHandshake(result, 'server'), { alpn: 'hq-interop', cipher: 'TLS_AES_128_GCM_SHA256', group: 'x25519' });
   assert.is(result.serverLog.match(/handshake complete/g)?.length, 1, 'exactly one handshake');
   assert.ok(result.keyLogBytes.server > 0, 'our SSLKEYLOGFILE was written');
 });
@@ -85,14 +93,16 @@ it('multiplexing: the quic-go client fetches 2,000 files from our server (initia
   assert.is(result.serverLog.match(/handshake complete/g)?.length, 1, 'one connection for all streams');
 });
 
-it('chacha20: our client with the quic-go server that accepts only TLS_CHACHA20_POLY1305_SHA256', async () => {
+it('chacha20: our client offering only TLS_CHACHA20_POLY1305_SHA256 to the quic-go server (also ChaCha20-only)', async () => {
   const result = await expectTransfer('quic-go', 'purequic', 'chacha20', RUNNER_FILES.chacha20!, 9);
   assert.equal(quicGoHandshake(result, 'server'), { alpn: 'hq-interop', cipher: 'TLS_CHACHA20_POLY1305_SHA256' });
+  assert.is(ourHandshake(result, 'client')?.cipher, 'TLS_CHACHA20_POLY1305_SHA256');
 });
 
-it('chacha20: the quic-go client offering only TLS_CHACHA20_POLY1305_SHA256 to our server', async () => {
+it('chacha20: the quic-go client offering only TLS_CHACHA20_POLY1305_SHA256 to our server (also ChaCha20-only)', async () => {
   const result = await expectTransfer('purequic', 'quic-go', 'chacha20', RUNNER_FILES.chacha20!, 10);
   assert.equal(quicGoHandshake(result, 'client'), { alpn: 'hq-interop', cipher: 'TLS_CHACHA20_POLY1305_SHA256' });
+  assert.is(ourHandshake(result, 'server')?.cipher, 'TLS_CHACHA20_POLY1305_SHA256');
 });
 
 it('multiconnect: a new connection per file, both ways (the runner runs handshakeloss this way)', async () => {
