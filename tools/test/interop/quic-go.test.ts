@@ -11,7 +11,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { quicGoAvailability, quicGoPeer } from '../../interop/peers.js';
-import { RUNNER_FILES, runInterop, type Implementation, type InteropFile, type InteropOutcome } from '../../interop/runner.js';
+import { RUNNER_FILES, runInterop, type Implementation, type InteropCase, type InteropFile, type InteropOutcome } from '../../interop/runner.js';
 
 const availability = quicGoAvailability();
 if (!availability.ok) console.log(`SKIP quic-go interop tests: ${availability.reason}`);
@@ -30,8 +30,15 @@ function tail(log: string, lines = 25): string {
   return log.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-async function expectTransfer(server: Implementation, client: Implementation, testcase: string, files: InteropFile[], seed: number): Promise<InteropOutcome> {
-  const result = await runInterop({ server, client, testcase, files, seed, timeoutMs: RUN_TIMEOUT_MS });
+async function expectTransfer(
+  server: Implementation,
+  client: Implementation,
+  testcase: string,
+  files: InteropFile[],
+  seed: number,
+  extra: Partial<InteropCase> = {},
+): Promise<InteropOutcome> {
+  const result = await runInterop({ server, client, testcase, files, seed, timeoutMs: RUN_TIMEOUT_MS, ...extra });
   assert.ok(result.ok, `${result.problems.join('\n')}\n--- ${server} server\n${tail(result.serverLog)}\n--- ${client} client\n${tail(result.clientLog)}`);
   return result;
 }
@@ -110,6 +117,26 @@ it('multiconnect: a new connection per file, both ways (the runner runs handshak
   assert.is(one.serverLog.match(/handshake complete/g)?.length, RUNNER_FILES.multiconnect!.length);
   const two = await expectTransfer('purequic', 'quic-go', 'multiconnect', RUNNER_FILES.multiconnect!, 12);
   assert.is(two.serverLog.match(/handshake complete/g)?.length, RUNNER_FILES.multiconnect!.length);
+});
+
+/** quic-go's count of key updates it initiated (printed by our wrappers' tracer at close). */
+function quicGoLocalKeyUpdates(log: string): number {
+  const m = /key updates: local=(\d+) remote=\d+/.exec(log);
+  return m ? Number(m[1]) : -1;
+}
+
+// quic-go initiates a key update only after receiving a packet protected with its current keys
+// (RFC 9001 §6.1 / §6.2): every update after the first proves that we followed the previous one.
+it('keyupdate: the quic-go client updates keys every 100 packets; our server follows (RFC 9001 §6.2)', async () => {
+  const result = await expectTransfer('purequic', 'quic-go', 'keyupdate', RUNNER_FILES.keyupdate!, 13, { serverTestcase: 'transfer' });
+  const updates = quicGoLocalKeyUpdates(result.clientLog);
+  assert.ok(updates >= 2, `quic-go initiated ${updates} key updates:\n${tail(result.clientLog)}`);
+});
+
+it('keyupdate: the quic-go server updates keys every 100 packets; our client follows (RFC 9001 §6.2)', async () => {
+  const result = await expectTransfer('quic-go', 'purequic', 'handshake', RUNNER_FILES.keyupdate!, 14, { quicGoKeyUpdateInterval: 100 });
+  const updates = quicGoLocalKeyUpdates(result.serverLog);
+  assert.ok(updates >= 2, `quic-go initiated ${updates} key updates:\n${tail(result.serverLog)}`);
 });
 
 test.run();
