@@ -1,7 +1,7 @@
 /**
  * More interop-runner cases against quic-go 0.29 (see quic-go.test.ts for the setup): the
- * runner's transfer file set, multiconnect (how the runner runs handshakeloss), and key updates
- * initiated by quic-go in either role.
+ * runner's transfer file set, multiconnect (how the runner runs handshakeloss), key updates
+ * initiated by quic-go in either role, and our endpoint on each crypto provider.
  */
 
 import { test } from 'uvu';
@@ -38,5 +38,15 @@ it('keyupdate: the quic-go server updates keys every 100 packets; our client fol
   const updates = quicGoLocalKeyUpdates(result.serverLog);
   assert.ok(updates >= 2, `quic-go initiated ${updates} key updates:\n${tail(result.serverLog)}`);
 });
+
+for (const crypto of ['noble', 'node'] as const) {
+  it(`crypto provider ${crypto}: 1 MB each way with quic-go (our endpoint with CRYPTO=${crypto})`, async () => {
+    const files = [{ name: `${crypto}.bin`, size: 1_000_000 }];
+    const down = await expectTransfer('quic-go', 'purequic', 'handshake', files, 15, { crypto });
+    assert.is(down.clientReport?.bytes, 1_000_000);
+    const up = await expectTransfer('purequic', 'quic-go', 'handshake', files, 16, { crypto });
+    assert.is(up.clientReport?.bytes, 1_000_000);
+  });
+}
 
 test.run();
