@@ -22,10 +22,13 @@ export function scenarioChart(r: ScenarioResult): Chart {
   r.flows.forEach((flow, i) => {
     const colors = FLOW_COLORS[i % FLOW_COLORS.length]!;
     const name = r.flows.length > 1 ? `flow ${i + 1} ` : '';
-    const x = flow.samples.map((s) => s.time / 1000);
-    windows.push({ label: `${name}cwnd`, color: colors.cwnd, x, y: flow.samples.map((s) => s.cwnd / 1000) });
-    windows.push({ label: `${name}in flight`, color: colors.inFlight, x, y: flow.samples.map((s) => s.bytesInFlight / 1000), dashed: true });
-    goodput.push({ label: `${name}goodput`, color: colors.goodput, x, y: movingAverage(flow.samples.map((s) => s.goodputBps / 1e6), GOODPUT_SMOOTHING) });
+    // A flow's series end with its transfer (one sample past its last byte).
+    const end = Number.isNaN(flow.endMs) ? Infinity : flow.endMs + period;
+    const samples = flow.samples.filter((s) => s.time >= flow.startMs && s.time <= end);
+    const x = samples.map((s) => s.time / 1000);
+    windows.push({ label: `${name}cwnd`, color: colors.cwnd, x, y: samples.map((s) => s.cwnd / 1000) });
+    windows.push({ label: `${name}in flight`, color: colors.inFlight, x, y: samples.map((s) => s.bytesInFlight / 1000), dashed: true });
+    goodput.push({ label: `${name}goodput`, color: colors.goodput, x, y: movingAverage(samples.map((s) => s.goodputBps / 1e6), GOODPUT_SMOOTHING) });
   });
   const controller = r.flows[0]?.controller ?? '';
   const loss = lossRate !== undefined && lossRate > 0 ? `, ${lossRate * 100}% random loss` : '';

@@ -47,7 +47,7 @@ export function renderChart(chart: Chart): string {
   const height = HEADER + chart.panels.length * (PANEL_HEIGHT + GAP) + 10;
   let xMax = 0;
   for (const p of chart.panels) for (const s of p.series) for (const x of s.x) if (x > xMax) xMax = x;
-  xMax = niceCeiling(xMax || 1);
+  xMax = roundUpToTick(xMax || 1);
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
@@ -68,7 +68,7 @@ function renderPanel(panel: Panel, top: number, plotWidth: number, xMax: number,
   let yMaxRaw = yMin;
   for (const s of panel.series) for (const y of s.y) if (y > yMaxRaw) yMaxRaw = y;
   for (const r of panel.references ?? []) if (r.value > yMaxRaw) yMaxRaw = r.value;
-  const yMax = niceCeiling(yMaxRaw > yMin ? yMaxRaw * 1.05 : yMin + 1);
+  const yMax = yMin + roundUpToTick((yMaxRaw > yMin ? yMaxRaw * 1.05 : yMin + 1) - yMin);
   const sx = (x: number): number => MARGIN_LEFT + (x / xMax) * plotWidth;
   const sy = (y: number): number => top + PANEL_HEIGHT - ((y - yMin) / (yMax - yMin)) * PANEL_HEIGHT;
   const out: string[] = [];
@@ -119,6 +119,12 @@ function niceCeiling(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
   return 10 * p;
+}
+
+/** `v` rounded up to a whole number of the tick step `ticks` would use for [0, v]. */
+function roundUpToTick(v: number): number {
+  const step = niceCeiling(v / 5);
+  return Math.ceil(v / step - 1e-9) * step;
 }
 
 /** About five round tick values from `lo` to `hi`. */
