@@ -18,7 +18,7 @@ import { generateSelfSignedCertificate, QuicEndpoint, SimRandom, type QuicConnec
 import { readAll } from '../../interop/hq.js';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
-import { encodeFrame, encodeGetRequest, encodeStatus200, H3_NO_ERROR, H3Frame, openControlStream, parseFrames, responseBody } from './h3-minimal.js';
+import { encodeFrame, encodeGetRequest, encodeStatus200, H3_NO_ERROR, H3Frame, openControlStream, parseFrames, responseBody } from '../../interop/h3-minimal.js';
 
 const lookup = ngtcp2Peer();
 if (!lookup.ok) console.log(`SKIP ngtcp2 transfer tests: ${lookup.reason}`);
