@@ -1,10 +1,11 @@
 /**
  * Just enough HTTP/3 (RFC 9114) to move one file between our QUIC connection and ngtcp2's
- * HTTP/3-only examples in the interop tests: a control stream with an empty SETTINGS frame, one
+ * HTTP/3-only examples in the interop tests and the transfer benchmark: a control stream with an empty SETTINGS frame, one
  * GET request or one 200 response per bidirectional stream, DATA frames. QPACK (RFC 9204) is
  * limited to what we emit: static-table references and literals without Huffman coding, never
  * the dynamic table (we advertise none, so the peer cannot use it either). Header blocks we
- * receive are skipped, not decoded. This is test scaffolding, not the project's HTTP/3 layer.
+ * receive are skipped, not decoded. This is test scaffolding, not the project's HTTP/3 layer
+ * (packages/h3).
  */
 
 import { readVarintAt, varintLength, varintLengthFromFirstByte, writeVarint, type QuicConnection, type QuicStream } from '@purequic/quic';
