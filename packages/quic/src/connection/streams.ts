@@ -49,6 +49,7 @@ class StreamState {
   finishedSignaled = false;
   resetSignaled = false;
   stopSendingSignaled = false;
+  finDelivered = false;
   /** Waiting for connection-level credit (MAX_DATA) to send new data. */
   connectionBlocked = false;
   constructor(
@@ -180,7 +181,7 @@ export class StreamMap {
   readStream(id: number, maxBytes?: number): StreamRead | undefined {
     const s = this.#streams.get(id);
     const recv = s?.recv;
-    if (!s || !recv) return undefined;
+    if (!s || !recv || s.finDelivered) return undefined;
     const data = recv.buffer.read(maxBytes ?? Number.POSITIVE_INFINITY);
     if (data) {
       recv.window.onConsumed(data.length, this.now, this.smoothedRtt);
@@ -195,6 +196,7 @@ export class StreamMap {
         this.#signalReset(s, recv.state.resetErrorCode, recv.buffer.finalSize ?? recv.buffer.readOffset);
       } else {
         fin = true;
+        s.finDelivered = true; // the end is reported once; later reads return undefined
         recv.state.onAllDataRead();
       }
       this.#maybeRemove(s);
