@@ -4,10 +4,10 @@
  * `transferloss` and `handshakeloss` cases ("2% / 30% loss in bursts of up to 3"). Without it
  * those cases cannot happen over loopback.
  *
- * Each direction draws from its own seeded generator. A burst starts with probability
- * `rate / meanBurst` on a datagram that is not already being dropped and lasts 1 to `maxBurst`
- * datagrams (uniform), so the long-run drop rate is about `rate`. The order of datagrams and the
- * timing come from the real sockets, so runs are not bit-for-bit reproducible.
+ * Each direction draws from its own seeded generator (`BurstLoss`): bursts of 1 to `maxBurst`
+ * drops with at least one datagram through between them, at a long-run rate of `rate`. The
+ * order of datagrams and the timing come from the real sockets, so runs are not bit-for-bit
+ * reproducible.
  */
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -27,27 +27,43 @@ export interface RelayStatistics {
   toClient: { forwarded: number; dropped: number };
 }
 
-/** Decides drops for one direction. */
-class BurstLoss {
+/**
+ * Drop decisions for one direction: bursts of 1..maxBurst drops (uniform, mean B), at least one
+ * datagram through between bursts, and a burst starting on each other datagram with probability
+ * p. One cycle is then B drops, 1 forced pass and (1-p)/p further passes on average, B + 1/p
+ * datagrams in all, so the long-run drop rate is B / (B + 1/p); p = rate / (B (1 - rate)) makes
+ * it `rate` (p <= 1 while rate <= B / (B + 1)).
+ */
+export class BurstLoss {
   readonly #random: SimRandom;
   readonly #startProbability: number;
   readonly #maxBurst: number;
   #remaining = 0;
+  #mustPass = false;
 
   constructor(settings: LossSettings, stream: number) {
     this.#random = new SimRandom((settings.seed * 2 + stream) >>> 0);
     this.#maxBurst = Math.max(1, Math.floor(settings.maxBurst));
     const meanBurst = (1 + this.#maxBurst) / 2;
-    this.#startProbability = Math.min(1, settings.rate / meanBurst);
+    const rate = Math.min(Math.max(settings.rate, 0), 0.99);
+    this.#startProbability = Math.min(1, rate / (meanBurst * (1 - rate)));
   }
 
+  /** Whether to drop the next datagram. */
   drop(): boolean {
     if (this.#remaining > 0) {
       this.#remaining--;
+      if (this.#remaining === 0) this.#mustPass = true;
       return true;
     }
+    if (this.#mustPass) {
+      this.#mustPass = false;
+      return false;
+    }
     if (this.#random.nextU32() / 2 ** 32 >= this.#startProbability) return false;
-    this.#remaining = this.#random.nextU32() % this.#maxBurst; // this datagram + 0..maxBurst-1 more
+    // This datagram plus 0..maxBurst-1 more.
+    this.#remaining = this.#random.nextU32() % this.#maxBurst;
+    if (this.#remaining === 0) this.#mustPass = true;
     return true;
   }
 }
