@@ -297,6 +297,16 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   // ------------------------------------------------------------------ send path
 
   pollTransmit(now: number, buffer: Uint8Array): Transmit | undefined {
+    try {
+      return this.#pollTransmit(now, buffer);
+    } catch (e) {
+      // Nothing escapes the sans-IO API: a bug here closes this connection, not the endpoint.
+      this.closeOnError(e);
+      return undefined;
+    }
+  }
+
+  #pollTransmit(now: number, buffer: Uint8Array): Transmit | undefined {
     this.now = now;
     if (this.state === 'terminated' || this.state === 'draining') return undefined;
     if (this.state === 'closing') {
