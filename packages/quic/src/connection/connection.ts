@@ -26,6 +26,7 @@ import { createTlsServer } from '../tls/server.js';
 import { encodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
+import { statelessResetToken } from './reset-token.js';
 import type { PacketSpace } from './spaces.js';
 import {
   type ClientConnectionOptions,
@@ -65,6 +66,8 @@ export interface ConnectOptions extends ClientConnectionOptions {
   now: number;
   /** Key for stateless reset tokens (RFC 9000 §10.3.2); random per connection if omitted. */
   statelessResetKey?: Uint8Array;
+  /** A token from this server's NEW_TOKEN frame on an earlier connection (RFC 9000 §8.1.3). */
+  token?: Uint8Array;
 }
 
 export interface AcceptOptions extends ServerConnectionOptions {
@@ -75,6 +78,10 @@ export interface AcceptOptions extends ServerConnectionOptions {
   clientScid: Uint8Array;
   version: number;
   statelessResetKey?: Uint8Array;
+  /** The Initial echoed our Retry token: the original DCID and the Retry's SCID (RFC 9000 §7.3). */
+  retry?: { originalDcid: Uint8Array; retrySourceCid: Uint8Array };
+  /** A Retry or NEW_TOKEN token validated the client's address (RFC 9000 §8.1). */
+  addressValidated?: boolean;
 }
 
 function settingsFrom(partial: Partial<TransportSettings> | undefined): TransportSettings {
@@ -83,7 +90,7 @@ function settingsFrom(partial: Partial<TransportSettings> | undefined): Transpor
 
 function resetTokenFactory(crypto: CryptoProvider, key: Uint8Array): (cid: Uint8Array) => Uint8Array {
   // RFC 9000 §10.3.2: a token derived from the CID with a static key can be recomputed after a restart.
-  return (cid) => crypto.hmac('sha256', key, cid).slice(0, 16);
+  return (cid) => statelessResetToken(crypto, key, cid);
 }
 
 export class Connection extends ConnectionCore implements SansIoConnection {
@@ -96,7 +103,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
 
   private constructor(init: ConstructorParameters<typeof ConnectionCore>[0], makeTls: (params: Uint8Array) => TlsEngine) {
     super(init);
-    const params = this.#localTransportParameters(init.isServer ? init.originalDcid : undefined);
+    const params = this.#localTransportParameters(init.isServer ? (init.retry?.originalDcid ?? init.originalDcid) : undefined);
     this.tls = makeTls(encodeTransportParameters(params));
   }
 
@@ -119,6 +126,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         localCid: options.random(settings.localConnectionIdLength),
         peerCid: originalDcid,
         resetTokenFor: resetTokenFactory(options.crypto, key),
+        initialToken: options.token,
       },
       (transportParameters) =>
         createTlsClient({
@@ -162,6 +170,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         localCid: options.random(settings.localConnectionIdLength),
         peerCid: options.clientScid.slice(),
         resetTokenFor: resetTokenFactory(options.crypto, key),
+        retry: options.retry,
+        addressValidated: options.addressValidated,
       },
       (transportParameters) =>
         createTlsServer({
@@ -181,7 +191,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const initial = deriveInitialKeys(options.crypto, options.version, options.originalDcid);
     conn.spaces[0].writeKeys = initial.server;
     conn.spaces[0].readKeys = initial.client;
-    conn.recovery.setAmplificationBlocked(true, options.now);
+    if (!conn.addressValidated) conn.recovery.setAmplificationBlocked(true, options.now);
     return conn;
   }
 
@@ -207,6 +217,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     if (originalDcid) {
       p.originalDestinationConnectionId = originalDcid;
       p.statelessResetToken = this.localCids.get(0)?.resetToken;
+      // RFC 9000 §7.3: after a Retry, the server names the Retry's SCID.
+      if (this.retrySourceCid) p.retrySourceConnectionId = this.retrySourceCid;
     }
     return p;
   }
@@ -284,6 +296,11 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const id = this.#nextDatagramId++;
     this.#datagrams.push({ id, data });
     return id;
+  }
+
+  /** Server: sends a NEW_TOKEN frame (RFC 9000 §8.1.3) once the handshake is confirmed. */
+  sendNewToken(newToken: Uint8Array): void {
+    if (this.isServer && !this.isClosed) this.newTokens.queue(newToken);
   }
 
   close(errorCode: number, reason: string, now: number): void {
@@ -398,6 +415,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     return (
       this.handshakeDonePending ||
       this.pathResponses.length > 0 ||
+      (this.handshakeConfirmed && this.newTokens.hasPending) ||
       this.pingPending ||
       this.localCids.pendingAnnouncements.size > 0 ||
       this.peerCids.pendingRetirements.size > 0 ||
@@ -414,7 +432,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const isLong = sp.id !== PacketNumberSpace.APPLICATION;
     const dcid = this.peerCids.currentCid;
     const pnOffset = isLong
-      ? writeLongHeader(buf, start, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, packetNumber: pn, pnLength })
+      ? writeLongHeader(buf, start, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, token: sp.id === PacketNumberSpace.INITIAL ? this.initialToken : undefined, packetNumber: pn, pnLength })
       : writeShortHeader(buf, start, { dcid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
     const payloadStart = pnOffset + pnLength;
     const limit = start + room - AEAD_TAG_LENGTH;
@@ -492,6 +510,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       writeRetireConnectionId(w, { type: FrameType.RETIRE_CONNECTION_ID, sequenceNumber: seq });
       tokens.push(token(TokenKind.RETIRE_CONNECTION_ID, 0, seq));
     }
+    if (this.handshakeConfirmed) this.newTokens.write(w, limit, tokens);
     this.streams.writeControlFrames(w, limit, tokens);
   }
 
@@ -564,7 +583,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       const isLong = sp.id !== PacketNumberSpace.APPLICATION;
       const dcid = this.peerCids.currentCid;
       const pnOffset = isLong
-        ? writeLongHeader(buffer, offset, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, packetNumber: pn, pnLength })
+        ? writeLongHeader(buffer, offset, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, token: sp.id === PacketNumberSpace.INITIAL ? this.initialToken : undefined, packetNumber: pn, pnLength })
         : writeShortHeader(buffer, offset, { dcid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
       w.offset = pnOffset + pnLength;
       const application = frame.application && !isLong;

@@ -27,6 +27,9 @@ import { equalBytes, LocalConnectionIds, PeerConnectionIds } from './cid.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
+import { acceptRetry } from './retry-client.js';
+import { NewTokenSender } from './new-tokens.js';
+import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
 
 /** RFC 9000 §14.1: datagrams carrying Initial packets are padded to at least this. */
@@ -76,6 +79,12 @@ export interface CoreInit {
   /** The CID we send to first: the client's random DCID, or the client's SCID at the server. */
   peerCid: Uint8Array;
   resetTokenFor: (cid: Uint8Array) => Uint8Array;
+  /** Server: the client's Initial echoed our Retry token (RFC 9000 §7.3, §8.1.2). */
+  retry?: { originalDcid: Uint8Array; retrySourceCid: Uint8Array } | undefined;
+  /** Server: a token already proved the client's address (RFC 9000 §8.1): no amplification limit. */
+  addressValidated?: boolean;
+  /** Client: a NEW_TOKEN token for the Token field of its Initials (RFC 9000 §8.1.3). */
+  initialToken?: Uint8Array | undefined;
 }
 
 export abstract class ConnectionCore {
@@ -117,6 +126,10 @@ export abstract class ConnectionCore {
   bytesSent = 0;
   /** Any packet successfully processed yet (a client switches to the server's CID on the first). */
   receivedAnyPacket = false;
+  /** Client: the SCID of the Retry it acted on; server: the SCID of the Retry the client echoed. */
+  retrySourceCid: Uint8Array | undefined;
+  /** Client: the Token field of its Initials (from a Retry, or a NEW_TOKEN of an earlier connection). */
+  initialToken: Uint8Array = new Uint8Array(0);
 
   idleTimeoutMs = 0;
   idleDeadline = Infinity;
@@ -130,6 +143,8 @@ export abstract class ConnectionCore {
   #nextCloseAt = 1;
 
   pathResponses: Uint8Array[] = [];
+  /** Server: NEW_TOKEN frames to send (RFC 9000 §8.1.3). */
+  readonly newTokens = new NewTokenSender();
   pingPending = false;
   readonly #reader: CoalescedPacketReader;
   #buffered: { data: Uint8Array; now: number }[] = [];
@@ -148,7 +163,9 @@ export abstract class ConnectionCore {
     this.remote = init.remote;
     this.now = init.now;
     this.keyLog = init.keyLog;
-    this.addressValidated = !init.isServer;
+    this.addressValidated = !init.isServer || init.addressValidated === true;
+    this.retrySourceCid = init.retry?.retrySourceCid;
+    if (init.initialToken) this.initialToken = init.initialToken;
     this.originalDcid = init.originalDcid;
     this.localHandshakeCid = init.localCid;
     const maxAckDelay = init.settings.maxAckDelayMs;
@@ -294,11 +311,28 @@ export abstract class ConnectionCore {
       // blocked by it re-arms its PTO once it may send again.
       this.recovery.setAmplificationBlocked(AMPLIFICATION_FACTOR * this.bytesReceived - this.bytesSent < MIN_INITIAL_DATAGRAM, now);
     }
+    const received = this.stats.packetsReceived;
     try {
       this.#processDatagram(data, now);
     } catch (e) {
       this.closeOnError(e);
     }
+    // RFC 9000 §10.3.1: a short-header datagram we could not open may be a Stateless Reset.
+    if (this.stats.packetsReceived === received && this.matchesStatelessReset(data)) this.#onStatelessReset();
+  }
+
+  /** Whether `data` looks like a short header ending in one of the peer's reset tokens (§10.3.1). */
+  matchesStatelessReset(data: Uint8Array): boolean {
+    if (this.state !== 'handshake' && this.state !== 'established') return false;
+    return ((data[0] ?? 0x80) & 0x80) === 0 && endsWithResetToken(data, this.peerCids.resetTokens());
+  }
+
+  /** RFC 9000 §10.3.1: the peer lost our connection: draining, and nothing more is sent. */
+  #onStatelessReset(): void {
+    this.state = 'draining';
+    this.closeSendPending = false;
+    this.closeDeadline = this.now + 3 * this.ptoMs();
+    this.#setClosed({ kind: 'stateless-reset' });
   }
 
   #processDatagram(data: Uint8Array, now: number): void {
@@ -314,8 +348,13 @@ export abstract class ConnectionCore {
       this.#onVersionNegotiation(h);
       return;
     }
-    if (h.type === PacketType.RETRY || h.type === PacketType.ZERO_RTT) {
-      // Retry and 0-RTT come with the transport's next issue; until then they are dropped.
+    if (h.type === PacketType.RETRY) {
+      // RFC 9000 §17.2.5.2: acted on by a client once, else discarded.
+      if (!acceptRetry(this, h, now)) this.droppedPackets++;
+      return;
+    }
+    if (h.type === PacketType.ZERO_RTT) {
+      // 0-RTT comes with the transport's next issue; until then it is dropped.
       this.droppedPackets++;
       return;
     }
@@ -404,7 +443,7 @@ export abstract class ConnectionCore {
   #onVersionNegotiation(h: PacketHeader): void {
     // RFC 9000 §6.2: a client acts on VN only before anything else arrived, and only if it
     // does not list the version it chose (else it is forged or stale).
-    if (this.isServer || this.receivedAnyPacket) return;
+    if (this.isServer || this.receivedAnyPacket || this.retrySourceCid !== undefined) return;
     const versions = h.supportedVersions ?? [];
     if (versions.includes(this.version)) return;
     this.#setClosed({ kind: 'version-negotiation', versions });
@@ -466,6 +505,8 @@ export abstract class ConnectionCore {
         return; // we send no PATH_CHALLENGE yet (path validation comes with migration)
       case FrameType.NEW_TOKEN:
         if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', FrameType.NEW_TOKEN);
+        // RFC 9000 §8.1.3: the driver keeps it for a later connection to this server.
+        this.events.push({ type: 'new-token', token: f.token.slice() });
         return;
       case FrameType.CONNECTION_CLOSE:
         this.#onConnectionClose(f.application, f.errorCode, f.frameType, f.reason);
@@ -512,6 +553,9 @@ export abstract class ConnectionCore {
         case TokenKind.DATAGRAM:
           this.events.push({ type: 'datagram-acked', id: t.a });
           break;
+        case TokenKind.NEW_TOKEN:
+          this.newTokens.onAcked(t.a);
+          break;
         case TokenKind.HANDSHAKE_DONE:
         case TokenKind.NEW_CONNECTION_ID:
         case TokenKind.RETIRE_CONNECTION_ID:
@@ -546,6 +590,9 @@ export abstract class ConnectionCore {
           break;
         case TokenKind.DATAGRAM:
           this.events.push({ type: 'datagram-lost', id: t.a });
+          break;
+        case TokenKind.NEW_TOKEN:
+          this.newTokens.onLost(t.a);
           break;
         default:
           this.streams.onTokenLost(t);
@@ -634,7 +681,12 @@ export abstract class ConnectionCore {
       if (!p.originalDestinationConnectionId || !equalBytes(p.originalDestinationConnectionId, this.originalDcid)) {
         fail('original_destination_connection_id does not match');
       }
-      if (p.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
+      // RFC 9000 §7.3: retry_source_connection_id is present exactly when we acted on a Retry, and names its SCID.
+      if (this.retrySourceCid === undefined) {
+        if (p.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
+      } else if (!p.retrySourceConnectionId || !equalBytes(p.retrySourceConnectionId, this.retrySourceCid)) {
+        fail('retry_source_connection_id does not match the Retry');
+      }
       if (p.statelessResetToken) this.peerCids.setInitialResetToken(p.statelessResetToken);
     }
     this.peerParams = p;

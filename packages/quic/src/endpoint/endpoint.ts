@@ -17,16 +17,13 @@ import { Connection } from '../connection/connection.js';
 import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
 import { getCryptoProvider } from '../crypto/index.js';
 import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../crypto/provider.js';
-import { encodeVersionNegotiation } from '../packet/header.js';
-import { parseInvariantHeader } from '../packet/invariants.js';
-import { PacketType } from '../packet/types.js';
-import { isSupportedVersion, packetTypeFromLongHeaderBits, SUPPORTED_VERSIONS } from '../packet/version.js';
+import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
 import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { type RetryPolicy, StatelessResponder } from './stateless-responder.js';
+import { ClientTokenStore } from './token-store.js';
 import { type ConnectionDriver, ConnectionClosedError, QuicConnection } from './quic-connection.js';
 
-/** RFC 9000 §14.1: servers drop client Initials in datagrams smaller than this. */
-const MIN_INITIAL_DATAGRAM = 1200;
 /** Largest datagram we build (and the receive buffer we hand to connections). */
 const SEND_BUFFER_SIZE = 1500;
 /** Datagrams sent per connection per flush before yielding to the event loop. */
@@ -43,6 +40,12 @@ export interface EndpointOptions {
   /** TLS cipher suites and groups in preference order (default: all we support). */
   cipherSuites?: TlsCipherSuite[];
   groups?: NamedGroupName[];
+  /**
+   * The endpoint's static key (32 bytes): stateless reset tokens (RFC 9000 §10.3.2) and address
+   * tokens derive from it. Give a restarted endpoint the same key so its Stateless Resets end
+   * its peers' old connections and its old NEW_TOKEN tokens stay valid. Random if omitted.
+   */
+  statelessResetKey?: Uint8Array;
 }
 
 export interface ListenOptions extends EndpointOptions {
@@ -53,6 +56,8 @@ export interface ListenOptions extends EndpointOptions {
   /** PKCS#8 PEM. */
   privateKeyPem: string;
   alpnProtocols: string[];
+  /** Address validation with Retry (RFC 9000 §8.1.2): 'always', 'never' (default), or under load. */
+  retry?: RetryPolicy;
 }
 
 export interface BindOptions extends EndpointOptions {
@@ -78,6 +83,13 @@ interface Entry {
   facade: QuicConnection;
   routes: Set<string>;
   announcedIncoming: boolean;
+  /** Client: the server NEW_TOKEN tokens are kept under. */
+  tokenKey?: string;
+}
+
+/** Tokens are kept per server name (or address) and port (RFC 9000 §8.1.3). */
+function serverKeyOf(options: { host: string; port: number; serverName?: string }): string {
+  return `${options.serverName ?? options.host}|${options.port}`;
 }
 
 /** Queue feeding `for await (const conn of endpoint.incoming)`. */
@@ -139,7 +151,12 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #deadlines = new DeadlineQueue<Entry>();
   readonly #dirty = new Set<Entry>();
   readonly #incoming = new IncomingQueue();
-  readonly #statelessResetKey = randomBytes(32);
+  readonly #statelessResetKey: Uint8Array;
+  readonly #responder: StatelessResponder;
+  /** Server connections whose handshake is in progress (for the Retry policy). */
+  readonly #handshaking = new Set<Entry>();
+  /** Client: NEW_TOKEN tokens per server, for later connections (RFC 9000 §8.1.3). */
+  readonly tokenStore = new ClientTokenStore();
   readonly #cidLength: number;
   #flushScheduled = false;
   #timer: NodeJS.Timeout | undefined;
@@ -154,6 +171,15 @@ export class QuicEndpoint implements ConnectionDriver {
     const crypto = options.crypto ?? 'auto';
     this.#crypto = typeof crypto === 'string' ? getCryptoProvider(crypto) : crypto;
     this.#cidLength = options.transport?.localConnectionIdLength ?? 8;
+    this.#statelessResetKey = options.statelessResetKey ?? randomBytes(32);
+    this.#responder = new StatelessResponder({
+      crypto: this.#crypto,
+      random: randomBytes,
+      staticKey: this.#statelessResetKey,
+      cidLength: this.#cidLength,
+      isServer: server !== undefined,
+      retry: server?.retry,
+    });
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
     this.#serverKey = server ? this.#crypto.importSigningKey(server.privateKeyPem) : undefined;
     if (server && this.#serverChain.length === 0) throw new TypeError('certificatePem holds no CERTIFICATE block');
@@ -191,6 +217,7 @@ export class QuicEndpoint implements ConnectionDriver {
     let host = options.host;
     if (family === 'IPv6' && !isIPv6(host) && /^\d+\.\d+\.\d+\.\d+$/.test(host)) host = `::ffff:${host}`;
     const keyLogFile = options.keyLogFile ?? this.#options.keyLogFile;
+    const tokenKey = serverKeyOf(options);
     const core = Connection.connect({
       crypto: this.#crypto,
       random: randomBytes,
@@ -205,8 +232,10 @@ export class QuicEndpoint implements ConnectionDriver {
       remote: { address: host, port: options.port },
       now: this.now(),
       statelessResetKey: this.#statelessResetKey,
+      token: this.tokenStore.take(tokenKey),
     });
     const entry = this.#add(core);
+    entry.tokenKey = tokenKey;
     this.flush(entry.facade);
     await entry.facade.opened;
     return entry.facade;
@@ -295,6 +324,15 @@ export class QuicEndpoint implements ConnectionDriver {
       }
       return;
     }
+    if (e.type === 'new-token') {
+      if (entry.tokenKey !== undefined) this.tokenStore.add(entry.tokenKey, e.token);
+      return;
+    }
+    if (e.type === 'handshake-complete' && entry.core.isServer) {
+      this.#handshaking.delete(entry);
+      // RFC 9000 §8.1.3: a token for the client's next connection, so it needs no Retry then.
+      entry.core.sendNewToken(this.#responder.tokens.mintNewToken(entry.core.remoteAddress, Date.now()));
+    }
     entry.facade.onEvent(e);
     if (e.type === 'handshake-complete' && entry.core.isServer && !entry.announcedIncoming) {
       entry.announcedIncoming = true;
@@ -338,6 +376,7 @@ export class QuicEndpoint implements ConnectionDriver {
     if ((first & 0x80) === 0) {
       if (data.length < 1 + this.#cidLength) return;
       entry = this.#routes.get(msg.toString('latin1', 1, 1 + this.#cidLength));
+      if (!entry) entry = this.#resetTarget(data) ?? this.#answerUnrouted(data, rinfo);
     } else {
       if (data.length < 7) return;
       const dcidLength = data[5]!;
@@ -345,40 +384,39 @@ export class QuicEndpoint implements ConnectionDriver {
       entry = this.#routes.get(msg.toString('latin1', 6, 6 + dcidLength));
       if (!entry) entry = this.#accept(data, rinfo);
     }
-    if (!entry) return; // stateless reset for unknown short headers comes with the next issue
+    if (!entry) return;
     const remote: PathAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
     entry.core.handleDatagram(data, remote, this.now());
     this.#markDirty(entry);
+  }
+
+  /**
+   * A short-header datagram for no known CID may be a Stateless Reset for one of our connections
+   * (its "CID" is random, RFC 9000 §10.3.1): the connection whose peer token it ends with.
+   */
+  #resetTarget(data: Uint8Array): Entry | undefined {
+    if (data.length < MIN_STATELESS_RESET_BYTES) return undefined;
+    for (const entry of this.#entries) if (entry.core.matchesStatelessReset(data)) return entry;
+    return undefined;
+  }
+
+  /** Stateless answers (Version Negotiation, Retry, INVALID_TOKEN, Stateless Reset); never a connection. */
+  #answerUnrouted(data: Uint8Array, rinfo: dgram.RemoteInfo): undefined {
+    if (this.#closing) return undefined;
+    const remote: PathAddress = { address: rinfo.address, port: rinfo.port };
+    const decision = this.#responder.handle(data, remote, this.now(), Date.now(), this.#handshaking.size);
+    if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
+    return undefined;
   }
 
   /** A long header packet for no known connection: a new client, or a version to negotiate. */
   #accept(data: Uint8Array, rinfo: dgram.RemoteInfo): Entry | undefined {
     const server = this.#server;
     if (!server || this.#closing) return undefined;
-    let header;
-    try {
-      header = parseInvariantHeader(data, this.#cidLength);
-    } catch {
-      return undefined;
-    }
-    if (!header.isLong) return undefined;
-    if (!isSupportedVersion(header.version)) {
-      // RFC 9000 §6.1, §14.1: answer with Version Negotiation, only to datagrams big enough to be Initials.
-      if (data.length >= MIN_INITIAL_DATAGRAM && header.version !== 0) {
-        const vn = encodeVersionNegotiation({
-          dcid: header.scid,
-          scid: header.dcid,
-          supportedVersions: [...SUPPORTED_VERSIONS],
-          unusedBits: randomBytes(1)[0]!,
-        });
-        this.#socket.send(vn, rinfo.port, rinfo.address);
-      }
-      return undefined;
-    }
-    const type = packetTypeFromLongHeaderBits(header.version, (data[0]! >> 4) & 0x03);
-    // RFC 9000 §14.1: a server MUST discard an Initial in a datagram below 1200 bytes.
-    if (type !== PacketType.INITIAL || data.length < MIN_INITIAL_DATAGRAM) return undefined;
-    if (header.dcid.length < 8) return undefined; // RFC 9000 §7.2: at least 8 bytes from clients
+    const remote: PathAddress = { address: rinfo.address, port: rinfo.port };
+    const decision = this.#responder.handle(data, remote, this.now(), Date.now(), this.#handshaking.size);
+    if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
+    if (decision.action !== 'accept') return undefined;
     const keyLogFile = server.keyLogFile;
     const core = Connection.accept({
       crypto: this.#crypto,
@@ -391,16 +429,19 @@ export class QuicEndpoint implements ConnectionDriver {
       cipherSuites: server.cipherSuites,
       groups: server.groups,
       keyLog: keyLogFile ? (line) => appendFileSync(keyLogFile, line + '\n') : undefined,
-      remote: { address: rinfo.address, port: rinfo.port },
+      remote,
       now: this.now(),
-      originalDcid: header.dcid,
-      clientScid: header.scid,
-      version: header.version,
+      originalDcid: decision.dcid,
+      clientScid: decision.clientScid,
+      version: decision.version,
       statelessResetKey: this.#statelessResetKey,
+      retry: decision.retry,
+      addressValidated: decision.addressValidated,
     });
     const entry = this.#add(core);
-    // Route the original DCID right away: the events that announce it are dispatched later.
-    const key = cidKey(header.dcid);
+    this.#handshaking.add(entry);
+    // Route the Initial's DCID right away: the events that announce it are dispatched later.
+    const key = cidKey(decision.dcid);
     this.#routes.set(key, entry);
     entry.routes.add(key);
     return entry;
@@ -424,6 +465,7 @@ export class QuicEndpoint implements ConnectionDriver {
     for (const key of entry.routes) if (this.#routes.get(key) === entry) this.#routes.delete(key);
     entry.routes.clear();
     this.#entries.delete(entry);
+    this.#handshaking.delete(entry);
     this.#byFacade.delete(entry.facade);
     this.#deadlines.delete(entry);
     this.#dirty.delete(entry);
