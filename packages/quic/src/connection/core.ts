@@ -187,7 +187,7 @@ export abstract class ConnectionCore {
     this.localCids.onRouteChange = (cid, active) => {
       this.events.push({ type: 'cid-route', cid, active });
     };
-    this.localCids.issueInitial(init.localCid);
+    this.localCids.issueInitial(init.localCid, init.resetTokenFor(init.localCid));
     this.peerCids = new PeerConnectionIds(init.peerCid, init.settings.activeConnectionIdLimit);
     this.#reader = new CoalescedPacketReader({ shortDcidLength: init.settings.localConnectionIdLength });
     this.idleTimeoutMs = init.settings.maxIdleTimeoutMs;
