@@ -18,7 +18,7 @@ import { writePathFrame } from '../frame/misc.js';
 import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../packet/header.js';
 import { packetNumberLength, type PacketNumberLength } from '../packet/number.js';
 import { PacketType } from '../packet/types.js';
-import { QUIC_V1 } from '../packet/version.js';
+import { SUPPORTED_VERSIONS } from '../packet/version.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
 import { createTlsClient } from '../tls/client.js';
 import type { TlsCipherSuite, TlsEngine } from '../tls/engine-api.js';
@@ -27,6 +27,7 @@ import { encodeTransportParameters, type TransportParameters } from '../transpor
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import { statelessResetToken } from './reset-token.js';
+import { clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
 import type { PacketSpace } from './spaces.js';
 import {
   type ClientConnectionOptions,
@@ -68,6 +69,12 @@ export interface ConnectOptions extends ClientConnectionOptions {
   statelessResetKey?: Uint8Array;
   /** A token from this server's NEW_TOKEN frame on an earlier connection (RFC 9000 §8.1.3). */
   token?: Uint8Array;
+  /** QUIC versions by preference (default [v1]); all are offered as compatible (RFC 9368 §3). */
+  versions?: number[];
+  /** The version of this attempt (default: the first of `versions`). */
+  version?: number;
+  /** This attempt follows a Version Negotiation packet: the downgrade checks of RFC 9368 §4 apply. */
+  reactedToVersionNegotiation?: boolean;
 }
 
 export interface AcceptOptions extends ServerConnectionOptions {
@@ -82,6 +89,12 @@ export interface AcceptOptions extends ServerConnectionOptions {
   retry?: { originalDcid: Uint8Array; retrySourceCid: Uint8Array };
   /** A Retry or NEW_TOKEN token validated the client's address (RFC 9000 §8.1). */
   addressValidated?: boolean;
+  /**
+   * Versions the server accepts by preference; when the client's version_information lists a
+   * preferred one, the server switches to it (compatible negotiation, RFC 9368 §2.3). Default:
+   * the client's version only.
+   */
+  versions?: number[];
 }
 
 function settingsFrom(partial: Partial<TransportSettings> | undefined): TransportSettings {
@@ -101,15 +114,28 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   #maxDatagramSize = MIN_INITIAL_DATAGRAM;
   #scratch = new ByteWriter(new Uint8Array(0));
 
+  /** Server: the TLS options object, whose transport parameters follow a version switch. */
+  #tlsServerOptions: { transportParameters?: Uint8Array | undefined } | undefined;
+  #transportOriginalDcid: Uint8Array | undefined;
+
   private constructor(init: ConstructorParameters<typeof ConnectionCore>[0], makeTls: (params: Uint8Array) => TlsEngine) {
     super(init);
-    const params = this.#localTransportParameters(init.isServer ? (init.retry?.originalDcid ?? init.originalDcid) : undefined);
+    this.#transportOriginalDcid = init.isServer ? (init.retry?.originalDcid ?? init.originalDcid) : undefined;
+    const params = this.#localTransportParameters(this.#transportOriginalDcid);
     this.tls = makeTls(encodeTransportParameters(params));
+  }
+
+  onVersionChanged(): void {
+    // The server engine reads its transport parameters when it writes EncryptedExtensions, after
+    // the ClientHello peek decided the version (RFC 9368 §2.3): give it the new version_information.
+    if (this.#tlsServerOptions) this.#tlsServerOptions.transportParameters = encodeTransportParameters(this.#localTransportParameters(this.#transportOriginalDcid));
   }
 
   /** Starts a client connection; poll for its first datagram. */
   static connect(options: ConnectOptions): Connection {
     const settings = settingsFrom(options.transport);
+    const versions = clientVersions(options.versions);
+    const version = options.version ?? versions[0]!;
     const originalDcid = options.random(8); // RFC 9000 §7.2: at least 8 bytes
     const key = options.statelessResetKey ?? options.random(32);
     const conn = new Connection(
@@ -120,7 +146,9 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         settings,
         remote: options.remote,
         now: options.now,
-        version: QUIC_V1,
+        version,
+        versions,
+        reactedToVersionNegotiation: options.reactedToVersionNegotiation,
         keyLog: options.keyLog,
         originalDcid,
         localCid: options.random(settings.localConnectionIdLength),
@@ -144,7 +172,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           keyLog: options.keyLog !== undefined,
         }),
     );
-    const initial = deriveInitialKeys(options.crypto, QUIC_V1, originalDcid);
+    const initial = deriveInitialKeys(options.crypto, version, originalDcid);
     conn.spaces[0].writeKeys = initial.client;
     conn.spaces[0].readKeys = initial.server;
     conn.tls.start();
@@ -156,6 +184,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   static accept(options: AcceptOptions): Connection {
     const settings = settingsFrom(options.transport);
     const key = options.statelessResetKey ?? options.random(32);
+    let tlsOptions: Parameters<typeof createTlsServer>[0] | undefined;
     const conn = new Connection(
       {
         isServer: true,
@@ -172,9 +201,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         resetTokenFor: resetTokenFactory(options.crypto, key),
         retry: options.retry,
         addressValidated: options.addressValidated,
+        versions: options.versions,
       },
       (transportParameters) =>
-        createTlsServer({
+        createTlsServer((tlsOptions = {
           crypto: options.crypto,
           random: options.random,
           now: options.wallClock,
@@ -185,8 +215,9 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           cipherSuites: options.cipherSuites,
           groups: options.groups,
           keyLog: options.keyLog !== undefined,
-        }),
+        })),
     );
+    conn.#tlsServerOptions = tlsOptions;
     conn.events.push({ type: 'cid-route', cid: conn.originalDcid, active: true });
     const initial = deriveInitialKeys(options.crypto, options.version, options.originalDcid);
     conn.spaces[0].writeKeys = initial.server;
@@ -219,6 +250,13 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       p.statelessResetToken = this.localCids.get(0)?.resetToken;
       // RFC 9000 §7.3: after a Retry, the server names the Retry's SCID.
       if (this.retrySourceCid) p.retrySourceConnectionId = this.retrySourceCid;
+      // RFC 9368 §3: the negotiated version and every version this server accepts.
+      p.versionInformation = serverVersionInformation(this.version, this.isServer && this.preferredVersions.length > 1 ? this.preferredVersions : SUPPORTED_VERSIONS);
+    } else {
+      const grease = this.random(4);
+      const info = clientVersionInformation(this.version, this.preferredVersions, ((grease[0]! << 24) | (grease[1]! << 16) | (grease[2]! << 8) | grease[3]!) >>> 0);
+      this.offeredVersions = info.availableVersions;
+      p.versionInformation = info;
     }
     return p;
   }

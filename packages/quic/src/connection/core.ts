@@ -7,7 +7,7 @@
 import { Bbr, type CongestionController, Cubic, NewReno, Pacer } from '@purequic/congestion';
 import { requireCipherSuite } from '../crypto/cipher-suites.js';
 import { EncryptionLevel } from '../crypto/encryption-level.js';
-import { type PacketProtectionKeys, createPacketProtectionKeys } from '../crypto/keys.js';
+import { type PacketProtectionKeys, createPacketProtectionKeys, deriveInitialKeys } from '../crypto/keys.js';
 import { decryptPayload, removeHeaderProtection } from '../crypto/protection.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
@@ -28,6 +28,7 @@ import { type RecoveryToken, TokenKind } from './recovery-token.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
 import { acceptRetry } from './retry-client.js';
+import { checkClientVersionInformation, checkServerVersionInformation, ClientHelloPeek, compatibleVersion, peekClientVersionInformation } from './versions.js';
 import { NewTokenSender } from './new-tokens.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
@@ -85,6 +86,10 @@ export interface CoreInit {
   addressValidated?: boolean;
   /** Client: a NEW_TOKEN token for the Token field of its Initials (RFC 9000 §8.1.3). */
   initialToken?: Uint8Array | undefined;
+  /** Versions by preference (client: it offers; server: it accepts, for compatible negotiation). */
+  versions?: readonly number[];
+  /** Client: this attempt follows a Version Negotiation packet (RFC 9368 §4 downgrade checks). */
+  reactedToVersionNegotiation?: boolean;
 }
 
 export abstract class ConnectionCore {
@@ -130,6 +135,16 @@ export abstract class ConnectionCore {
   retrySourceCid: Uint8Array | undefined;
   /** Client: the Token field of its Initials (from a Retry, or a NEW_TOKEN of an earlier connection). */
   initialToken: Uint8Array = new Uint8Array(0);
+  /** RFC 9368: the version of the client's first flight; `version` is the negotiated one. */
+  readonly originalVersion: number;
+  readonly preferredVersions: readonly number[];
+  /** Client: the Available Versions it sent (checked against the server's Chosen Version). */
+  offeredVersions: readonly number[] = [];
+  readonly reactedToVersionNegotiation: boolean;
+  /** Server: holds the ClientHello back until its version_information is read (RFC 9368 §2.3). */
+  #helloPeek: ClientHelloPeek | undefined;
+  /** Server after a compatible switch: Initial read keys of the original version (client retransmissions). */
+  #originalInitialReadKeys: PacketProtectionKeys | undefined;
 
   idleTimeoutMs = 0;
   idleDeadline = Infinity;
@@ -165,6 +180,10 @@ export abstract class ConnectionCore {
     this.keyLog = init.keyLog;
     this.addressValidated = !init.isServer || init.addressValidated === true;
     this.retrySourceCid = init.retry?.retrySourceCid;
+    this.originalVersion = init.version;
+    this.preferredVersions = init.versions ?? [init.version];
+    this.reactedToVersionNegotiation = init.reactedToVersionNegotiation === true;
+    if (init.isServer && this.preferredVersions.some((v) => v !== init.version)) this.#helloPeek = new ClientHelloPeek(MAX_CRYPTO_BUFFER);
     if (init.initialToken) this.initialToken = init.initialToken;
     this.originalDcid = init.originalDcid;
     this.localHandshakeCid = init.localCid;
@@ -358,7 +377,7 @@ export abstract class ConnectionCore {
       this.droppedPackets++;
       return;
     }
-    if (h.isLong && h.version !== this.version) {
+    if (h.isLong && h.version !== this.version && !this.#acceptOtherVersion(h)) {
       this.droppedPackets++;
       return;
     }
@@ -368,7 +387,7 @@ export abstract class ConnectionCore {
       this.droppedPackets++;
       return;
     }
-    const readKeys = space === 2 ? this.keyPhases.read : sp.readKeys;
+    const readKeys = space === 2 ? this.keyPhases.read : h.isLong && h.version !== this.version ? this.#originalInitialReadKeys : sp.readKeys;
     if (!readKeys) {
       // RFC 9001 §5.7: keep a few packets that arrive before their keys.
       if (this.#buffered.length < MAX_BUFFERED_PACKETS && !this.handshakeComplete) {
@@ -439,6 +458,35 @@ export abstract class ConnectionCore {
       this.discardSpace(PacketNumberSpace.INITIAL);
     }
   }
+
+  /**
+   * RFC 9368 §2.3: a packet of another version. The client follows the server to a compatible
+   * version it offered, on the server's first packet; the server still reads the client's
+   * Initials of the original version after switching.
+   */
+  #acceptOtherVersion(h: PacketHeader): boolean {
+    if (this.isServer) return h.version === this.originalVersion && h.type === PacketType.INITIAL && this.#originalInitialReadKeys !== undefined;
+    if (this.receivedAnyPacket || h.type !== PacketType.INITIAL || !this.offeredVersions.includes(h.version)) return false;
+    this.version = h.version;
+    const keys = deriveInitialKeys(this.crypto, h.version, this.peerCids.currentCid);
+    this.spaces[0].writeKeys = keys.client;
+    this.spaces[0].readKeys = keys.server;
+    return true;
+  }
+
+  /** Server: switches to a compatible version before TLS answers (RFC 9368 §2.3, RFC 9369 §4). */
+  #switchVersion(version: number): void {
+    this.#originalInitialReadKeys = this.spaces[0].readKeys;
+    this.version = version;
+    // RFC 9369 §3.3.1: the new version's Initial salt, over the same client DCID.
+    const keys = deriveInitialKeys(this.crypto, version, this.originalDcid);
+    this.spaces[0].writeKeys = keys.server;
+    this.spaces[0].readKeys = keys.client;
+    this.onVersionChanged();
+  }
+
+  /** The negotiated version changed at the server: its transport parameters must say so. */
+  abstract onVersionChanged(): void;
 
   #onVersionNegotiation(h: PacketHeader): void {
     // RFC 9000 §6.2: a client acts on VN only before anything else arrived, and only if it
@@ -610,8 +658,21 @@ export abstract class ConnectionCore {
     buf.insert(offset, data);
     const level = space === 0 ? EncryptionLevel.INITIAL : space === 1 ? EncryptionLevel.HANDSHAKE : EncryptionLevel.APPLICATION;
     // Bounded: each read consumes bytes that were inserted above.
-    for (let chunk = buf.read(); chunk !== undefined; chunk = buf.read()) this.tls.receive(level, chunk);
+    for (let chunk = buf.read(); chunk !== undefined; chunk = buf.read()) {
+      const data = this.#helloPeek !== undefined && space === 0 ? this.#peekClientHello(chunk) : chunk;
+      if (data !== undefined) this.tls.receive(level, data);
+    }
     this.processTls();
+  }
+
+  #peekClientHello(chunk: Uint8Array): Uint8Array | undefined {
+    const peek = this.#helloPeek!;
+    if (peek.done) return chunk;
+    const hello = peek.push(chunk);
+    if (hello === undefined) return undefined;
+    const version = compatibleVersion(this.version, peekClientVersionInformation(hello), this.preferredVersions);
+    if (version !== this.version) this.#switchVersion(version);
+    return hello;
   }
 
   // ------------------------------------------------------------------ TLS
@@ -677,6 +738,9 @@ export abstract class ConnectionCore {
     if (!p.initialSourceConnectionId || !this.peerHandshakeCid || !equalBytes(p.initialSourceConnectionId, this.peerHandshakeCid)) {
       fail('initial_source_connection_id does not match');
     }
+    // RFC 9368 §4: version_information authenticates the version negotiation.
+    if (this.isServer) checkClientVersionInformation(p.versionInformation, this.originalVersion);
+    else checkServerVersionInformation(p.versionInformation, this.version, this.offeredVersions, this.preferredVersions, this.reactedToVersionNegotiation);
     if (!this.isServer) {
       if (!p.originalDestinationConnectionId || !equalBytes(p.originalDestinationConnectionId, this.originalDcid)) {
         fail('original_destination_connection_id does not match');
