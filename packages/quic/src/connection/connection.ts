@@ -18,7 +18,6 @@ import { writePathFrame } from '../frame/misc.js';
 import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../packet/header.js';
 import { packetNumberLength, type PacketNumberLength } from '../packet/number.js';
 import { PacketType } from '../packet/types.js';
-import { SUPPORTED_VERSIONS } from '../packet/version.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
 import { createTlsClient } from '../tls/client.js';
 import type { TlsCipherSuite, TlsEngine } from '../tls/engine-api.js';
@@ -251,7 +250,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       // RFC 9000 §7.3: after a Retry, the server names the Retry's SCID.
       if (this.retrySourceCid) p.retrySourceConnectionId = this.retrySourceCid;
       // RFC 9368 §3: the negotiated version and every version this server accepts.
-      p.versionInformation = serverVersionInformation(this.version, this.isServer && this.preferredVersions.length > 1 ? this.preferredVersions : SUPPORTED_VERSIONS);
+      p.versionInformation = serverVersionInformation(this.version, this.preferredVersions);
     } else {
       const grease = this.random(4);
       const info = clientVersionInformation(this.version, this.preferredVersions, ((grease[0]! << 24) | (grease[1]! << 16) | (grease[2]! << 8) | grease[3]!) >>> 0);

@@ -16,7 +16,7 @@ import { type AckFrame, type Frame, FrameType, isAckEliciting } from '../frame/t
 import { CoalescedPacketReader } from '../packet/coalesced.js';
 import { hasReservedBitsSet, type PacketHeader } from '../packet/header.js';
 import { PacketType } from '../packet/types.js';
-import { QUIC_V1 } from '../packet/version.js';
+import { SUPPORTED_VERSIONS } from '../packet/version.js';
 import { LossRecovery, TimeoutAction } from '../recovery/loss-recovery.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
 import type { SentPacket } from '../recovery/sent-packet-tracker.js';
@@ -181,9 +181,9 @@ export abstract class ConnectionCore {
     this.addressValidated = !init.isServer || init.addressValidated === true;
     this.retrySourceCid = init.retry?.retrySourceCid;
     this.originalVersion = init.version;
-    this.preferredVersions = init.versions ?? [init.version];
+    this.preferredVersions = init.versions ?? (init.isServer ? SUPPORTED_VERSIONS : [init.version]);
     this.reactedToVersionNegotiation = init.reactedToVersionNegotiation === true;
-    if (init.isServer && this.preferredVersions.some((v) => v !== init.version)) this.#helloPeek = new ClientHelloPeek(MAX_CRYPTO_BUFFER);
+    if (init.isServer && init.versions?.some((v) => v !== init.version)) this.#helloPeek = new ClientHelloPeek(MAX_CRYPTO_BUFFER);
     if (init.initialToken) this.initialToken = init.initialToken;
     this.originalDcid = init.originalDcid;
     this.localHandshakeCid = init.localCid;

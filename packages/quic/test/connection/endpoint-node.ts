@@ -80,7 +80,11 @@ export class SimEndpoint implements SimNode {
   }
 
   /** Starts a client connection to `to`, with a stored NEW_TOKEN token if it has one. */
-  connect(to: string, now: number, extra: { versions?: number[]; token?: Uint8Array; transport?: Partial<TransportSettings> } = {}): Conn {
+  connect(
+    to: string,
+    now: number,
+    extra: { versions?: number[]; version?: number; reactedToVersionNegotiation?: boolean; token?: Uint8Array; transport?: Partial<TransportSettings> } = {},
+  ): Conn {
     const tokenKey = `${to}`;
     const conn = Connection.connect({
       crypto: this.options.crypto,
@@ -94,7 +98,9 @@ export class SimEndpoint implements SimNode {
       statelessResetKey: this.options.staticKey,
       token: extra.token ?? this.tokenStore.take(tokenKey),
       transport: extra.transport,
-      ...(extra.versions ? { versions: extra.versions } : {}),
+      versions: extra.versions,
+      version: extra.version,
+      reactedToVersionNegotiation: extra.reactedToVersionNegotiation,
     });
     const c: Conn = { conn, events: [], tokenKey, handshaking: false };
     this.#add(c);
@@ -156,7 +162,7 @@ export class SimEndpoint implements SimNode {
         statelessResetKey: this.options.staticKey,
         retry: d.retry,
         addressValidated: d.addressValidated,
-        ...(this.options.server.versions ? { versions: this.options.server.versions } : {}),
+        versions: this.options.server.versions,
       });
       c = { conn, events: [], handshaking: true };
       this.#routes.set(key(d.dcid), c);
