@@ -18,6 +18,7 @@ import type { ConnectionEvent, PathAddress, TransportSettings } from '../connect
 import { getCryptoProvider } from '../crypto/index.js';
 import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../crypto/provider.js';
 import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
+import { clientVersions, versionAfterNegotiation } from '../connection/versions.js';
 import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { type RetryPolicy, StatelessResponder } from './stateless-responder.js';
@@ -58,6 +59,12 @@ export interface ListenOptions extends EndpointOptions {
   alpnProtocols: string[];
   /** Address validation with Retry (RFC 9000 §8.1.2): 'always', 'never' (default), or under load. */
   retry?: RetryPolicy;
+  /**
+   * QUIC versions accepted, by preference (default v1 then v2). Others get Version
+   * Negotiation; a client offering a preferred compatible version is switched to it during the
+   * handshake (RFC 9368 §2.3), e.g. `[QUIC_V2, QUIC_V1]` moves v1 clients that offer v2 to v2.
+   */
+  versions?: number[];
 }
 
 export interface BindOptions extends EndpointOptions {
@@ -76,6 +83,12 @@ export interface ConnectOptions {
   keyLogFile?: string;
   cipherSuites?: TlsCipherSuite[];
   groups?: NamedGroupName[];
+  /**
+   * QUIC versions by preference (default [v1]). The first is tried; a Version Negotiation
+   * packet leads to one more attempt with the most preferred version the server lists
+   * (RFC 9000 §6.2, with RFC 9368's downgrade checks).
+   */
+  versions?: number[];
 }
 
 interface Entry {
@@ -179,6 +192,7 @@ export class QuicEndpoint implements ConnectionDriver {
       cidLength: this.#cidLength,
       isServer: server !== undefined,
       retry: server?.retry,
+      versions: server?.versions,
     });
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
     this.#serverKey = server ? this.#crypto.importSigningKey(server.privateKeyPem) : undefined;
@@ -212,6 +226,20 @@ export class QuicEndpoint implements ConnectionDriver {
 
   /** Opens a connection; resolves when the handshake completes (rejects if it fails). */
   async connect(options: ConnectOptions): Promise<QuicConnection> {
+    const versions = clientVersions(options.versions);
+    try {
+      return await this.#connectOnce(options, versions, versions[0]!, false);
+    } catch (e) {
+      // RFC 9000 §6.2: one more attempt in a version the server offered, if we have one.
+      const reason = e instanceof ConnectionClosedError ? e.reason : undefined;
+      if (reason?.kind !== 'version-negotiation') throw e;
+      const next = versionAfterNegotiation(versions, reason.versions, versions[0]!);
+      if (next === undefined) throw e;
+      return this.#connectOnce(options, versions, next, true);
+    }
+  }
+
+  async #connectOnce(options: ConnectOptions, versions: number[], version: number, reactedToVersionNegotiation: boolean): Promise<QuicConnection> {
     if (this.#closing) throw new Error('endpoint is closing');
     const family = this.#socket.address().family;
     let host = options.host;
@@ -233,6 +261,9 @@ export class QuicEndpoint implements ConnectionDriver {
       now: this.now(),
       statelessResetKey: this.#statelessResetKey,
       token: this.tokenStore.take(tokenKey),
+      versions,
+      version,
+      reactedToVersionNegotiation,
     });
     const entry = this.#add(core);
     entry.tokenKey = tokenKey;
@@ -258,6 +289,26 @@ export class QuicEndpoint implements ConnectionDriver {
       this.#timer = undefined;
       await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     })();
+    return this.#closed;
+  }
+
+  /**
+   * Drops every connection without a word and closes the socket, as a crash would: peers learn
+   * of it only by timeout or, after a restart with the same `statelessResetKey`, by Stateless
+   * Reset (RFC 9000 §10.3). For tests and emergencies; `close()` is the graceful way.
+   */
+  abort(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    this.#incoming.end();
+    for (const entry of [...this.#entries]) {
+      this.#remove(entry);
+      // Local applications still learn that their connections are gone.
+      if (!entry.core.isClosed) entry.facade.onEvent({ type: 'closed', reason: { kind: 'transport', code: 0, reason: 'endpoint aborted', remote: false } });
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#closed = new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     return this.#closed;
   }
 
@@ -437,6 +488,7 @@ export class QuicEndpoint implements ConnectionDriver {
       statelessResetKey: this.#statelessResetKey,
       retry: decision.retry,
       addressValidated: decision.addressValidated,
+      versions: server.versions,
     });
     const entry = this.#add(core);
     this.#handshaking.add(entry);
