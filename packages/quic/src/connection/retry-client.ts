@@ -40,7 +40,13 @@ export function acceptRetry(core: ConnectionCore, h: PacketHeader, now: number):
   // numbers keep increasing (§17.2.5.3: they are not reset).
   const released = core.recovery.onRetry(now);
   for (const p of released) {
-    for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) initial.cryptoSend.onLost(t.a, t.b, false);
+    if (p.tokens.some((t) => t.kind === TokenKind.CRYPTO)) {
+      for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) initial.cryptoSend.onLost(t.a, t.b, false);
+    } else {
+      // 0-RTT packets (the Application space, RFC 9002 §6.3) the server never read: their
+      // content is requeued like a loss, to go again in 0-RTT or 1-RTT.
+      core.onPacketLost(PacketNumberSpace.APPLICATION, p);
+    }
   }
   return true;
 }
