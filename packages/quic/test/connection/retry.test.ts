@@ -28,6 +28,12 @@ function closedReason(events: { type: string }[]): ConnectionCloseReason | undef
 test("policy 'always': Retry, then the handshake completes with the token; §7.3 CIDs authenticated both ways", () => {
   const pair = makeEndpointPair({ retry: 'always' });
   const c = pair.client.connect(SERVER_ADDR, 0);
+  assert.ok(pair.run(() => pair.server.replies.length === 1));
+  const sentBeforeRetry = c.conn.spaces[0].nextPacketNumber;
+  assert.ok(sentBeforeRetry >= 1 && c.conn.retrySourceCid === undefined);
+  // RFC 9000 §17.2.5.3: packet numbers are not reset: the server's first Initial from us continues the count.
+  assert.ok(pair.run(() => pair.server.conns.length === 1));
+  assert.ok(pair.server.conns[0]!.conn.spaces[0].ack.largestReceived >= sentBeforeRetry, 'client packet numbers continue after Retry');
   const ok = pair.run(() => c.conn.handshakeConfirmed && pair.server.conns[0]?.conn.isHandshakeComplete === true);
   assert.ok(ok, 'handshake did not complete after Retry');
   assert.equal(pair.server.replies, ['retry']);
