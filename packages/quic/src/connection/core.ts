@@ -541,6 +541,8 @@ export abstract class ConnectionCore {
         return;
       case FrameType.NEW_CONNECTION_ID:
         this.peerCids.onNewConnectionId(f.sequenceNumber, f.retirePriorTo, f.connectionId.slice(), f.statelessResetToken.slice());
+        // The driver indexes peer tokens to find the connection a Stateless Reset is for (§10.3.1).
+        this.events.push({ type: 'peer-reset-token', token: f.statelessResetToken.slice() });
         return;
       case FrameType.RETIRE_CONNECTION_ID:
         this.localCids.onRetire(f.sequenceNumber, h.dcid);
@@ -751,7 +753,10 @@ export abstract class ConnectionCore {
       } else if (!p.retrySourceConnectionId || !equalBytes(p.retrySourceConnectionId, this.retrySourceCid)) {
         fail('retry_source_connection_id does not match the Retry');
       }
-      if (p.statelessResetToken) this.peerCids.setInitialResetToken(p.statelessResetToken);
+      if (p.statelessResetToken) {
+        this.peerCids.setInitialResetToken(p.statelessResetToken);
+        this.events.push({ type: 'peer-reset-token', token: p.statelessResetToken });
+      }
     }
     this.peerParams = p;
     this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);

@@ -98,7 +98,12 @@ interface Entry {
   announcedIncoming: boolean;
   /** Client: the server NEW_TOKEN tokens are kept under. */
   tokenKey?: string;
+  /** The peer's reset tokens indexed for this connection (map keys of `#resetTokens`). */
+  resetTokens: string[];
 }
+
+/** Peer reset tokens indexed per connection at most (older ones are unindexed first). */
+const MAX_INDEXED_RESET_TOKENS = 16;
 
 /** Tokens are kept per server name (or address) and port (RFC 9000 §8.1.3). */
 function serverKeyOf(options: { host: string; port: number; serverName?: string }): string {
@@ -168,6 +173,8 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #responder: StatelessResponder;
   /** Server connections whose handshake is in progress (for the Retry policy). */
   readonly #handshaking = new Set<Entry>();
+  /** Peer stateless reset tokens -> the connection they belong to (RFC 9000 §10.3.1). */
+  readonly #resetTokens = new Map<string, Entry>();
   /** Client: NEW_TOKEN tokens per server, for later connections (RFC 9000 §8.1.3). */
   readonly tokenStore = new ClientTokenStore();
   readonly #cidLength: number;
@@ -375,6 +382,13 @@ export class QuicEndpoint implements ConnectionDriver {
       }
       return;
     }
+    if (e.type === 'peer-reset-token') {
+      const key = cidKey(e.token);
+      this.#resetTokens.set(key, entry);
+      entry.resetTokens.push(key);
+      if (entry.resetTokens.length > MAX_INDEXED_RESET_TOKENS) this.#unindexResetToken(entry, entry.resetTokens.shift()!);
+      return;
+    }
     if (e.type === 'new-token') {
       if (entry.tokenKey !== undefined) this.tokenStore.add(entry.tokenKey, e.token);
       return;
@@ -447,8 +461,13 @@ export class QuicEndpoint implements ConnectionDriver {
    */
   #resetTarget(data: Uint8Array): Entry | undefined {
     if (data.length < MIN_STATELESS_RESET_BYTES) return undefined;
-    for (const entry of this.#entries) if (entry.core.matchesStatelessReset(data)) return entry;
-    return undefined;
+    const entry = this.#resetTokens.get(cidKey(data.subarray(data.length - 16)));
+    // The connection checks the token is one of its active ones (not retired) in constant time.
+    return entry !== undefined && entry.core.matchesStatelessReset(data) ? entry : undefined;
+  }
+
+  #unindexResetToken(entry: Entry, key: string): void {
+    if (this.#resetTokens.get(key) === entry) this.#resetTokens.delete(key);
   }
 
   /** Stateless answers (Version Negotiation, Retry, INVALID_TOKEN, Stateless Reset); never a connection. */
@@ -501,7 +520,7 @@ export class QuicEndpoint implements ConnectionDriver {
 
   #add(core: Connection): Entry {
     const facade = new QuicConnection(core, this);
-    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false };
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [] };
     this.#entries.add(entry);
     this.#byFacade.set(facade, entry);
     // Route our CIDs now, before the first datagram comes back.
@@ -516,6 +535,8 @@ export class QuicEndpoint implements ConnectionDriver {
   #remove(entry: Entry): void {
     for (const key of entry.routes) if (this.#routes.get(key) === entry) this.#routes.delete(key);
     entry.routes.clear();
+    for (const key of entry.resetTokens) this.#unindexResetToken(entry, key);
+    entry.resetTokens.length = 0;
     this.#entries.delete(entry);
     this.#handshaking.delete(entry);
     this.#byFacade.delete(entry.facade);

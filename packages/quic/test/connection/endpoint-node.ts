@@ -51,6 +51,7 @@ export class SimEndpoint implements SimNode {
   clockOffsetMs: number;
   conns: Conn[] = [];
   #routes = new Map<string, Conn>();
+  #resetTokens = new Map<string, Conn>();
   #pendingReplies: SimTransmit[] = [];
   readonly #buffer = new Uint8Array(2048);
   #now = 0;
@@ -76,6 +77,7 @@ export class SimEndpoint implements SimNode {
   restart(): void {
     this.conns = [];
     this.#routes.clear();
+    this.#resetTokens.clear();
     this.#pendingReplies = [];
   }
 
@@ -118,6 +120,8 @@ export class SimEndpoint implements SimNode {
       if (e.type === 'cid-route') {
         if (e.active) this.#routes.set(key(e.cid), c);
         else if (this.#routes.get(key(e.cid)) === c) this.#routes.delete(key(e.cid));
+      } else if (e.type === 'peer-reset-token') {
+        this.#resetTokens.set(key(e.token), c);
       } else if (e.type === 'new-token' && c.tokenKey !== undefined) {
         this.tokenStore.add(c.tokenKey, e.token);
       } else if (e.type === 'handshake-complete' && c.conn.isServer) {
@@ -132,7 +136,11 @@ export class SimEndpoint implements SimNode {
     let c: Conn | undefined;
     if ((data[0]! & 0x80) === 0) {
       c = this.#routes.get(key(data.subarray(1, 1 + CID_LENGTH)));
-      if (!c && data.length >= MIN_STATELESS_RESET_BYTES) c = this.conns.find((x) => x.conn.matchesStatelessReset(data));
+      if (!c && data.length >= MIN_STATELESS_RESET_BYTES) {
+        // As QuicEndpoint: the last 16 bytes looked up among the peers' tokens, then confirmed by the connection.
+        const byToken = this.#resetTokens.get(key(data.subarray(data.length - 16)));
+        if (byToken?.conn.matchesStatelessReset(data)) c = byToken;
+      }
     } else if (data.length >= 6 && data.length >= 6 + data[5]!) {
       c = this.#routes.get(key(data.subarray(6, 6 + data[5]!)));
     }
