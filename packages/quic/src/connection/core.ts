@@ -7,7 +7,7 @@
 import { Bbr, type CongestionController, Cubic, NewReno, Pacer } from '@purequic/congestion';
 import { requireCipherSuite } from '../crypto/cipher-suites.js';
 import { EncryptionLevel } from '../crypto/encryption-level.js';
-import { type PacketProtectionKeys, createPacketProtectionKeys, deriveInitialKeys } from '../crypto/keys.js';
+import { type PacketProtectionKeys, createPacketProtectionKeys } from '../crypto/keys.js';
 import { decryptPayload, removeHeaderProtection } from '../crypto/protection.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
@@ -28,7 +28,8 @@ import { type RecoveryToken, TokenKind } from './recovery-token.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
 import { acceptRetry } from './retry-client.js';
-import { checkClientVersionInformation, checkServerVersionInformation, ClientHelloPeek, compatibleVersion, peekClientVersionInformation } from './versions.js';
+import { checkClientVersionInformation, checkServerVersionInformation, ClientHelloPeek } from './versions.js';
+import { acceptOtherVersion, peekClientHello } from './version-switch.js';
 import { NewTokenSender } from './new-tokens.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
@@ -142,9 +143,9 @@ export abstract class ConnectionCore {
   offeredVersions: readonly number[] = [];
   readonly reactedToVersionNegotiation: boolean;
   /** Server: holds the ClientHello back until its version_information is read (RFC 9368 §2.3). */
-  #helloPeek: ClientHelloPeek | undefined;
+  helloPeek: ClientHelloPeek | undefined;
   /** Server after a compatible switch: Initial read keys of the original version (client retransmissions). */
-  #originalInitialReadKeys: PacketProtectionKeys | undefined;
+  originalInitialReadKeys: PacketProtectionKeys | undefined;
 
   idleTimeoutMs = 0;
   idleDeadline = Infinity;
@@ -183,7 +184,7 @@ export abstract class ConnectionCore {
     this.originalVersion = init.version;
     this.preferredVersions = init.versions ?? (init.isServer ? SUPPORTED_VERSIONS : [init.version]);
     this.reactedToVersionNegotiation = init.reactedToVersionNegotiation === true;
-    if (init.isServer && init.versions?.some((v) => v !== init.version)) this.#helloPeek = new ClientHelloPeek(MAX_CRYPTO_BUFFER);
+    if (init.isServer && init.versions?.some((v) => v !== init.version)) this.helloPeek = new ClientHelloPeek(MAX_CRYPTO_BUFFER);
     if (init.initialToken) this.initialToken = init.initialToken;
     this.originalDcid = init.originalDcid;
     this.localHandshakeCid = init.localCid;
@@ -377,7 +378,7 @@ export abstract class ConnectionCore {
       this.droppedPackets++;
       return;
     }
-    if (h.isLong && h.version !== this.version && !this.#acceptOtherVersion(h)) {
+    if (h.isLong && h.version !== this.version && !acceptOtherVersion(this, h)) {
       this.droppedPackets++;
       return;
     }
@@ -387,7 +388,7 @@ export abstract class ConnectionCore {
       this.droppedPackets++;
       return;
     }
-    const readKeys = space === 2 ? this.keyPhases.read : h.isLong && h.version !== this.version ? this.#originalInitialReadKeys : sp.readKeys;
+    const readKeys = space === 2 ? this.keyPhases.read : h.isLong && h.version !== this.version ? this.originalInitialReadKeys : sp.readKeys;
     if (!readKeys) {
       // RFC 9001 §5.7: keep a few packets that arrive before their keys.
       if (this.#buffered.length < MAX_BUFFERED_PACKETS && !this.handshakeComplete) {
@@ -457,32 +458,6 @@ export abstract class ConnectionCore {
       this.recovery.setAmplificationBlocked(false, now);
       this.discardSpace(PacketNumberSpace.INITIAL);
     }
-  }
-
-  /**
-   * RFC 9368 §2.3: a packet of another version. The client follows the server to a compatible
-   * version it offered, on the server's first packet; the server still reads the client's
-   * Initials of the original version after switching.
-   */
-  #acceptOtherVersion(h: PacketHeader): boolean {
-    if (this.isServer) return h.version === this.originalVersion && h.type === PacketType.INITIAL && this.#originalInitialReadKeys !== undefined;
-    if (this.receivedAnyPacket || h.type !== PacketType.INITIAL || !this.offeredVersions.includes(h.version)) return false;
-    this.version = h.version;
-    const keys = deriveInitialKeys(this.crypto, h.version, this.peerCids.currentCid);
-    this.spaces[0].writeKeys = keys.client;
-    this.spaces[0].readKeys = keys.server;
-    return true;
-  }
-
-  /** Server: switches to a compatible version before TLS answers (RFC 9368 §2.3, RFC 9369 §4). */
-  #switchVersion(version: number): void {
-    this.#originalInitialReadKeys = this.spaces[0].readKeys;
-    this.version = version;
-    // RFC 9369 §3.3.1: the new version's Initial salt, over the same client DCID.
-    const keys = deriveInitialKeys(this.crypto, version, this.originalDcid);
-    this.spaces[0].writeKeys = keys.server;
-    this.spaces[0].readKeys = keys.client;
-    this.onVersionChanged();
   }
 
   /** The negotiated version changed at the server: its transport parameters must say so. */
@@ -661,20 +636,10 @@ export abstract class ConnectionCore {
     const level = space === 0 ? EncryptionLevel.INITIAL : space === 1 ? EncryptionLevel.HANDSHAKE : EncryptionLevel.APPLICATION;
     // Bounded: each read consumes bytes that were inserted above.
     for (let chunk = buf.read(); chunk !== undefined; chunk = buf.read()) {
-      const data = this.#helloPeek !== undefined && space === 0 ? this.#peekClientHello(chunk) : chunk;
+      const data = this.helloPeek !== undefined && space === 0 ? peekClientHello(this, chunk) : chunk;
       if (data !== undefined) this.tls.receive(level, data);
     }
     this.processTls();
-  }
-
-  #peekClientHello(chunk: Uint8Array): Uint8Array | undefined {
-    const peek = this.#helloPeek!;
-    if (peek.done) return chunk;
-    const hello = peek.push(chunk);
-    if (hello === undefined) return undefined;
-    const version = compatibleVersion(this.version, peekClientVersionInformation(hello), this.preferredVersions);
-    if (version !== this.version) this.#switchVersion(version);
-    return hello;
   }
 
   // ------------------------------------------------------------------ TLS
