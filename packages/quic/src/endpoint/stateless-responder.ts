@@ -11,7 +11,7 @@ import type { PathAddress } from '../connection/types.js';
 import { statelessResetToken } from '../connection/reset-token.js';
 import type { SymmetricCrypto } from '../crypto/provider.js';
 import { TransportErrorCode } from '../errors.js';
-import { encodeVersionNegotiation } from '../packet/header.js';
+import { encodeVersionNegotiation, MAX_CID_LENGTH } from '../packet/header.js';
 import { parseInvariantHeader } from '../packet/invariants.js';
 import { PacketType } from '../packet/types.js';
 import { greaseVersion, packetTypeFromLongHeaderBits, SUPPORTED_VERSIONS } from '../packet/version.js';
@@ -130,6 +130,8 @@ export class StatelessResponder {
     // RFC 9000 §14.1: a server MUST discard an Initial in a datagram below 1200 bytes; §7.2: a
     // client's first DCID has at least 8 bytes.
     if (type !== PacketType.INITIAL || data.length < MIN_INITIAL_DATAGRAM || header.dcid.length < 8) return { action: 'drop' };
+    // RFC 9000 §17.2: v1 and v2 connection IDs have at most 20 bytes; longer ones are dropped.
+    if (header.dcid.length > MAX_CID_LENGTH || header.scid.length > MAX_CID_LENGTH) return { action: 'drop' };
     const token = initialToken(data, header.dcid.length, header.scid.length);
     if (token === undefined) return { action: 'drop' };
     const accept = (retry: AcceptDecision['retry'], addressValidated: boolean): AcceptDecision => ({

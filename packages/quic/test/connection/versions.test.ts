@@ -75,6 +75,19 @@ test('compatible negotiation under loss: 10 seeds, 15% loss, always v2 and compl
   }
 });
 
+test('Retry, then compatible negotiation: the Retry is v1, the server switches to v2 on the Initial with the token', () => {
+  const toClient: number[] = [];
+  const pair = makeEndpointPair({ retry: 'always', serverVersions: [QUIC_V2, QUIC_V1], back: { delayMs: 10, hook: versionRecorder(toClient) } });
+  const c = pair.client.connect(SERVER_ADDR, 0, { versions: [QUIC_V1, QUIC_V2] });
+  assert.ok(pair.run(() => c.conn.handshakeConfirmed));
+  assert.ok(exchange(pair, c));
+  assert.equal(pair.server.replies, ['retry']);
+  assert.is(toClient[0], QUIC_V1, 'the Retry is in the version of the Initial it answers');
+  assert.ok(toClient.slice(1).every((v) => v === QUIC_V2));
+  assert.is(c.conn.version, QUIC_V2);
+  assert.ok(c.conn.retrySourceCid);
+});
+
 test('no switch when the client does not offer v2', () => {
   const pair = makeEndpointPair({ serverVersions: [QUIC_V2, QUIC_V1] });
   const c = pair.client.connect(SERVER_ADDR, 0, { versions: [QUIC_V1] });
