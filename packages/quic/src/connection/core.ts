@@ -29,7 +29,7 @@ import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
 import { acceptRetry } from './retry-client.js';
 import { checkClientVersionInformation, checkServerVersionInformation, ClientHelloPeek } from './versions.js';
-import { acceptOtherVersion, peekClientHello } from './version-switch.js';
+import { acceptOtherVersion, peekClientHello, undoVersionSwitch } from './version-switch.js';
 import { NewTokenSender } from './new-tokens.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
@@ -146,6 +146,8 @@ export abstract class ConnectionCore {
   helloPeek: ClientHelloPeek | undefined;
   /** Server after a compatible switch: Initial read keys of the original version (client retransmissions). */
   originalInitialReadKeys: PacketProtectionKeys | undefined;
+  /** Client: what a version switch replaced, until a packet of the new version authenticates. */
+  versionBeforeSwitch: { version: number; write: PacketProtectionKeys | undefined; read: PacketProtectionKeys | undefined } | undefined;
 
   idleTimeoutMs = 0;
   idleDeadline = Infinity;
@@ -400,6 +402,7 @@ export abstract class ConnectionCore {
     const header = removeHeaderProtection(readKeys.headerProtection, datagram, h.start, h.pnOffset, h.end, largest);
     if (!header) {
       this.droppedPackets++;
+      if (this.versionBeforeSwitch) undoVersionSwitch(this);
       return;
     }
     let keys: PacketProtectionKeys | undefined = readKeys;
@@ -415,8 +418,11 @@ export abstract class ConnectionCore {
     const payload = keys ? decryptPayload(keys, datagram, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber) : null;
     if (!payload) {
       this.droppedPackets++;
+      // A packet that does not authenticate must not move us to another version (RFC 9368 §2.3).
+      if (this.versionBeforeSwitch) undoVersionSwitch(this);
       return;
     }
+    this.versionBeforeSwitch = undefined;
     // RFC 9000 §17.2/§17.3.1: reserved bits must be zero once protection is removed.
     if (hasReservedBitsSet(header.firstByte)) {
       throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');

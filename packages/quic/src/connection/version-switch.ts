@@ -20,6 +20,8 @@ import { compatibleVersion, peekClientVersionInformation } from './versions.js';
 export function acceptOtherVersion(core: ConnectionCore, h: PacketHeader): boolean {
   if (core.isServer) return h.version === core.originalVersion && h.type === PacketType.INITIAL && core.originalInitialReadKeys !== undefined;
   if (core.receivedAnyPacket || h.type !== PacketType.INITIAL || !core.offeredVersions.includes(h.version)) return false;
+  // Undone if the packet does not authenticate under the new version's keys (`undoVersionSwitch`).
+  core.versionBeforeSwitch = { version: core.version, write: core.spaces[0].writeKeys, read: core.spaces[0].readKeys };
   core.version = h.version;
   // RFC 9369 §3.3.1: the version's own Initial salt, over the DCID of our Initial.
   const keys = deriveInitialKeys(core.crypto, h.version, core.peerCids.currentCid);
@@ -51,4 +53,14 @@ function switchServerVersion(core: ConnectionCore, version: number): void {
   core.spaces[0].writeKeys = keys.server;
   core.spaces[0].readKeys = keys.client;
   core.onVersionChanged();
+}
+
+/** Client: a forged or corrupt packet of another version switched us: go back. */
+export function undoVersionSwitch(core: ConnectionCore): void {
+  const before = core.versionBeforeSwitch;
+  if (!before) return;
+  core.versionBeforeSwitch = undefined;
+  core.version = before.version;
+  core.spaces[0].writeKeys = before.write;
+  core.spaces[0].readKeys = before.read;
 }

@@ -8,7 +8,8 @@ import {
 } from '../../src/connection/versions.js';
 import type { ConnectionCloseReason } from '../../src/connection/types.js';
 import { QuicError, TransportErrorCode } from '../../src/errors.js';
-import { encodeVersionNegotiation } from '../../src/packet/header.js';
+import { encodeVersionNegotiation, patchLongHeaderLength, writeLongHeader } from '../../src/packet/header.js';
+import { PacketType } from '../../src/packet/types.js';
 import { isReservedVersion, QUIC_V1, QUIC_V2 } from '../../src/packet/version.js';
 import { CLIENT_ADDR, makeEndpointPair, SERVER_ADDR } from './endpoint-node.js';
 
@@ -86,6 +87,19 @@ test('Retry, then compatible negotiation: the Retry is v1, the server switches t
   assert.ok(toClient.slice(1).every((v) => v === QUIC_V2));
   assert.is(c.conn.version, QUIC_V2);
   assert.ok(c.conn.retrySourceCid);
+});
+
+test('a forged v2 Initial does not switch the client: the switch is undone when it fails to decrypt', () => {
+  const pair = makeEndpointPair({ serverVersions: [QUIC_V1, QUIC_V2], link: { delayMs: 10 }, back: { delayMs: 30 } });
+  const c = pair.client.connect(SERVER_ADDR, 0, { versions: [QUIC_V1, QUIC_V2] });
+  const forged = new Uint8Array(200).fill(0x5a);
+  const pnOffset = writeLongHeader(forged, 0, { type: PacketType.INITIAL, version: QUIC_V2, dcid: c.conn.localHandshakeCid, scid: new Uint8Array(8).fill(3), packetNumber: 0, pnLength: 1 });
+  patchLongHeaderLength(forged, pnOffset - 2, 200 - pnOffset);
+  pair.sim.inject(SERVER_ADDR, CLIENT_ADDR, forged); // arrives before the server's real answer
+  assert.ok(pair.run(() => c.conn.droppedPackets > 0, 1_000));
+  assert.is(c.conn.version, QUIC_V1, 'back to v1 at once');
+  assert.ok(pair.run(() => c.conn.handshakeConfirmed));
+  assert.is(c.conn.version, QUIC_V1);
 });
 
 test('no switch when the client does not offer v2', () => {
