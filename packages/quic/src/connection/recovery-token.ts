@@ -31,6 +31,8 @@ export const TokenKind = {
   /** `a` = datagram id. */
   DATAGRAM: 14,
   PING: 15,
+  /** `a` = the NewTokenSender's id of the token. */
+  NEW_TOKEN: 16,
 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 

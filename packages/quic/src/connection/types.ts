@@ -133,6 +133,14 @@ export type ConnectionEvent =
   | { type: 'session-ticket'; ticket: SessionTicket }
   /** Route this CID (ours) to this connection, or stop routing it. */
   | { type: 'cid-route'; cid: Uint8Array; active: boolean; resetToken?: Uint8Array }
+  /**
+   * A stateless reset token of the peer (RFC 9000 §10.3.1), for the driver's index of which
+   * connection a Stateless Reset (whose CID is random) is for. The connection itself decides,
+   * with `matchesStatelessReset`, whether the token is still in use.
+   */
+  | { type: 'peer-reset-token'; token: Uint8Array }
+  /** Client: the server sent a NEW_TOKEN token for a later connection (RFC 9000 §8.1.3). */
+  | { type: 'new-token'; token: Uint8Array }
   | { type: 'closed'; reason: ConnectionCloseReason };
 
 /** One datagram written by `pollTransmit` into the caller's buffer. */
