@@ -13,6 +13,7 @@ import { cryptoDataCapacity, writeCryptoFrameHeader } from '../frame/crypto.js';
 import { writeConnectionClose } from '../frame/close.js';
 import { datagramFrameHeaderLength, writeDatagramFrameHeader } from '../frame/datagram.js';
 import { type AckFrame, FrameType } from '../frame/types.js';
+import { TransportErrorCode } from '../errors.js';
 import { writeNewConnectionId, writeRetireConnectionId } from '../frame/cid.js';
 import { writePathFrame } from '../frame/misc.js';
 import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../packet/header.js';
@@ -286,6 +287,33 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     return id;
   }
 
+  /**
+   * Asks for a 1-RTT key update (RFC 9001 §6). It starts at once when allowed (handshake
+   * confirmed, a packet of the current phase acknowledged, §6.1), else as soon as it is.
+   * Returns true if the new phase started now.
+   */
+  updateKeys(): boolean {
+    if (this.isClosed) return false;
+    this.keyUpdate.requested = true;
+    return this.#maybeUpdateKeys();
+  }
+
+  /** Starts a key update when one is wanted and allowed; closes if the AEAD limit is hit (§6.6). */
+  #maybeUpdateKeys(): boolean {
+    const write = this.keyPhases.write;
+    if (!write || !this.keyUpdate.wantsUpdate(write)) return false;
+    if (!this.keyUpdate.mayInitiate(this.handshakeConfirmed)) {
+      if (this.keyUpdate.confidentialityExhausted(write)) {
+        this.enterClosing({ application: false, code: TransportErrorCode.AEAD_LIMIT_REACHED, frameType: 0, reason: 'AEAD confidentiality limit reached' });
+      }
+      return false;
+    }
+    if (!this.keyPhases.initiateUpdate()) return false;
+    this.keyUpdate.onPhaseChanged(true);
+    this.onKeyPhaseChanged('local_update');
+    return true;
+  }
+
   close(errorCode: number, reason: string, now: number): void {
     this.now = now;
     this.enterClosing({ application: true, code: errorCode, frameType: 0, reason });
@@ -303,6 +331,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       return length > 0 ? this.#transmit(length) : undefined;
     }
     this.#updateDatagramSize();
+    if (this.handshakeConfirmed) {
+      this.#maybeUpdateKeys();
+      if (this.isClosed) return this.pollTransmit(now, buffer); // AEAD limit reached: send the close
+    }
     let maxSize = Math.min(this.#maxDatagramSize, buffer.length);
     if (!this.addressValidated) {
       // RFC 9000 §8.1: at most three times the bytes received before the address is validated.
@@ -459,6 +491,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     while (ranges > 1 && ackFrameLength(frame, ranges) > limit - w.offset) ranges--;
     if (ackFrameLength(frame, ranges) > limit - w.offset) return;
     writeAck(w, frame, ranges);
+    if (sp.id === PacketNumberSpace.APPLICATION) this.keyUpdate.onAckSent(frame.ranges[0]?.largest ?? -1, this.keyPhases.firstPacketInPhase);
     tokens.push(token(TokenKind.ACK, 0, sp.ack.onAckSent()));
   }
 
@@ -535,6 +568,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     if (p.isLong) patchLongHeaderLength(buf, p.pnOffset - 2, payloadEnd - p.pnOffset + AEAD_TAG_LENGTH);
     const keys = p.sp.id === PacketNumberSpace.APPLICATION ? this.keyPhases.write! : p.sp.writeKeys!;
     const end = protect(keys, buf, p.start, p.pnOffset, p.pnLength, payloadEnd, p.packetNumber);
+    if (!p.isLong) this.keyUpdate.onPacketSent(p.packetNumber);
     const size = end - p.start;
     const inFlight = p.ackEliciting || extra > 0;
     this.recovery.onPacketSent(p.sp.id, p.packetNumber, this.now, size, p.ackEliciting, inFlight, p.tokens);

@@ -25,6 +25,7 @@ import { formatKeyLogLine } from '../tls/keylog.js';
 import { decodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { equalBytes, LocalConnectionIds, PeerConnectionIds } from './cid.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
+import { KeyUpdatePolicy } from './key-update.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
@@ -94,6 +95,8 @@ export abstract class ConnectionCore {
 
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
   readonly keyPhases: KeyPhases;
+  /** When to start key updates and the checks on the peer's (RFC 9001 §6). */
+  readonly keyUpdate: KeyUpdatePolicy;
   readonly recovery: LossRecovery<RecoveryToken[]>;
   readonly congestion: CongestionController;
   readonly pacer: Pacer;
@@ -158,6 +161,7 @@ export abstract class ConnectionCore {
       new PacketSpace(PacketNumberSpace.APPLICATION, maxAckDelay),
     ];
     this.keyPhases = new KeyPhases(init.crypto);
+    this.keyUpdate = new KeyUpdatePolicy(init.settings.keyUpdateIntervalPackets);
     const mds = MIN_INITIAL_DATAGRAM;
     this.congestion = createController(init.settings.congestionControl, mds, init.now, init.random);
     this.pacer = new Pacer({ maxDatagramSize: mds });
@@ -213,6 +217,9 @@ export abstract class ConnectionCore {
 
   /** When the pacer lets the next packet go, if data waits on it (connection.ts fills this in). */
   abstract pacingDeadline(): number;
+
+  /** A new 1-RTT key phase began (qlog hook; connection.ts may extend). */
+  onKeyPhaseChanged(_trigger: 'local_update' | 'remote_update'): void {}
 
   handleTimeout(now: number): void {
     this.now = now;
@@ -355,6 +362,7 @@ export abstract class ConnectionCore {
     }
     const payload = keys ? decryptPayload(keys, datagram, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber) : null;
     if (!payload) {
+      if (keys) this.keyUpdate.onDecryptionFailed(keys); // RFC 9001 §6.6 integrity limit
       this.droppedPackets++;
       return;
     }
@@ -368,9 +376,12 @@ export abstract class ConnectionCore {
     }
     if (peerUpdated) {
       if (!this.handshakeConfirmed) throw new QuicError(TransportErrorCode.KEY_UPDATE_ERROR, 'key update before handshake confirmed');
+      this.keyUpdate.checkPeerUpdate();
       this.keyPhases.onPeerUpdate(header.packetNumber, now, this.ptoMs());
-    } else if (space === 2 && this.keyPhases.firstPacketInPhase < 0) {
-      this.keyPhases.firstPacketInPhase = header.packetNumber;
+      this.keyUpdate.onPhaseChanged(false);
+      this.onKeyPhaseChanged('remote_update');
+    } else if (space === 2 && keys === this.keyPhases.read) {
+      this.keyPhases.onPacketInPhase(header.packetNumber, now, this.ptoMs());
     }
 
     if (!this.receivedAnyPacket && !this.isServer && h.isLong) {
@@ -494,6 +505,7 @@ export abstract class ConnectionCore {
     const outcome = this.recovery.onAckReceived(space, f.ranges, ackDelayMs, this.now, f.ecn);
     const largest = f.ranges[0]?.largest ?? -1;
     if (largest > sp.largestAcked) sp.largestAcked = largest;
+    if (space === PacketNumberSpace.APPLICATION) this.keyUpdate.onAckReceived(largest);
     for (const p of outcome.acked) this.#onPacketAcked(space, p);
     for (const p of outcome.lost) this.onPacketLost(space, p);
     this.stats.spuriousLosses += outcome.spuriouslyLost.length;

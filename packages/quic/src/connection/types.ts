@@ -49,6 +49,11 @@ export interface TransportSettings {
   localConnectionIdLength: number;
   /** Congestion controller (RFC 9002 NewReno, RFC 9438 CUBIC with HyStart++, or BBRv3). */
   congestionControl: 'cubic' | 'newreno' | 'bbr';
+  /**
+   * Start a 1-RTT key update after this many packets in a key phase (RFC 9001 §6; tests and the
+   * interop `keyupdate` case). Default: only near the AEAD confidentiality limit (§6.6).
+   */
+  keyUpdateIntervalPackets?: number;
 }
 
 export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
