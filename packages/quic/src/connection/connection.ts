@@ -27,6 +27,7 @@ import { createTlsServer } from '../tls/server.js';
 import { encodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
+import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt.js';
 import type { PacketSpace } from './spaces.js';
 import {
   type ClientConnectionOptions,
@@ -132,6 +133,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           verification: options.verification,
           clientCertificate: options.clientCertificate,
           sessionTicket: options.sessionTicket,
+          earlyData: options.earlyData,
           cipherSuites: options.cipherSuites,
           groups: options.groups,
           keyLog: options.keyLog !== undefined,
@@ -140,6 +142,9 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const initial = deriveInitialKeys(options.crypto, QUIC_V1, originalDcid);
     conn.spaces[0].writeKeys = initial.client;
     conn.spaces[0].readKeys = initial.server;
+    // RFC 9000 §7.4.1: 0-RTT uses the server's parameters remembered with the ticket.
+    const remembered = options.earlyData ? options.sessionTicket?.transportParameters : undefined;
+    if (remembered) conn.zeroRtt.remembered = rememberedTransportParameters(remembered);
     conn.tls.start();
     conn.processTls();
     return conn;
@@ -173,6 +178,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           transportParameters,
           certificateChain: options.certificateChain,
           key: options.key,
+          sessionTicketKeys: options.sessionTicketKeys,
+          ticketLifetimeSeconds: options.ticketLifetimeSeconds,
+          earlyData: options.earlyData,
+          earlyDataFilter: options.earlyData ? serverEarlyDataFilter(transportParameters, options.earlyDataFilter) : undefined,
           cipherSuites: options.cipherSuites,
           groups: options.groups,
           keyLog: options.keyLog !== undefined,
@@ -426,7 +435,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   #hasAckElicitingData(sp: PacketSpace): boolean {
     if (sp.cryptoSend.hasPendingData() || this.recovery.pendingProbes(sp.id) > 0) return true;
     if (sp.id !== PacketNumberSpace.APPLICATION) return false;
-    if (!this.handshakeComplete && !this.isServer) return false; // nothing but ACK/CRYPTO before 1-RTT keys are confirmed usable
+    if (!this.handshakeComplete && !this.isServer && !sp.writeKeys) return false; // nothing but ACK/CRYPTO before 1-RTT (or 0-RTT) keys
     return (
       this.handshakeDonePending ||
       this.pathResponses.length > 0 ||
@@ -443,10 +452,12 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const buf = w.buf;
     const pn = sp.nextPacketNumber;
     const pnLength = packetNumberLength(pn, sp.largestAcked < 0 ? undefined : sp.largestAcked);
-    const isLong = sp.id !== PacketNumberSpace.APPLICATION;
+    // RFC 9001 §4.6.1: a client without 1-RTT keys sends Application data in 0-RTT packets.
+    const zeroRtt = sp.id === PacketNumberSpace.APPLICATION && !this.keyPhases.write;
+    const isLong = sp.id !== PacketNumberSpace.APPLICATION || zeroRtt;
     const dcid = this.peerCids.currentCid;
     const pnOffset = isLong
-      ? writeLongHeader(buf, start, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, packetNumber: pn, pnLength })
+      ? writeLongHeader(buf, start, { type: zeroRtt ? PacketType.ZERO_RTT : sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, packetNumber: pn, pnLength })
       : writeShortHeader(buf, start, { dcid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
     const payloadStart = pnOffset + pnLength;
     const limit = start + room - AEAD_TAG_LENGTH;
@@ -454,12 +465,12 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const tokens: RecoveryToken[] = [];
 
     // ACK first: due, or riding along whenever anything else goes out (RFC 9000 §13.2.1).
-    if (sp.ack.ackDue(now) || sp.ack.hasNewPackets) this.#writeAck(w, sp, limit, now, tokens);
+    if (!zeroRtt && (sp.ack.ackDue(now) || sp.ack.hasNewPackets)) this.#writeAck(w, sp, limit, now, tokens); // §12.4: no ACK in 0-RTT
 
     if (mayElicit) {
       if (sp.id === PacketNumberSpace.APPLICATION) this.#writeApplicationControl(w, limit, tokens);
       this.#writeCrypto(w, sp, limit, tokens);
-      if (sp.id === PacketNumberSpace.APPLICATION && (this.handshakeComplete || this.isServer)) {
+      if (sp.id === PacketNumberSpace.APPLICATION && (this.handshakeComplete || this.isServer || zeroRtt)) {
         this.#writeDatagrams(w, limit, tokens);
         this.streams.writeStreamFrames(w, limit, tokens);
       }
@@ -566,7 +577,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       payloadEnd += extra;
     }
     if (p.isLong) patchLongHeaderLength(buf, p.pnOffset - 2, payloadEnd - p.pnOffset + AEAD_TAG_LENGTH);
-    const keys = p.sp.id === PacketNumberSpace.APPLICATION ? this.keyPhases.write! : p.sp.writeKeys!;
+    const keys = p.sp.id === PacketNumberSpace.APPLICATION && !p.isLong ? this.keyPhases.write! : p.sp.writeKeys!;
     const end = protect(keys, buf, p.start, p.pnOffset, p.pnLength, payloadEnd, p.packetNumber);
     if (!p.isLong) this.keyUpdate.onPacketSent(p.packetNumber);
     const size = end - p.start;

@@ -26,6 +26,7 @@ import { decodeTransportParameters, type TransportParameters } from '../transpor
 import { equalBytes, LocalConnectionIds, PeerConnectionIds } from './cid.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
 import { KeyUpdatePolicy } from './key-update.js';
+import { reducedParameter, ZeroRttState } from './zero-rtt.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
@@ -97,6 +98,8 @@ export abstract class ConnectionCore {
   readonly keyPhases: KeyPhases;
   /** When to start key updates and the checks on the peer's (RFC 9001 §6). */
   readonly keyUpdate: KeyUpdatePolicy;
+  /** 0-RTT keys and remembered parameters (RFC 9001 §4.6, RFC 9000 §7.4.1). */
+  readonly zeroRtt = new ZeroRttState();
   readonly recovery: LossRecovery<RecoveryToken[]>;
   readonly congestion: CongestionController;
   readonly pacer: Pacer;
@@ -321,8 +324,8 @@ export abstract class ConnectionCore {
       this.#onVersionNegotiation(h);
       return;
     }
-    if (h.type === PacketType.RETRY || h.type === PacketType.ZERO_RTT) {
-      // Retry and 0-RTT come with the transport's next issue; until then they are dropped.
+    if (h.type === PacketType.RETRY || (h.type === PacketType.ZERO_RTT && !this.isServer)) {
+      // Retry comes with the transport's next issue; 0-RTT only ever goes to a server.
       this.droppedPackets++;
       return;
     }
@@ -336,8 +339,14 @@ export abstract class ConnectionCore {
       this.droppedPackets++;
       return;
     }
-    const readKeys = space === 2 ? this.keyPhases.read : sp.readKeys;
+    const zeroRtt = h.type === PacketType.ZERO_RTT;
+    const readKeys = space === 2 ? (zeroRtt ? this.zeroRtt.readKeys(now) : this.keyPhases.read) : sp.readKeys;
     if (!readKeys) {
+      // 0-RTT refused (no keys once the ClientHello was processed): nothing will open it.
+      if (zeroRtt && this.spaces[1].writeKeys) {
+        this.droppedPackets++;
+        return;
+      }
       // RFC 9001 §5.7: keep a few packets that arrive before their keys.
       if (this.#buffered.length < MAX_BUFFERED_PACKETS && !this.handshakeComplete) {
         this.#buffered.push({ data: datagram.slice(h.start, h.end), now });
@@ -352,7 +361,7 @@ export abstract class ConnectionCore {
     }
     let keys: PacketProtectionKeys | undefined = readKeys;
     let peerUpdated = false;
-    if (space === 2 && header.keyPhase !== this.keyPhases.phase) {
+    if (space === 2 && !zeroRtt && header.keyPhase !== this.keyPhases.phase) {
       // RFC 9001 §6.3: another key phase: older packets use the previous keys, newer the next.
       if (this.keyPhases.previous && header.packetNumber < this.keyPhases.firstPacketInPhase) keys = this.keyPhases.previous;
       else {
@@ -382,6 +391,7 @@ export abstract class ConnectionCore {
       this.onKeyPhaseChanged('remote_update');
     } else if (space === 2 && keys === this.keyPhases.read) {
       this.keyPhases.onPacketInPhase(header.packetNumber, now, this.ptoMs());
+      if (this.isServer) this.zeroRtt.onOneRttPacket(now, this.ptoMs());
     }
 
     if (!this.receivedAnyPacket && !this.isServer && h.isLong) {
@@ -595,9 +605,12 @@ export abstract class ConnectionCore {
         return;
       }
       case 'secret': {
-        if (out.level === EncryptionLevel.EARLY_DATA) return; // 0-RTT: the transport's next issue
         const suite = requireCipherSuite(out.cipherSuite);
         const keys = createPacketProtectionKeys(this.crypto, suite, this.version, out.secret);
+        if (out.level === EncryptionLevel.EARLY_DATA) {
+          this.#onZeroRttKeys(keys);
+          return;
+        }
         if (out.level === EncryptionLevel.HANDSHAKE) {
           if (out.direction === 'read') this.spaces[1].readKeys = keys;
           else this.spaces[1].writeKeys = keys;
@@ -630,8 +643,43 @@ export abstract class ConnectionCore {
         this.keyLog?.(formatKeyLogLine(out));
         return;
       case 'early-data':
+        if (!this.isServer) this.#onEarlyDataAnswer(out.accepted);
         return;
     }
+  }
+
+  /**
+   * 0-RTT keys (RFC 9001 §4.6.1). The server reads 0-RTT packets with them. The client writes
+   * Application data in 0-RTT packets (the Application space's write keys until 1-RTT ones
+   * replace them) with the server's remembered parameters (RFC 9000 §7.4.1); without
+   * remembered parameters it has no stream limits to use, so it sends no 0-RTT.
+   */
+  #onZeroRttKeys(keys: PacketProtectionKeys): void {
+    if (this.isServer) {
+      this.zeroRtt.installReadKeys(keys);
+      return;
+    }
+    const remembered = this.zeroRtt.remembered;
+    if (!remembered) return;
+    this.spaces[2].writeKeys = keys;
+    this.peerParams = remembered;
+    this.streams.applyPeerParameters(remembered, remembered.resetStreamAt && this.settings.resetStreamAt);
+  }
+
+  /** The server's answer to our 0-RTT (EncryptedExtensions; its transport parameters came first). */
+  #onEarlyDataAnswer(accepted: boolean): void {
+    this.zeroRtt.accepted = accepted;
+    this.events.push({ type: 'early-data', accepted });
+    if (accepted) {
+      // RFC 9000 §7.4.1: accepting 0-RTT, the server must not reduce the remembered limits.
+      const reduced = this.zeroRtt.remembered && this.peerParams ? reducedParameter(this.zeroRtt.remembered, this.peerParams) : undefined;
+      if (reduced) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `0-RTT accepted but ${reduced} reduced`);
+      return;
+    }
+    // RFC 9001 §4.6.2, RFC 9002 §6.4: rejected: stop 0-RTT; everything it carried is resent in
+    // 1-RTT (stream data and control frames requeued as if lost; datagrams reported lost).
+    if (this.spaces[2].writeKeys && !this.keyPhases.write) this.spaces[2].writeKeys = undefined;
+    for (const p of this.recovery.onZeroRttRejected(this.now)) this.onPacketLost(PacketNumberSpace.APPLICATION, p);
   }
 
   #applyPeerParameters(p: TransportParameters): void {

@@ -13,7 +13,8 @@
  */
 
 import type { CryptoProvider, NamedGroupName, SigningKey } from '../crypto/provider.js';
-import type { ServerVerification, SessionTicket, TlsCipherSuite } from '../tls/engine-api.js';
+import type { EarlyDataContext, ServerVerification, SessionTicket, TlsCipherSuite } from '../tls/engine-api.js';
+import type { SessionTicketKeys } from '../tls/tickets.js';
 
 /** A UDP peer address as node:dgram reports it. */
 export interface PathAddress {
@@ -104,6 +105,15 @@ export interface ClientConnectionOptions extends CommonConnectionOptions {
 export interface ServerConnectionOptions extends CommonConnectionOptions {
   certificateChain: Uint8Array[];
   key: SigningKey;
+  /** Issue session tickets with these keys (share one instance across connections). */
+  sessionTicketKeys?: SessionTicketKeys;
+  ticketLifetimeSeconds?: number;
+  /**
+   * Accept 0-RTT from resumed clients. Needs `earlyDataFilter` for anti-replay (e.g. a shared
+   * `ZeroRttReplayCache`'s `accept`); without it 0-RTT is always refused.
+   */
+  earlyData?: boolean;
+  earlyDataFilter?: (context: EarlyDataContext) => boolean;
 }
 
 /** Why a connection ended. `remote` says who closed it. */
@@ -136,6 +146,8 @@ export type ConnectionEvent =
   | { type: 'datagram-acked'; id: number }
   | { type: 'datagram-lost'; id: number }
   | { type: 'session-ticket'; ticket: SessionTicket }
+  /** Client: the server accepted or rejected our 0-RTT (rejected data is resent in 1-RTT). */
+  | { type: 'early-data'; accepted: boolean }
   /** Route this CID (ours) to this connection, or stop routing it. */
   | { type: 'cid-route'; cid: Uint8Array; active: boolean; resetToken?: Uint8Array }
   | { type: 'closed'; reason: ConnectionCloseReason };
