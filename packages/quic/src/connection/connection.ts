@@ -28,6 +28,8 @@ import { encodeTransportParameters, type TransportParameters } from '../transpor
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt.js';
+import { ConnectionQlog } from '../qlog/connection-qlog.js';
+import type { QlogObserver } from '../qlog/events.js';
 import type { PacketSpace } from './spaces.js';
 import {
   type ClientConnectionOptions,
@@ -139,6 +141,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           keyLog: options.keyLog !== undefined,
         }),
     );
+    if (options.qlog) conn.setQlogObserver(options.qlog);
     const initial = deriveInitialKeys(options.crypto, QUIC_V1, originalDcid);
     conn.spaces[0].writeKeys = initial.client;
     conn.spaces[0].readKeys = initial.server;
@@ -188,6 +191,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         }),
     );
     conn.events.push({ type: 'cid-route', cid: conn.originalDcid, active: true });
+    if (options.qlog) conn.setQlogObserver(options.qlog);
     const initial = deriveInitialKeys(options.crypto, options.version, options.originalDcid);
     conn.spaces[0].writeKeys = initial.server;
     conn.spaces[0].readKeys = initial.client;
@@ -219,6 +223,21 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       p.statelessResetToken = this.localCids.get(0)?.resetToken;
     }
     return p;
+  }
+
+  /**
+   * Sends this connection's qlog events to `observer` from now on (undefined stops them):
+   * connection_started and our parameters_set first, then events as they happen.
+   */
+  setQlogObserver(observer: QlogObserver | undefined): void {
+    if (!observer) {
+      this.qlog = undefined;
+      return;
+    }
+    this.qlog = new ConnectionQlog(observer);
+    this.qlog.connectionStarted(this.now, this.remote, this.version, this.localHandshakeCid, this.peerCids.currentCid);
+    const local = this.#localTransportParameters(this.isServer ? this.originalDcid : undefined);
+    this.qlog.parametersSet(this.now, 'local', local, { congestion_control: this.settings.congestionControl });
   }
 
   // ------------------------------------------------------------------ getters
@@ -580,6 +599,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const keys = p.sp.id === PacketNumberSpace.APPLICATION && !p.isLong ? this.keyPhases.write! : p.sp.writeKeys!;
     const end = protect(keys, buf, p.start, p.pnOffset, p.pnLength, payloadEnd, p.packetNumber);
     if (!p.isLong) this.keyUpdate.onPacketSent(p.packetNumber);
+    if (this.qlog) {
+      const type = !p.isLong ? PacketType.ONE_RTT : p.sp.id === PacketNumberSpace.APPLICATION ? PacketType.ZERO_RTT : p.sp.packetType;
+      this.qlog.packetSent(this.now, type, p.packetNumber, end - p.start, this.keyPhases.phase, p.tokens);
+    }
     const size = end - p.start;
     const inFlight = p.ackEliciting || extra > 0;
     this.recovery.onPacketSent(p.sp.id, p.packetNumber, this.now, size, p.ackEliciting, inFlight, p.tokens);

@@ -25,6 +25,7 @@ import { formatKeyLogLine } from '../tls/keylog.js';
 import { decodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { equalBytes, LocalConnectionIds, PeerConnectionIds } from './cid.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
+import { ConnectionQlog, qlogKeyType } from '../qlog/connection-qlog.js';
 import { KeyUpdatePolicy } from './key-update.js';
 import { reducedParameter, ZeroRttState } from './zero-rtt.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
@@ -111,6 +112,8 @@ export abstract class ConnectionCore {
   /** The peer's SCID from its first long header: checked against initial_source_connection_id (§7.3). */
   peerHandshakeCid: Uint8Array | undefined;
   abstract readonly tls: TlsEngine;
+  /** qlog events go here while an observer is set (`setQlogObserver`); undefined costs nothing. */
+  qlog: ConnectionQlog | undefined;
   readonly keyLog: ((line: string) => void) | undefined;
 
   peerParams: TransportParameters | undefined;
@@ -194,7 +197,9 @@ export abstract class ConnectionCore {
       }
       return undefined;
     }
-    return this.events[this.#eventHead++];
+    const event = this.events[this.#eventHead++];
+    if (this.qlog && event) this.qlog.onConnectionEvent(this.now, event);
+    return event;
   }
 
   get isClosed(): boolean {
@@ -221,8 +226,16 @@ export abstract class ConnectionCore {
   /** When the pacer lets the next packet go, if data waits on it (connection.ts fills this in). */
   abstract pacingDeadline(): number;
 
-  /** A new 1-RTT key phase began (qlog hook; connection.ts may extend). */
-  onKeyPhaseChanged(_trigger: 'local_update' | 'remote_update'): void {}
+  /** A new 1-RTT key phase began. */
+  onKeyPhaseChanged(trigger: 'local_update' | 'remote_update'): void {
+    if (this.qlog) this.qlog.keyUpdated(this.now, this.keyPhases.updates, trigger, this.isServer);
+  }
+
+  /** A packet was dropped without processing (diagnostics and qlog packet_dropped). */
+  onPacketDropped(h: PacketHeader, trigger: string): void {
+    this.droppedPackets++;
+    if (this.qlog) this.qlog.packetDropped(this.now, h.type, h.end - h.start, trigger);
+  }
 
   handleTimeout(now: number): void {
     this.now = now;
@@ -249,6 +262,7 @@ export abstract class ConnectionCore {
           this.stats.ptoCount++;
           this.#onPto(outcome.space);
         }
+        if (this.qlog) this.qlog.recoveryUpdated(now, this.recovery, this.congestion, outcome.action === TimeoutAction.LOSS);
       } catch (e) {
         this.closeOnError(e);
       }
@@ -326,17 +340,17 @@ export abstract class ConnectionCore {
     }
     if (h.type === PacketType.RETRY || (h.type === PacketType.ZERO_RTT && !this.isServer)) {
       // Retry comes with the transport's next issue; 0-RTT only ever goes to a server.
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'unsupported');
       return;
     }
     if (h.isLong && h.version !== this.version) {
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'unsupported');
       return;
     }
     const space = h.type === PacketType.INITIAL ? 0 : h.type === PacketType.HANDSHAKE ? 1 : 2;
     const sp = this.spaces[space];
     if (sp.discarded) {
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'key_unavailable');
       return;
     }
     const zeroRtt = h.type === PacketType.ZERO_RTT;
@@ -344,19 +358,19 @@ export abstract class ConnectionCore {
     if (!readKeys) {
       // 0-RTT refused (no keys once the ClientHello was processed): nothing will open it.
       if (zeroRtt && this.spaces[1].writeKeys) {
-        this.droppedPackets++;
+        this.onPacketDropped(h, 'key_unavailable');
         return;
       }
       // RFC 9001 §5.7: keep a few packets that arrive before their keys.
       if (this.#buffered.length < MAX_BUFFERED_PACKETS && !this.handshakeComplete) {
         this.#buffered.push({ data: datagram.slice(h.start, h.end), now });
-      } else this.droppedPackets++;
+      } else this.onPacketDropped(h, 'key_unavailable');
       return;
     }
     const largest = sp.ack.largestReceived;
     const header = removeHeaderProtection(readKeys.headerProtection, datagram, h.start, h.pnOffset, h.end, largest);
     if (!header) {
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'decryption_failure');
       return;
     }
     let keys: PacketProtectionKeys | undefined = readKeys;
@@ -372,7 +386,7 @@ export abstract class ConnectionCore {
     const payload = keys ? decryptPayload(keys, datagram, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber) : null;
     if (!payload) {
       if (keys) this.keyUpdate.onDecryptionFailed(keys); // RFC 9001 §6.6 integrity limit
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'decryption_failure');
       return;
     }
     // RFC 9000 §17.2/§17.3.1: reserved bits must be zero once protection is removed.
@@ -380,7 +394,7 @@ export abstract class ConnectionCore {
       throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
     }
     if (sp.ack.isDuplicate(header.packetNumber)) {
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'duplicate');
       return;
     }
     if (peerUpdated) {
@@ -402,6 +416,7 @@ export abstract class ConnectionCore {
     this.receivedAnyPacket = true;
 
     const frames = parseFrames(payload, h.type);
+    if (this.qlog) this.qlog.packetReceived(now, h.type, header.packetNumber, h.end - h.start, header.keyPhase, frames);
     let ackEliciting = false;
     for (const f of frames) {
       if (isAckEliciting(f.type)) ackEliciting = true;
@@ -519,6 +534,7 @@ export abstract class ConnectionCore {
     for (const p of outcome.acked) this.#onPacketAcked(space, p);
     for (const p of outcome.lost) this.onPacketLost(space, p);
     this.stats.spuriousLosses += outcome.spuriouslyLost.length;
+    if (this.qlog) this.qlog.recoveryUpdated(this.now, this.recovery, this.congestion, outcome.lost.length > 0);
   }
 
   #onPacketAcked(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
@@ -548,6 +564,7 @@ export abstract class ConnectionCore {
   /** A packet was declared lost: requeue exactly what it carried that still matters (§13.3). */
   onPacketLost(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
     this.stats.packetsLost++;
+    if (this.qlog) this.qlog.packetLost(this.now, space, p.packetNumber);
     const sp = this.spaces[space];
     for (const t of p.tokens) {
       switch (t.kind) {
@@ -607,6 +624,7 @@ export abstract class ConnectionCore {
       case 'secret': {
         const suite = requireCipherSuite(out.cipherSuite);
         const keys = createPacketProtectionKeys(this.crypto, suite, this.version, out.secret);
+        if (this.qlog) this.qlog.keyInstalled(this.now, qlogKeyType(out.level, (out.direction === 'write') !== this.isServer));
         if (out.level === EncryptionLevel.EARLY_DATA) {
           this.#onZeroRttKeys(keys);
           return;
@@ -662,6 +680,7 @@ export abstract class ConnectionCore {
     const remembered = this.zeroRtt.remembered;
     if (!remembered) return;
     this.spaces[2].writeKeys = keys;
+    if (this.qlog) this.qlog.parametersRestored(this.now, remembered);
     this.peerParams = remembered;
     this.streams.applyPeerParameters(remembered, remembered.resetStreamAt && this.settings.resetStreamAt);
   }
@@ -698,6 +717,7 @@ export abstract class ConnectionCore {
       if (p.statelessResetToken) this.peerCids.setInitialResetToken(p.statelessResetToken);
     }
     this.peerParams = p;
+    if (this.qlog) this.qlog.parametersSet(this.now, 'remote', p);
     this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);
     this.streams.applyPeerParameters(p, p.resetStreamAt && this.settings.resetStreamAt);
     this.#armIdle(this.now);

@@ -15,6 +15,7 @@
 import type { CryptoProvider, NamedGroupName, SigningKey } from '../crypto/provider.js';
 import type { EarlyDataContext, ServerVerification, SessionTicket, TlsCipherSuite } from '../tls/engine-api.js';
 import type { SessionTicketKeys } from '../tls/tickets.js';
+import type { QlogObserver } from '../qlog/events.js';
 
 /** A UDP peer address as node:dgram reports it. */
 export interface PathAddress {
@@ -92,6 +93,8 @@ interface CommonConnectionOptions {
   cipherSuites?: TlsCipherSuite[];
   /** Key exchange groups, in preference order (default: X25519, then secp256r1). */
   groups?: NamedGroupName[];
+  /** Receives qlog events from the start (see `Connection.setQlogObserver`). */
+  qlog?: QlogObserver;
 }
 
 export interface ClientConnectionOptions extends CommonConnectionOptions {
