@@ -10,7 +10,7 @@
 
 import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Connection } from '../connection/connection.js';
@@ -22,7 +22,11 @@ import { parseInvariantHeader } from '../packet/invariants.js';
 import { PacketType } from '../packet/types.js';
 import { isSupportedVersion, packetTypeFromLongHeaderBits, SUPPORTED_VERSIONS } from '../packet/version.js';
 import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
+import { ZeroRttReplayCache } from '../connection/zero-rtt.js';
+import { SessionTicketKeys } from '../tls/tickets.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { QlogFile } from './qlog-file.js';
+import { SessionTicketStore } from './ticket-store.js';
 import { type ConnectionDriver, ConnectionClosedError, QuicConnection } from './quic-connection.js';
 
 /** RFC 9000 §14.1: servers drop client Initials in datagrams smaller than this. */
@@ -43,6 +47,8 @@ export interface EndpointOptions {
   /** TLS cipher suites and groups in preference order (default: all we support). */
   cipherSuites?: TlsCipherSuite[];
   groups?: NamedGroupName[];
+  /** Write one qlog file per connection here (`<ODCID>_<client|server>.sqlog`, JSON-SEQ). */
+  qlogDir?: string;
 }
 
 export interface ListenOptions extends EndpointOptions {
@@ -53,6 +59,14 @@ export interface ListenOptions extends EndpointOptions {
   /** PKCS#8 PEM. */
   privateKeyPem: string;
   alpnProtocols: string[];
+  /** Issue session tickets so clients can resume (default true). */
+  sessionTickets?: boolean;
+  /**
+   * Accept 0-RTT from resumed clients (default false). Anti-replay: every accepted 0-RTT
+   * ClientHello is remembered by its PSK binder in this endpoint's `ZeroRttReplayCache`, so a
+   * replay to this endpoint gets no 0-RTT (its data is only taken in 1-RTT).
+   */
+  earlyData?: boolean;
 }
 
 export interface BindOptions extends EndpointOptions {
@@ -71,6 +85,10 @@ export interface ConnectOptions {
   keyLogFile?: string;
   cipherSuites?: TlsCipherSuite[];
   groups?: NamedGroupName[];
+  /** Resume with a ticket this endpoint holds for the server (default true). */
+  resume?: boolean;
+  /** Offer 0-RTT when resuming (default false). */
+  earlyData?: boolean;
 }
 
 interface Entry {
@@ -78,6 +96,9 @@ interface Entry {
   facade: QuicConnection;
   routes: Set<string>;
   announcedIncoming: boolean;
+  /** Client: where this connection's tickets are stored (server name or host, and port). */
+  ticketServer?: string;
+  qlog?: QlogFile;
 }
 
 /** Queue feeding `for await (const conn of endpoint.incoming)`. */
@@ -140,6 +161,10 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #dirty = new Set<Entry>();
   readonly #incoming = new IncomingQueue();
   readonly #statelessResetKey = randomBytes(32);
+  readonly #tickets = new SessionTicketStore();
+  readonly #ticketKeys: SessionTicketKeys | undefined;
+  readonly #replayCache = new ZeroRttReplayCache();
+  readonly #qlogCloses = new Set<Promise<void>>();
   readonly #cidLength: number;
   #flushScheduled = false;
   #timer: NodeJS.Timeout | undefined;
@@ -157,6 +182,8 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
     this.#serverKey = server ? this.#crypto.importSigningKey(server.privateKeyPem) : undefined;
     if (server && this.#serverChain.length === 0) throw new TypeError('certificatePem holds no CERTIFICATE block');
+    if (server && server.sessionTickets !== false) this.#ticketKeys = new SessionTicketKeys({ crypto: this.#crypto, random: randomBytes });
+    if (options.qlogDir) mkdirSync(options.qlogDir, { recursive: true });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     socket.on('error', () => {
       // Send errors (e.g. ICMP unreachable on a connected path) are not fatal: loss recovery copes.
@@ -179,6 +206,11 @@ export class QuicEndpoint implements ConnectionDriver {
     return this.#socket.address();
   }
 
+  /** The client's session tickets per server (filled as servers send them; used by `connect`). */
+  get sessionTickets(): SessionTicketStore {
+    return this.#tickets;
+  }
+
   /** Connections accepted by a server endpoint, once their handshake completed. */
   get incoming(): AsyncIterable<QuicConnection> {
     return this.#incoming;
@@ -191,6 +223,9 @@ export class QuicEndpoint implements ConnectionDriver {
     let host = options.host;
     if (family === 'IPv6' && !isIPv6(host) && /^\d+\.\d+\.\d+\.\d+$/.test(host)) host = `::ffff:${host}`;
     const keyLogFile = options.keyLogFile ?? this.#options.keyLogFile;
+    const ticketServer = `${options.serverName ?? options.host}:${options.port}`;
+    const sessionTicket = options.resume === false ? undefined : this.#tickets.take(ticketServer, Date.now());
+    const qlog = this.#options.qlogDir ? new QlogFile() : undefined;
     const core = Connection.connect({
       crypto: this.#crypto,
       random: randomBytes,
@@ -205,8 +240,12 @@ export class QuicEndpoint implements ConnectionDriver {
       remote: { address: host, port: options.port },
       now: this.now(),
       statelessResetKey: this.#statelessResetKey,
+      sessionTicket,
+      earlyData: options.earlyData,
+      qlog,
     });
-    const entry = this.#add(core);
+    const entry = this.#add(core, qlog);
+    entry.ticketServer = ticketServer;
     this.flush(entry.facade);
     await entry.facade.opened;
     return entry.facade;
@@ -225,6 +264,8 @@ export class QuicEndpoint implements ConnectionDriver {
         new Promise<void>((resolve) => (timeout = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
       ]);
       clearTimeout(timeout);
+      for (const entry of this.#entries) if (entry.qlog) this.#qlogCloses.add(entry.qlog.close());
+      await Promise.all(this.#qlogCloses);
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = undefined;
       await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
@@ -295,6 +336,7 @@ export class QuicEndpoint implements ConnectionDriver {
       }
       return;
     }
+    if (e.type === 'session-ticket' && entry.ticketServer) this.#tickets.add(entry.ticketServer, e.ticket);
     entry.facade.onEvent(e);
     if (e.type === 'handshake-complete' && entry.core.isServer && !entry.announcedIncoming) {
       entry.announcedIncoming = true;
@@ -380,6 +422,7 @@ export class QuicEndpoint implements ConnectionDriver {
     if (type !== PacketType.INITIAL || data.length < MIN_INITIAL_DATAGRAM) return undefined;
     if (header.dcid.length < 8) return undefined; // RFC 9000 §7.2: at least 8 bytes from clients
     const keyLogFile = server.keyLogFile;
+    const qlog = this.#options.qlogDir ? new QlogFile() : undefined;
     const core = Connection.accept({
       crypto: this.#crypto,
       random: randomBytes,
@@ -397,8 +440,12 @@ export class QuicEndpoint implements ConnectionDriver {
       clientScid: header.scid,
       version: header.version,
       statelessResetKey: this.#statelessResetKey,
+      sessionTicketKeys: this.#ticketKeys,
+      earlyData: server.earlyData === true && this.#ticketKeys !== undefined,
+      earlyDataFilter: (context) => this.#replayCache.accept(context),
+      qlog,
     });
-    const entry = this.#add(core);
+    const entry = this.#add(core, qlog);
     // Route the original DCID right away: the events that announce it are dispatched later.
     const key = cidKey(header.dcid);
     this.#routes.set(key, entry);
@@ -406,9 +453,10 @@ export class QuicEndpoint implements ConnectionDriver {
     return entry;
   }
 
-  #add(core: Connection): Entry {
+  #add(core: Connection, qlog?: QlogFile): Entry {
     const facade = new QuicConnection(core, this);
-    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false };
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, qlog };
+    if (qlog && this.#options.qlogDir) qlog.open(this.#options.qlogDir, core.originalDcid, core.role, Date.now());
     this.#entries.add(entry);
     this.#byFacade.set(facade, entry);
     // Route our CIDs now, before the first datagram comes back.
@@ -427,6 +475,11 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#byFacade.delete(entry.facade);
     this.#deadlines.delete(entry);
     this.#dirty.delete(entry);
+    if (entry.qlog) {
+      const done = entry.qlog.close();
+      this.#qlogCloses.add(done);
+      void done.then(() => this.#qlogCloses.delete(done));
+    }
     for (const w of this.#terminatedWaiters.splice(0)) w();
   }
 
