@@ -148,6 +148,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     // RFC 9000 §7.4.1: 0-RTT uses the server's parameters remembered with the ticket.
     const remembered = options.earlyData ? options.sessionTicket?.transportParameters : undefined;
     if (remembered) conn.zeroRtt.remembered = rememberedTransportParameters(remembered);
+    conn.zeroRtt.ticketAlpn = options.sessionTicket?.alpn;
     conn.tls.start();
     conn.processTls();
     return conn;

@@ -104,7 +104,8 @@ export abstract class ConnectionCore {
   readonly recovery: LossRecovery<RecoveryToken[]>;
   readonly congestion: CongestionController;
   readonly pacer: Pacer;
-  readonly streams: StreamMap;
+  /** Replaced only when rejected 0-RTT resets every stream (RFC 9001 §4.6.2). */
+  streams: StreamMap;
   readonly localCids: LocalConnectionIds;
   readonly peerCids: PeerConnectionIds;
   readonly originalDcid: Uint8Array;
@@ -688,17 +689,30 @@ export abstract class ConnectionCore {
   /** The server's answer to our 0-RTT (EncryptedExtensions; its transport parameters came first). */
   #onEarlyDataAnswer(accepted: boolean): void {
     this.zeroRtt.accepted = accepted;
-    this.events.push({ type: 'early-data', accepted });
+    const remembered = this.zeroRtt.remembered;
+    // Our parameters' reading: by now peerParams are the server's new ones (they precede this answer).
+    const reduced = remembered && this.peerParams ? reducedParameter(remembered, this.peerParams) : undefined;
     if (accepted) {
       // RFC 9000 §7.4.1: accepting 0-RTT, the server must not reduce the remembered limits.
-      const reduced = this.zeroRtt.remembered && this.peerParams ? reducedParameter(this.zeroRtt.remembered, this.peerParams) : undefined;
       if (reduced) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `0-RTT accepted but ${reduced} reduced`);
+      this.events.push({ type: 'early-data', accepted });
       return;
     }
-    // RFC 9001 §4.6.2, RFC 9002 §6.4: rejected: stop 0-RTT; everything it carried is resent in
-    // 1-RTT (stream data and control frames requeued as if lost; datagrams reported lost).
+    // RFC 9002 §6.4: rejected: the 0-RTT packets leave flight; no more 0-RTT.
     if (this.spaces[2].writeKeys && !this.keyPhases.write) this.spaces[2].writeKeys = undefined;
-    for (const p of this.recovery.onZeroRttRejected(this.now)) this.onPacketLost(PacketNumberSpace.APPLICATION, p);
+    const rejected = this.recovery.onZeroRttRejected(this.now);
+    // RFC 9001 §4.6.2: what 0-RTT assumed may be wrong now. When the application protocol and
+    // every limit we relied on are unchanged, the streams stay valid and their data is simply
+    // resent in 1-RTT (requeued as if lost). Otherwise all stream state is reset: a fresh stream
+    // map under the new parameters, and the application is told to start over.
+    const streamsReset = reduced !== undefined || this.tls.alpnProtocol !== this.zeroRtt.ticketAlpn;
+    if (streamsReset) {
+      this.streams = new StreamMap({ isServer: this.isServer, settings: this.settings, events: this.events });
+      this.streams.now = this.now;
+      if (this.peerParams) this.streams.applyPeerParameters(this.peerParams, this.peerParams.resetStreamAt && this.settings.resetStreamAt);
+    }
+    this.events.push({ type: 'early-data', accepted, streamsReset });
+    for (const p of rejected) this.onPacketLost(PacketNumberSpace.APPLICATION, p);
   }
 
   #applyPeerParameters(p: TransportParameters): void {

@@ -149,8 +149,12 @@ export type ConnectionEvent =
   | { type: 'datagram-acked'; id: number }
   | { type: 'datagram-lost'; id: number }
   | { type: 'session-ticket'; ticket: SessionTicket }
-  /** Client: the server accepted or rejected our 0-RTT (rejected data is resent in 1-RTT). */
-  | { type: 'early-data'; accepted: boolean }
+  /**
+   * Client: the server accepted or rejected our 0-RTT. Rejected, the data is resent in 1-RTT,
+   * unless `streamsReset`: the ALPN or a limit changed, every stream was discarded (RFC 9001
+   * §4.6.2) and the application must open its streams and write its data again.
+   */
+  | { type: 'early-data'; accepted: boolean; streamsReset?: boolean }
   /** Route this CID (ours) to this connection, or stop routing it. */
   | { type: 'cid-route'; cid: Uint8Array; active: boolean; resetToken?: Uint8Array }
   | { type: 'closed'; reason: ConnectionCloseReason };

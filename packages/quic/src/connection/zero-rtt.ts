@@ -124,6 +124,8 @@ export class ZeroRttReplayCache {
 export class ZeroRttState {
   /** Client: the server's parameters from the ticket, set before the ClientHello goes out. */
   remembered: TransportParameters | undefined;
+  /** Client: the ALPN the ticket was issued for (0-RTT speaks it). */
+  ticketAlpn: string | undefined;
   /** Client: the server's answer, once known. */
   accepted: boolean | undefined;
   #readKeys: PacketProtectionKeys | undefined;

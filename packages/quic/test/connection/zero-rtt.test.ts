@@ -47,7 +47,7 @@ function obtainTicket(server: Server, seed: number): SessionTicket {
 /** The client sends `data` on a bidi stream right away (0-RTT if it can); the server collects it. */
 function sendEarly(pair: Pair, data: Uint8Array) {
   const received: Uint8Array[] = [];
-  const state = { done: false, clientCompleteAtFirstByte: undefined as boolean | undefined, answer: undefined as boolean | undefined };
+  const state = { done: false, clientCompleteAtFirstByte: undefined as boolean | undefined, answer: undefined as boolean | undefined, streamsReset: false };
   pair.serverNode.onEvent = (e: ConnectionEvent, conn) => {
     if (e.type !== 'stream-readable' || state.done) return;
     for (let r = conn.readStream(e.streamId); r !== undefined; r = conn.readStream(e.streamId)) {
@@ -62,7 +62,15 @@ function sendEarly(pair: Pair, data: Uint8Array) {
     }
   };
   pair.clientNode.onEvent = (e) => {
-    if (e.type === 'early-data') state.answer = e.accepted;
+    if (e.type === 'early-data') {
+      state.answer = e.accepted;
+      state.streamsReset = e.streamsReset === true;
+      // RFC 9001 §4.6.2: the streams were reset; the application starts over on new ones.
+      if (e.streamsReset) {
+        const again = pair.client.openStream('bidi')!;
+        pair.client.writeStream(again, data, true);
+      }
+    }
   };
   const id = pair.client.openStream('bidi');
   assert.ok(id !== undefined, 'no stream before the handshake (remembered limits missing)');
@@ -122,6 +130,7 @@ test('0-RTT rejected by the server: the data is resent in 1-RTT and arrives', ()
   const r = sendEarly(pair, data);
   assert.ok(r.ok && r.same, 'data did not arrive intact');
   assert.is(r.state.answer, false);
+  assert.is(r.state.streamsReset, false, 'same ALPN and limits: the streams stay and their data is resent');
   assert.is(r.state.clientCompleteAtFirstByte, true, 'data was accepted in 0-RTT');
   assert.ok(pair.client.tls.resumed, 'resumption still works');
   assert.ok(pair.server().droppedPackets > 0, 'the 0-RTT packets should have been dropped');
@@ -140,6 +149,31 @@ test('0-RTT refused when the server now offers less than the ticket promised (RF
   assert.ok(r.ok && r.same);
   assert.is(r.state.answer, false);
   assert.is(server.cache.size, 0, 'the replay cache was consulted for a refused 0-RTT');
+  // A limit the client relied on shrank: its streams were reset and the data came on a new stream.
+  assert.ok(r.state.streamsReset);
+  assert.is(pair.client.streams.size, 1);
+});
+
+test('0-RTT rejected with another ALPN: every stream is reset (RFC 9001 §4.6.2), nothing of it reaches the server', () => {
+  const server = newServer(7);
+  const ticket = obtainTicket(server, 71);
+  const pair = makePair({
+    seed: 72,
+    alpn: ['test', 'other'],
+    serverAlpn: ['other'],
+    clientOptions: { sessionTicket: ticket, earlyData: true },
+    serverOptions: serverOptions(server),
+  });
+  const opened: number[] = [];
+  const r = sendEarly(pair, payload(1500, 10));
+  for (const e of pair.serverNode.events) if (e.type === 'stream-opened') opened.push(e.streamId);
+  assert.ok(r.ok && r.same, 'the data written again did not arrive');
+  assert.is(r.state.answer, false);
+  assert.ok(r.state.streamsReset);
+  assert.is(pair.client.negotiatedAlpn, 'other');
+  // The server saw only the stream opened after the reset (ID 0 again: a fresh stream space).
+  assert.equal(opened, [0]);
+  assert.is(pair.client.closeReason, undefined);
 });
 
 test('a replayed 0-RTT ClientHello is refused 0-RTT; its early data never reaches the application', () => {
