@@ -96,12 +96,17 @@ test('resumption: the second handshake uses the ticket and sends no certificate'
   assert.is(pair.client.tls.earlyDataAccepted, false, '0-RTT without asking');
 });
 
-test('0-RTT accepted: stream data arrives at the server before the client completes its handshake', () => {
+test('0-RTT accepted: stream data and a datagram arrive at the server before the client completes its handshake', () => {
   const server = newServer(2);
   const ticket = obtainTicket(server, 21);
   const pair = makePair({ seed: 22, clientOptions: { sessionTicket: ticket, earlyData: true }, serverOptions: serverOptions(server) });
   const data = payload(3000, 5);
+  // The remembered max_datagram_frame_size allows DATAGRAM in 0-RTT (RFC 9221 §3).
+  assert.ok(pair.client.maxDatagramPayload > 0);
+  assert.ok(pair.client.sendDatagram(payload(50, 4)) !== undefined);
   const r = sendEarly(pair, data);
+  const datagramAt = pair.serverNode.events.findIndex((e) => e.type === 'datagram');
+  assert.ok(datagramAt >= 0, 'no datagram');
   assert.ok(r.ok && r.same, 'data did not arrive intact');
   assert.is(r.state.answer, true);
   assert.is(r.state.clientCompleteAtFirstByte, false, 'data arrived only after the handshake');
@@ -112,7 +117,7 @@ test('0-RTT accepted: stream data arrives at the server before the client comple
   assert.is(pair.server().closeReason, undefined);
 });
 
-test('0-RTT datagram and data under loss: accepted, everything arrives', () => {
+test('0-RTT stream data under 20% loss: accepted, everything arrives', () => {
   const server = newServer(3);
   const ticket = obtainTicket(server, 31);
   const pair = makePair({ seed: 32, link: { delayMs: 10, lossRate: 0.2 }, clientOptions: { sessionTicket: ticket, earlyData: true }, serverOptions: serverOptions(server) });
