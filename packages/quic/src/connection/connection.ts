@@ -31,6 +31,7 @@ import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt
 import { ConnectionQlog } from '../qlog/connection-qlog.js';
 import type { QlogObserver } from '../qlog/events.js';
 import type { PacketSpace } from './spaces.js';
+import { MIN_SEND_BUFFER } from './streams.js';
 import {
   type ClientConnectionOptions,
   DEFAULT_TRANSPORT_SETTINGS,
@@ -47,6 +48,8 @@ import {
 const MIN_PACKET_ROOM = 64;
 /** ACK ranges per frame (RFC 9000 §13.2.3 lets us bound them). */
 const MAX_ACK_RANGES = 32;
+/** Upper bound of the per-stream send buffer however large the congestion window grows. */
+const MAX_SEND_BUFFER = 32 << 20;
 /** Pacer waits shorter than this are sent at once (see pollTransmit). */
 const PACING_EPSILON_MS = 0.001;
 /** Outgoing DATAGRAM frames queued at most (they are unreliable: the oldest are dropped). */
@@ -377,6 +380,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
 
     // Congestion control and pacing gate everything but ACK-only packets and PTO probes.
     const inFlight = this.recovery.bytesInFlight;
+    const cwnd = this.congestion.congestionWindow;
+    this.streams.sendBufferLimit = Math.max(MIN_SEND_BUFFER, Math.min(2 * cwnd, MAX_SEND_BUFFER));
     let mayElicit = this.congestion.canSend(inFlight, maxSize);
     this.#pacingDeadline = Infinity;
     if (mayElicit) {
