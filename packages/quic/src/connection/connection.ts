@@ -274,6 +274,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     return Math.max(0, Math.min(peerMax - 3, room));
   }
 
+  /**
+   * Client: 0-RTT keys are in place and no 1-RTT ones yet, so streams and datagrams written now
+   * go out as 0-RTT (RFC 9001 §4.6.1) before the handshake completes.
+   */
+  get canSendEarlyData(): boolean {
+    return !this.isServer && !this.keyPhases.write && this.spaces[2].writeKeys !== undefined && !this.isClosed;
+  }
+
   /** Bytes in flight as loss recovery counts them (tests check the invariant with it). */
   get bytesInFlight(): number {
     return this.recovery.bytesInFlight;

@@ -216,7 +216,12 @@ export class QuicEndpoint implements ConnectionDriver {
     return this.#incoming;
   }
 
-  /** Opens a connection; resolves when the handshake completes (rejects if it fails). */
+  /**
+   * Opens a connection; resolves when the handshake completes (rejects if it fails). With
+   * `earlyData` and a ticket that allows it, resolves at once so that streams and datagrams go
+   * out as 0-RTT; `opened` then resolves with the handshake (see the 'early-data' caveat on
+   * rejection in `ConnectionEvent`).
+   */
   async connect(options: ConnectOptions): Promise<QuicConnection> {
     if (this.#closing) throw new Error('endpoint is closing');
     const family = this.#socket.address().family;
@@ -247,7 +252,7 @@ export class QuicEndpoint implements ConnectionDriver {
     const entry = this.#add(core, qlog);
     entry.ticketServer = ticketServer;
     this.flush(entry.facade);
-    await entry.facade.opened;
+    if (!core.canSendEarlyData) await entry.facade.opened;
     return entry.facade;
   }
 

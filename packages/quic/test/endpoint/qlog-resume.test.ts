@@ -105,11 +105,25 @@ test('the client endpoint keeps tickets per server and resumes the next connecti
     assert.is(client.sessionTickets.count(key), 1, 'no ticket stored');
     await first.close(0, 'done');
 
+    // With a ticket allowing 0-RTT, connect() resolves before the handshake: the echo request goes in 0-RTT.
     const second = await withTimeout(client.connect({ ...connectOptions(server.address.port), earlyData: true }), 5000, 'connect 2');
-    assert.ok((second.core as Connection).tls.resumed, 'second connection did not resume');
-    assert.ok((second.core as Connection).tls.earlyDataAccepted, '0-RTT not accepted');
-    assert.is((second.core as Connection).tls.peerCertificates.length, 0);
-    assert.is(await withTimeout(echoOnce(second, 'two'), 5000, 'echo 2'), 'two');
+    const core2 = second.core as Connection;
+    assert.is(core2.isHandshakeComplete, false, 'connect waited for the handshake');
+    assert.ok(core2.canSendEarlyData);
+    let zeroRttStreamPackets = 0;
+    core2.setQlogObserver({
+      onEvent: (e) => {
+        const d = e.data as { header?: { packet_type: string }; frames?: { frame_type: string }[] };
+        if (e.name === 'quic:packet_sent' && d.header?.packet_type === '0RTT' && d.frames?.some((f) => f.frame_type === 'stream')) zeroRttStreamPackets++;
+      },
+    });
+    const echoed = echoOnce(second, 'two');
+    await withTimeout(second.opened, 5000, 'handshake 2');
+    assert.ok(core2.tls.resumed, 'second connection did not resume');
+    assert.ok(core2.tls.earlyDataAccepted, '0-RTT not accepted');
+    assert.is(core2.tls.peerCertificates.length, 0);
+    assert.is(await withTimeout(echoed, 5000, 'echo 2'), 'two');
+    assert.ok(zeroRttStreamPackets > 0, 'the request did not go out in 0-RTT');
     await second.close(0, 'done');
 
     const third = await withTimeout(client.connect({ ...connectOptions(server.address.port), resume: false }), 5000, 'connect 3');
