@@ -76,6 +76,7 @@ export class KeyPhases {
     if (read) {
       this.read = read;
       this.#nextRead = undefined;
+      this.nextRead(); // §6.3: ready before the peer's first update, not derived on the packet path
     }
     if (write) this.write = write;
   }
