@@ -5,7 +5,7 @@
  * file is in the downloads directory with the same SHA-256, and nothing else is.
  *
  *   node --conditions=@purequic/source --import tsx tools/interop/runner.ts \
- *     --server quic-go --client purequic --testcase transfer
+ *     --server quic-go --client purequic --testcase transfer [--loss 0.02]
  *
  * The interop tests and the transfer benchmark call `runInterop` directly.
  */
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSelfSignedCertificate, SimRandom, type CryptoProviderName } from '@purequic/quic';
+import { LossyRelay, type LossSettings, type RelayStatistics } from './lossy-relay.js';
 import { quicGoPeer, REPO_ROOT } from './peers.js';
 
 export type Implementation = 'purequic' | 'quic-go';
@@ -38,6 +39,8 @@ export interface InteropCase {
   files: InteropFile[];
   /** Over IPv6 loopback (::1) instead of 127.0.0.1 (runner `ipv6`). */
   ipv6?: boolean;
+  /** Put a lossy relay between client and server (the runner's transferloss / handshakeloss). */
+  loss?: LossSettings;
   /** Clients started at once, each downloading every file into its own directory. Default 1. */
   parallelClients?: number;
   /** quic-go sides initiate a 1-RTT key update every this many packets (our wrappers' flag). */
@@ -70,6 +73,8 @@ export interface InteropOutcome {
   serverLog: string;
   /** Bytes of TLS key log each side wrote (SSLKEYLOGFILE; the first client's). */
   keyLogBytes: { client: number; server: number };
+  /** What the lossy relay forwarded and dropped, when `loss` was given. */
+  relay: RelayStatistics | undefined;
   directory: string;
 }
 
@@ -234,6 +239,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
   for (const d of Object.values(dir)) mkdirSync(d, { recursive: true });
   const problems: string[] = [];
   let server: SpawnedProcess | undefined;
+  let relay: LossyRelay | undefined;
   const clients: SpawnedProcess[] = [];
   let clientExitCode: number | null = null;
   try {
@@ -250,7 +256,10 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
       problems.push(`${c.server} server did not start listening`);
       return outcome();
     }
-    const port = Number(listening[1]);
+    const serverPort = Number(listening[1]);
+    const address = c.ipv6 ? '::1' : '127.0.0.1';
+    if (c.loss) relay = await LossyRelay.start(address, { address, port: serverPort }, c.loss);
+    const port = relay ? relay.port : serverPort;
     const host = c.ipv6 ? '[::1]' : '127.0.0.1';
     const urls = c.files.map((f) => `https://${host}:${port}/${f.name}`);
     const count = Math.max(1, c.parallelClients ?? 1);
@@ -292,6 +301,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
   } finally {
     for (const client of clients) await client.stop();
     await server?.stop();
+    await relay?.close();
     if (!c.keepDirectory && process.env.INTEROP_KEEP !== '1') rmSync(root, { recursive: true, force: true });
   }
 
@@ -308,6 +318,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
       clientLog,
       serverLog: server?.output ?? '',
       keyLogBytes: { client: fileSize(join(dir.logs, 'client-keys.log')), server: fileSize(join(dir.logs, 'server-keys.log')) },
+      relay: relay ? structuredClone(relay.statistics) : undefined,
       directory: root,
     };
   }
@@ -340,6 +351,7 @@ async function cli(): Promise<number> {
     files,
     crypto: option('crypto', 'auto') as CryptoProviderName,
     keepDirectory: args.includes('--keep'),
+    ...(option('loss', '') !== '' ? { loss: { rate: Number(option('loss', '0')), maxBurst: 3, seed: 1 } } : {}),
   });
   process.stdout.write(`--- server\n${result.serverLog}--- client\n${result.clientLog}---\n`);
   process.stdout.write(result.ok ? `PASS ${testcase}\n` : `FAIL ${testcase}\n  ${result.problems.join('\n  ')}\n`);

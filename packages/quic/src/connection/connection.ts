@@ -425,6 +425,9 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       // RFC 9001 §4.9.1: a client drops Initial keys once it sends a Handshake packet.
       if (!this.isServer && sp.id === PacketNumberSpace.HANDSHAKE) this.#clientDropsInitial = true;
     }
+    // RFC 9002 §7.8: allowed to send but nothing to send (no data, or blocked by flow control):
+    // the window must not grow on the strength of packets that did not fill it.
+    if (mayElicit && !this.#hasAckElicitingWork()) this.recovery.onAppLimited(now);
     if (!pending) return undefined;
     // RFC 9000 §14.1: a client's datagram with an Initial packet, and a server's with an
     // ack-eliciting Initial, is padded to 1200 bytes (inside the last packet, so it is protected).

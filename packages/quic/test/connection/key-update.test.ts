@@ -1,177 +1,98 @@
 /**
- * RFC 9001 §6 key updates: initiated by either side through a whole transfer under loss and
- * reordering, the API, the §6.1/§6.2 rules and the §6.6 AEAD limits.
+ * Peer-initiated key updates (RFC 9001 §6): a packet in the next key phase, protected with the
+ * next 1-RTT keys, makes the receiver switch both directions; the initiator (here the client,
+ * forged by sending one packet with its next keys) follows the answer; data keeps flowing intact
+ * across several updates, also with reordering around the switch (old-phase packets still open,
+ * §6.5). A key update before the handshake is confirmed is a KEY_UPDATE_ERROR (§6.1).
  */
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { KeyUpdatePolicy } from '../../src/connection/key-update.js';
-import { TLS_AES_128_GCM_SHA256 } from '../../src/crypto/cipher-suites.js';
-import type { PacketProtectionKeys } from '../../src/crypto/keys.js';
+import type { Connection } from '../../src/connection/connection.js';
+import { nextKeyPhaseKeys } from '../../src/crypto/keys.js';
 import { TransportErrorCode } from '../../src/errors.js';
-import { makePair, payload } from './harness.js';
-import { runTransfer } from './transfer-helpers.js';
+import { FrameType } from '../../src/frame/types.js';
+import { makePair, type Pair, payload, sameBytes } from './harness.js';
+import { assertTransportClose, deliverTo, establish, forge1Rtt } from './scenario.js';
 
-const MB = 1 << 20;
+const SEED = Number(process.env.SIM_SEED ?? 1);
 
-function confirmedPair(options: Parameters<typeof makePair>[0] = {}) {
-  const pair = makePair(options);
-  const ok = pair.run(() => pair.client.handshakeConfirmed && pair.serverNode.conn?.handshakeConfirmed === true, 10_000);
-  assert.ok(ok, 'handshake did not confirm');
-  return pair;
+/** The client sends one PING in the next key phase (as if it had initiated an update). */
+function clientStartsUpdate(pair: Pair): void {
+  const c = pair.client;
+  const next = nextKeyPhaseKeys(c.crypto, c.keyPhases.write!);
+  const phase = c.keyPhases.phase === 0 ? 1 : 0;
+  deliverTo(pair, 'server', forge1Rtt(c, [{ type: FrameType.PING }], { keys: next, keyPhase: phase }));
 }
 
-/** Keys like `keys` but whose suite has the given AEAD limits (to reach them in a test). */
-function withLimits(keys: PacketProtectionKeys, confidentialityLimit: number, integrityLimit = keys.suite.integrityLimit): PacketProtectionKeys {
-  return { ...keys, suite: { ...keys.suite, confidentialityLimit, integrityLimit } };
+function transfer(pair: Pair, size: number, seed: number): { done: () => boolean; intact: () => boolean } {
+  const data = payload(size, seed);
+  const c = pair.client;
+  const id = c.openStream('uni')!;
+  let written = c.writeStream(id, data, true);
+  const prev = pair.clientNode.onEvent;
+  pair.clientNode.onEvent = (e, conn, now) => {
+    prev(e, conn, now);
+    if (e.type === 'stream-writable' && written < size) written += conn.writeStream(id, data.subarray(written), true);
+  };
+  const got: number[] = [];
+  let fin = false;
+  const prevS = pair.serverNode.onEvent;
+  pair.serverNode.onEvent = (e, conn: Connection, now) => {
+    prevS(e, conn, now);
+    if (e.type !== 'stream-readable' || e.streamId !== id) return;
+    for (let i = 0; i < 1000; i++) {
+      const r = conn.readStream(id);
+      if (!r) break;
+      for (const b of r.data) got.push(b);
+      if (r.fin) fin = true;
+    }
+  };
+  return { done: () => fin, intact: () => sameBytes(new Uint8Array(got), data) };
 }
 
-test('10 MB under loss and reordering with a key update every 100 packets from both sides arrives byte-identical', () => {
-  const transport = { keyUpdateIntervalPackets: 100 };
-  const pair = makePair({
-    seed: 21,
-    link: { delayMs: 10, lossRate: 0.02, reorderRate: 0.05, reorderDelayMs: 8, bandwidthBps: 200e6 },
-    clientTransport: transport,
-    serverTransport: transport,
-  });
-  const r = runTransfer(pair, 2 * MB, 10 * MB, 600_000);
-  assert.is(r.receivedByClient.length, 10 * MB);
-  assert.ok(r.ok, 'data differs');
-  const client = pair.client;
-  const server = pair.server();
-  // The server sends ~8,700 packets: one update per 100 packets once acknowledged.
-  assert.ok(server.keyUpdate.localUpdates >= 40, `server started ${server.keyUpdate.localUpdates} updates`);
-  assert.ok(client.keyUpdate.localUpdates >= 10, `client started ${client.keyUpdate.localUpdates} updates`);
-  assert.ok(client.keyUpdate.remoteUpdates >= 40, `client followed ${client.keyUpdate.remoteUpdates} updates`);
-  assert.ok(server.keyUpdate.remoteUpdates >= 10, `server followed ${server.keyUpdate.remoteUpdates} updates`);
-  // Both sides agree on the phase count.
-  assert.is(client.keyPhases.updates, server.keyPhases.updates);
-  assert.is(client.closeReason, undefined);
-  // Packets reordered across an update were opened with the retained previous keys.
-  assert.is(client.droppedPackets + server.droppedPackets, 0, 'packets lost to key changes');
-  console.log(
-    `    ${client.keyPhases.updates} key updates (client started ${client.keyUpdate.localUpdates}, server ${server.keyUpdate.localUpdates}); ` +
-      `${client.stats.packetsSent + server.stats.packetsSent} packets, ${client.stats.packetsLost + server.stats.packetsLost} lost, ${client.droppedPackets + server.droppedPackets} undecryptable or duplicate, ${(r.virtualMs / 1000).toFixed(1)} virtual s`,
-  );
-});
-
-test('updateKeys(): refused before confirmation, then starts a phase the peer follows; old read keys go after 3 PTO', () => {
-  const pair = makePair({ seed: 3 });
-  assert.is(pair.client.updateKeys(), false, 'allowed before the handshake is confirmed');
-  pair.client.keyUpdate.requested = false;
-  const ok = pair.run(() => pair.client.handshakeConfirmed && pair.serverNode.conn?.handshakeConfirmed === true && pair.client.keyUpdate.currentPhaseAcked, 10_000);
-  assert.ok(ok);
-  const client = pair.client;
-  const server = pair.server();
-  assert.is(client.updateKeys(), true);
-  assert.is(client.keyPhases.phase, 1);
-  assert.ok(client.keyPhases.previous, 'old read keys kept');
-  assert.is(client.keyPhases.previousExpiry, Infinity, 'the 3 PTO countdown waits for the peer');
-  // §6.1: no second update until a packet of the new phase is acknowledged.
-  assert.not.ok(client.keyUpdate.mayInitiate(true));
-  const id = client.openStream('bidi')!;
-  client.writeStream(id, payload(5000), true);
-  assert.ok(pair.run(() => server.keyPhases.phase === 1 && client.keyPhases.previousExpiry !== Infinity, 5_000));
-  assert.is(server.keyUpdate.remoteUpdates, 1);
-  assert.ok(pair.run(() => client.keyPhases.previous === undefined, 5_000), 'old keys never dropped');
-  assert.ok(pair.run(() => client.keyUpdate.currentPhaseAcked, 5_000));
-  assert.is(client.updateKeys(), true);
-  const id2 = client.openStream('bidi')!;
-  client.writeStream(id2, payload(5000), true);
-  assert.ok(pair.run(() => server.keyPhases.updates === 2 && server.keyPhases.phase === 0, 5_000));
-  assert.is(client.closeReason, undefined);
-  assert.is(server.closeReason, undefined);
-});
-
-test('a peer updating twice without waiting for an acknowledgment is a KEY_UPDATE_ERROR (RFC 9001 §6.2)', () => {
-  const pair = confirmedPair({ seed: 4 });
-  const client = pair.client;
-  const server = pair.server();
-  const buf = new Uint8Array(2048);
-  const id = client.openStream('uni')!;
-  client.writeStream(id, payload(100), false);
-  assert.ok(pair.run(() => client.keyUpdate.currentPhaseAcked && client.bytesInFlight === 0, 5_000));
-  const now = pair.sim.now;
-  const sendOne = (): void => {
-    client.writeStream(id, payload(100, client.keyPhases.updates), false);
-    const t = client.pollTransmit(now, buf);
-    assert.ok(t, 'nothing to send');
-    server.handleDatagram(buf.slice(0, t!.length), { address: 'client', port: 443 }, now);
-  };
-  // Bypass our own §6.1 check: two updates back to back, each with a packet, and no server ACK between.
-  assert.ok(client.keyPhases.initiateUpdate());
-  sendOne();
-  assert.is(server.keyPhases.phase, 1);
-  assert.is(server.closeReason, undefined);
-  assert.ok(client.keyPhases.initiateUpdate());
-  sendOne();
-  const reason = server.closeReason;
-  assert.ok(reason && reason.kind === 'transport' && reason.code === TransportErrorCode.KEY_UPDATE_ERROR, JSON.stringify(reason));
-});
-
-test('an update starts automatically at 3/4 of the confidentiality limit (RFC 9001 §6.6)', () => {
-  const pair = confirmedPair({ seed: 5 });
-  const client = pair.client;
-  client.keyPhases.write = withLimits(client.keyPhases.write!, 200);
-  const id = client.openStream('bidi')!;
-  const data = payload(400_000);
-  let offset = 0;
-  pair.serverNode.onEvent = (e, conn) => {
-    if (e.type === 'stream-readable') while (conn.readStream(e.streamId) !== undefined);
-  };
-  pair.clientNode.onEvent = (e, conn) => {
-    if (e.type === 'stream-writable' && offset < data.length) offset += conn.writeStream(id, data.subarray(offset), false);
-  };
-  offset += client.writeStream(id, data, false);
-  assert.ok(pair.run(() => offset >= data.length && client.bytesInFlight === 0 && client.keyUpdate.localUpdates >= 2, 30_000));
-  // ~330 packets of data: the limit's successors inherit the suite, so an update every ~150.
-  assert.ok(client.keyUpdate.localUpdates >= 2, `${client.keyUpdate.localUpdates} updates`);
-  assert.ok(client.keyUpdate.packetsInPhase < 200);
-  assert.is(client.closeReason, undefined);
-});
-
-test('keys at the confidentiality limit that cannot be updated close with AEAD_LIMIT_REACHED', () => {
-  let block = false;
-  const pair = makePair({ seed: 6, back: { delayMs: 10, hook: (d) => (block ? null : d) } });
-  assert.ok(pair.run(() => pair.client.handshakeConfirmed && pair.client.keyUpdate.currentPhaseAcked, 10_000));
-  const client = pair.client;
-  assert.ok(client.updateKeys());
-  client.keyPhases.write = withLimits(client.keyPhases.write!, 12);
-  block = true; // nothing from the server arrives: the new phase is never acknowledged
-  const id = client.openStream('bidi')!;
-  client.writeStream(id, payload(100_000), false);
-  assert.ok(pair.run(() => client.isClosed, 30_000));
-  const reason = client.closeReason;
-  assert.ok(reason && reason.kind === 'transport' && reason.code === TransportErrorCode.AEAD_LIMIT_REACHED, JSON.stringify(reason));
-  assert.ok(client.keyUpdate.packetsInPhase <= 12, `${client.keyUpdate.packetsInPhase} packets with exhausted keys`);
-});
-
-test('KeyUpdatePolicy: failed decryptions beyond the integrity limit are AEAD_LIMIT_REACHED', () => {
-  const policy = new KeyUpdatePolicy();
-  const keys = { suite: { ...TLS_AES_128_GCM_SHA256, integrityLimit: 3 } } as unknown as PacketProtectionKeys;
-  for (let i = 0; i < 3; i++) policy.onDecryptionFailed(keys);
-  try {
-    policy.onDecryptionFailed(keys);
-    assert.unreachable('no error');
-  } catch (e) {
-    assert.is((e as { code: number }).code, TransportErrorCode.AEAD_LIMIT_REACHED);
+test('a peer-initiated key update switches both sides; data flows intact across three updates', () => {
+  const pair = makePair({ seed: SEED, link: { delayMs: 10, bandwidthBps: 50e6 } });
+  establish(pair);
+  const c = pair.client;
+  const s = pair.server();
+  const t = transfer(pair, 2 << 20, 1);
+  for (let round = 1; round <= 3; round++) {
+    pair.run(() => false, 100 + round * 50);
+    const before = s.keyPhases.updates;
+    clientStartsUpdate(pair);
+    assert.is(s.keyPhases.updates, before + 1, `round ${round}: the server followed the update`);
+    assert.ok(pair.run(() => c.keyPhases.updates === round && c.keyPhases.phase === s.keyPhases.phase, 2_000), `round ${round}: the client followed`);
+    assert.not.ok(c.isClosed || s.isClosed, JSON.stringify(c.closeReason ?? s.closeReason));
   }
+  assert.ok(pair.run(t.done, 30_000), 'transfer completes');
+  assert.ok(t.intact(), 'data intact');
 });
 
-test('KeyUpdatePolicy: an update needs an acknowledgment of a packet of the current phase (RFC 9001 §6.1)', () => {
-  const policy = new KeyUpdatePolicy(10);
-  const keys = { suite: TLS_AES_128_GCM_SHA256 } as unknown as PacketProtectionKeys;
-  for (let pn = 50; pn < 60; pn++) policy.onPacketSent(pn);
-  assert.ok(policy.wantsUpdate(keys));
-  assert.not.ok(policy.mayInitiate(true));
-  policy.onAckReceived(49); // an older phase's packet
-  assert.not.ok(policy.mayInitiate(true));
-  policy.onAckReceived(50);
-  assert.ok(policy.mayInitiate(true));
-  assert.not.ok(policy.mayInitiate(false), 'before handshake confirmation');
-  policy.onPhaseChanged(true);
-  assert.not.ok(policy.wantsUpdate(keys));
-  assert.not.ok(policy.mayInitiate(true));
+test('reordering around the switch: old-phase packets still open with the previous keys', () => {
+  const pair = makePair({ seed: SEED + 1, link: { delayMs: 10, bandwidthBps: 50e6, reorderRate: 0.2, reorderDelayMs: 15 } });
+  establish(pair);
+  const t = transfer(pair, 1 << 20, 2);
+  pair.run(() => false, 80);
+  clientStartsUpdate(pair);
+  assert.ok(pair.run(t.done, 30_000), 'transfer completes');
+  assert.ok(t.intact());
+  assert.not.ok(pair.client.isClosed || pair.server().isClosed);
+  assert.ok(pair.server().droppedPackets < 50, `few packets dropped (${pair.server().droppedPackets})`);
+});
+
+test('a key update before the handshake is confirmed: KEY_UPDATE_ERROR (RFC 9001 §6.1)', () => {
+  // The server's HANDSHAKE_DONE is held back, so the client is not confirmed; the server is.
+  // Forge the update from the server towards the unconfirmed client.
+  let hold = true;
+  const pair = makePair({ seed: SEED + 2, link: { delayMs: 10 }, back: { delayMs: 10, hook: (d) => (hold && pair.client.isHandshakeComplete ? null : d) } });
+  assert.ok(pair.run(() => pair.client.isHandshakeComplete && pair.serverNode.conn !== undefined && pair.server().isHandshakeComplete, 2_000));
+  assert.not.ok(pair.client.handshakeConfirmed);
+  const s = pair.server();
+  const next = nextKeyPhaseKeys(s.crypto, s.keyPhases.write!);
+  deliverTo(pair, 'client', forge1Rtt(s, [{ type: FrameType.PING }], { keys: next, keyPhase: 1 }));
+  hold = false;
+  assertTransportClose(pair.client.closeReason, TransportErrorCode.KEY_UPDATE_ERROR, false, 'client');
 });
 
 test.run();
