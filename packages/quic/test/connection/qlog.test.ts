@@ -35,7 +35,8 @@ test('a transfer under loss with key updates produces the expected qlog event se
   const client = pair.client;
   const server = pair.server();
   client.close(0, 'done', pair.sim.now);
-  pair.run(() => client.isTerminated && server.isTerminated, 10_000);
+  // The close may be lost (3% loss): the server then ends by idle timeout; both log connection_closed.
+  assert.ok(pair.run(() => client.isTerminated && server.isTerminated, 60_000), 'connections did not end');
 
   for (const [events, conn, role] of [
     [clientEvents, client, 'client'],
@@ -67,7 +68,8 @@ test('a transfer under loss with key updates produces the expected qlog event se
   assert.ok(client.keyUpdate.localUpdates + server.keyUpdate.localUpdates > 0);
   assert.is(count(serverEvents, 'quic:stream_state_updated', (d) => d.new === 'open'), 1);
   assert.is(clientEvents.find((e) => e.name === 'quic:connection_closed')?.data.initiator, 'local');
-  assert.is(serverEvents.find((e) => e.name === 'quic:connection_closed')?.data.initiator, 'remote');
+  const serverClosed = serverEvents.find((e) => e.name === 'quic:connection_closed')!.data;
+  assert.ok(serverClosed.initiator === 'remote' || serverClosed.trigger === 'idle_timeout', JSON.stringify(serverClosed));
   // The first packet the client sends is an Initial carrying CRYPTO.
   const firstSent = clientEvents.find((e) => e.name === 'quic:packet_sent')!;
   assert.equal((firstSent.data.header as { packet_type: string }).packet_type, 'initial');
