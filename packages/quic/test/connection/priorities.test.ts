@@ -78,7 +78,9 @@ test('equal-urgency non-incremental streams with losses at the bottleneck: new d
   // Sender-side view: the order in which each stream's new bytes first go on the wire.
   const newData: number[] = [];
   const highest = new Map<number, number>();
-  pair.sim.link(CLIENT, SERVER)!.config.hook = (d) => {
+  // Both directions share one link config: look at the client's datagrams only.
+  pair.sim.link(CLIENT, SERVER)!.config.hook = (d, info) => {
+    if (info.from !== CLIENT) return d;
     for (const f of peekFrames(pair.serverNode.conn, d)) {
       if (f.type !== FrameType.STREAM) continue;
       const end = f.offset + f.data.length;
