@@ -243,7 +243,9 @@ export class StreamMap {
     const recv = s?.recv;
     if (!s || !recv) return;
     const before = recv.buffer.highestOffset;
-    recv.buffer.insert(offset, data, fin); // FINAL_SIZE_ERROR on contradictions (§4.5)
+    // FINAL_SIZE_ERROR on contradictions (§4.5). `owned`: the datagram was decrypted in place
+    // into a buffer nobody writes again, so the stream keeps views of it instead of copying.
+    recv.buffer.insert(offset, data, fin, true);
     this.#accountReceived(recv, before);
     if (fin) recv.state.onFinalSizeKnown();
     if (recv.buffer.isAllReceived()) recv.state.onAllDataReceived();
@@ -393,14 +395,8 @@ export class StreamMap {
       putVarint(w, max);
       tokens.push(token(TokenKind.MAX_STREAM_DATA, id, max));
     }
-    for (const [limitState, bidi] of [[this.#remoteBidi, true], [this.#remoteUni, false]] as const) {
-      if (limitState.updatePending && limit - w.offset >= FRAME_MAX) {
-        const max = limitState.takeUpdate();
-        w.u8(bidi ? 0x12 : 0x13);
-        putVarint(w, max);
-        tokens.push(token(TokenKind.MAX_STREAMS, 0, max, 0, bidi));
-      }
-    }
+    if (limit - w.offset >= FRAME_MAX) this.#writeMaxStreams(w, this.#remoteBidi, true, tokens);
+    if (limit - w.offset >= FRAME_MAX) this.#writeMaxStreams(w, this.#remoteUni, false, tokens);
     if (this.#connCredit.shouldSendBlocked(this.#connectionBlocked.size > 0) && limit - w.offset >= FRAME_MAX) {
       w.u8(FrameType.DATA_BLOCKED);
       putVarint(w, this.#connCredit.limit);
@@ -418,14 +414,26 @@ export class StreamMap {
       send.credit.onBlockedSent();
       tokens.push(token(TokenKind.STREAM_DATA_BLOCKED, id, send.credit.limit));
     }
-    for (const [limitState, bidi] of [[this.#localBidi, true], [this.#localUni, false]] as const) {
-      if (limitState.shouldSendBlocked(this.#wantsToOpen[bidi ? 'bidi' : 'uni']) && limit - w.offset >= FRAME_MAX) {
-        w.u8(bidi ? 0x16 : 0x17);
-        putVarint(w, limitState.max);
-        limitState.onBlockedSent();
-        tokens.push(token(TokenKind.STREAMS_BLOCKED, 0, limitState.max, 0, bidi));
-      }
-    }
+    if (limit - w.offset >= FRAME_MAX) this.#writeStreamsBlocked(w, this.#localBidi, true, tokens);
+    if (limit - w.offset >= FRAME_MAX) this.#writeStreamsBlocked(w, this.#localUni, false, tokens);
+  }
+
+  /** MAX_STREAMS (§19.11) when credit for the peer's streams of one type is due. */
+  #writeMaxStreams(w: ByteWriter, limitState: RemoteStreamLimit, bidi: boolean, tokens: RecoveryToken[]): void {
+    if (!limitState.updatePending) return;
+    const max = limitState.takeUpdate();
+    w.u8(bidi ? 0x12 : 0x13);
+    putVarint(w, max);
+    tokens.push(token(TokenKind.MAX_STREAMS, 0, max, 0, bidi));
+  }
+
+  /** STREAMS_BLOCKED (§19.14) once per limit when the application waits to open a stream. */
+  #writeStreamsBlocked(w: ByteWriter, limitState: LocalStreamLimit, bidi: boolean, tokens: RecoveryToken[]): void {
+    if (!limitState.shouldSendBlocked(this.#wantsToOpen[bidi ? 'bidi' : 'uni'])) return;
+    w.u8(bidi ? 0x16 : 0x17);
+    putVarint(w, limitState.max);
+    limitState.onBlockedSent();
+    tokens.push(token(TokenKind.STREAMS_BLOCKED, 0, limitState.max, 0, bidi));
   }
 
   /**

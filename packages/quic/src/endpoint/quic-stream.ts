@@ -36,6 +36,9 @@ export interface StreamHost {
 
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
 
+/** Largest chunk a read hands over at once (readable segments are joined up to this). */
+const MAX_COALESCED_CHUNK = 256 * 1024;
+
 export class QuicStream {
   readonly id: number;
   readonly direction: StreamDirection;
@@ -219,19 +222,27 @@ export class QuicStream {
     for (;;) {
       if (this.#readError) throw this.#readError;
       const closed = this.#host.closedError();
-      // Hand over everything readable now (one segment per read call): a pull per packet-sized
-      // chunk would make the reader, not the network, set the pace. Bounded by buffered bytes.
-      let delivered = false;
+      // Hand over everything readable now as ONE chunk (a read returns one packet's segment):
+      // a promise round trip per ~1 KB chunk would make the reader, not the network, set the
+      // pace; one copy into a larger chunk is far cheaper. Bounded by the buffered bytes.
+      let fin = false;
       for (let chunk = this.#host.read(this.id); chunk !== undefined; chunk = this.#host.read(this.id)) {
         if (chunk.data.length > 0) {
-          c.enqueue(chunk.data);
-          delivered = true;
+          this.#gather.push(chunk.data);
+          this.#gathered += chunk.data.length;
         }
         if (chunk.fin) {
-          this.#readDone = true;
-          c.close();
-          return;
+          fin = true;
+          break;
         }
+        if (this.#gathered >= MAX_COALESCED_CHUNK) break;
+      }
+      const delivered = this.#gathered > 0;
+      if (delivered) c.enqueue(this.#takeGathered());
+      if (fin) {
+        this.#readDone = true;
+        c.close();
+        return;
       }
       if (delivered) return;
       if (closed) throw closed;
@@ -239,6 +250,26 @@ export class QuicStream {
         this.#readWaiter = { resolve, reject };
       });
     }
+  }
+
+  readonly #gather: Uint8Array[] = [];
+  #gathered = 0;
+
+  #takeGathered(): Uint8Array {
+    const parts = this.#gather;
+    let out: Uint8Array;
+    if (parts.length === 1) out = parts[0]!;
+    else {
+      out = new Uint8Array(this.#gathered);
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+    }
+    parts.length = 0;
+    this.#gathered = 0;
+    return out;
   }
 
   async #write(chunk: Uint8Array, fin = false): Promise<void> {
