@@ -31,6 +31,8 @@ export const TokenKind = {
   /** `a` = datagram id. */
   DATAGRAM: 14,
   PING: 15,
+  /** A DPLPMTUD probe packet (PING + PADDING); `a` = the probed datagram size. */
+  PMTU_PROBE: 16,
 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 
