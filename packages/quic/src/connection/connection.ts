@@ -380,7 +380,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       }
     }
 
-    if (mayElicit && activePath.validated && this.handshakeConfirmed) {
+    if (mayElicit && activePath.validated && this.handshakeConfirmed && (inFlight > 0 || this.#hasAckElicitingWork())) {
       // RFC 9000 §14.3 / RFC 8899: a DPLPMTUD probe when one is due and the window allows it.
       const probeSize = this.pmtud.probeSize(now);
       if (probeSize > 0 && probeSize <= buffer.length && this.congestion.canSend(inFlight, probeSize)) {

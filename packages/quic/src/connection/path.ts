@@ -64,9 +64,13 @@ export class NetworkPath {
     this.migrating = migrating;
   }
 
-  /** RFC 9000 §8.1/§9.3: bytes we may still send before the peer address is validated. */
+  /**
+   * RFC 9000 §8.1/§9.3: bytes we may still send before the peer address is validated. A path
+   * a client probes from a new local address leads to the peer address it already validated:
+   * no limit there.
+   */
   get allowance(): number {
-    return this.validated ? Infinity : 3 * this.bytesReceived - this.bytesSent;
+    return this.validated || this.migrating ? Infinity : 3 * this.bytesReceived - this.bytesSent;
   }
 
   get validating(): boolean {

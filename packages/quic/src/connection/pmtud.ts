@@ -3,8 +3,10 @@
  *
  * The connection starts at BASE_PLPMTU = 1,200 bytes, the size every QUIC path must carry
  * (RFC 9000 §14). Once the handshake is confirmed it sends probe packets (PING + PADDING, one
- * at a time) and binary-searches the largest size the path delivers, up to the smaller of the
- * peer's max_udp_payload_size and our own limit. A size is confirmed when a probe of it is
+ * at a time, only while the connection has data moving so an idle connection stays quiet).
+ * The first probe is optimistic: the search maximum (the smaller of the peer's
+ * max_udp_payload_size and our own limit), tried once, since most paths carry it; if it is
+ * lost, a binary search finds the largest size the path delivers. A size is confirmed when a probe of it is
  * acknowledged; it is given up on after MAX_PROBES lost probes (RFC 8899 §5.1.2). Probe losses
  * are not congestion signals (RFC 9000 §14.4); the connection marks those packets exempt.
  *
@@ -51,6 +53,8 @@ export class PathMtuDiscovery {
   #failures = 0;
   #nextSearchAt = Infinity;
   #largeLosses = 0;
+  /** The next probe is the optimistic one at the search maximum. */
+  #optimistic = false;
 
   /**
    * Starts searching (after handshake confirmation, RFC 9000 §14.3) up to `maxSize`: the
@@ -74,6 +78,7 @@ export class PathMtuDiscovery {
       this.#complete(now);
       return 0;
     }
+    if (this.#optimistic) return this.#high - 1;
     // Binary search between the largest size that passed and the smallest that failed.
     return this.#low + Math.ceil((this.#high - this.#low) / 2);
   }
@@ -92,6 +97,7 @@ export class PathMtuDiscovery {
     if (size !== this.#inFlight) return;
     this.#inFlight = 0;
     this.#failures = 0;
+    this.#optimistic = false;
     this.stats.probesAcked++;
     this.#largeLosses = 0;
     if (this.state === 'confirming') {
@@ -107,6 +113,11 @@ export class PathMtuDiscovery {
     if (size !== this.#inFlight) return;
     this.#inFlight = 0;
     this.stats.probesLost++;
+    if (this.#optimistic) {
+      // One try only: the binary search below the maximum starts (and may try it again).
+      this.#optimistic = false;
+      return;
+    }
     if (++this.#failures < MAX_PROBES) return; // RFC 8899 §5.1.2: try the same size again
     this.#failures = 0;
     if (this.state === 'confirming') {
@@ -115,6 +126,7 @@ export class PathMtuDiscovery {
       this.#setCurrent(BASE_PLPMTU);
       this.#restartSearch(now);
       this.#high = size;
+      this.#optimistic = false;
       return;
     }
     if (size < this.#high) this.#high = size;
@@ -150,6 +162,7 @@ export class PathMtuDiscovery {
     this.state = 'searching';
     this.#low = this.current;
     this.#high = this.#maxSize + 1;
+    this.#optimistic = this.#high - this.#low > 1;
     this.#nextSearchAt = Infinity;
     if (this.#high - this.#low <= 1) this.#complete(now);
   }
