@@ -9,12 +9,16 @@
  * A CE count that grows is a congestion signal; loss recovery turns it into a congestion event
  * (RFC 9002 §7.1, B.7) — the connection passes the counts on only while ECN is not failed.
  *
- * Node.js 20's `node:dgram` can neither set the ECN field of outgoing datagrams (no
- * IP_TOS/IPV6_TCLASS socket option is exposed) nor report it for received ones (no IP_RECVTOS
- * control messages), so on real sockets the endpoint ignores `Transmit.ecn` and reports every
- * datagram as not-ECT: validation then fails at once (the peer's counts stay absent) and we
- * stop marking, exactly as on a path that bleaches ECN. The code path is exercised in the
- * simulator, whose links carry the codepoint and can CE-mark like an AQM.
+ * Node.js 20's `node:dgram` can neither set the ECN field of outgoing datagrams nor report it
+ * for received ones: a `dgram.Socket` offers setTTL, setBroadcast, the multicast options and
+ * the buffer sizes, but nothing for IP_TOS / IPV6_TCLASS, and a 'message' event's RemoteInfo
+ * carries only address, family, port and size (no IP_RECVTOS / IPV6_RECVTCLASS control data).
+ * So on real sockets the endpoint ignores `Transmit.ecn` and reports every datagram as
+ * not-ECT. Our packets then really leave unmarked while we believe them ECT(0): the peer's
+ * ACKs carry no ECN counts (or zero ones), validation fails on the first ACK of a marked
+ * packet, and we stop "marking" — the same outcome as a path that bleaches ECN, so nothing
+ * is mis-signalled. The whole code path is exercised in the simulator, whose links carry the
+ * codepoint and can CE-mark like an AQM (test/connection/ecn.test.ts).
  *
  * Which packets were marked is kept as packet-number ranges per space (marking changes only on
  * a path change or a validation failure), so nothing is stored per packet.
