@@ -36,7 +36,8 @@ mkdir -p "$PEERS_DIR"
 for role in server client; do
   out="$PEERS_DIR/quicgo-$role"
   src="tools/interop/quicgo/$role/main.go"
-  if [ -x "$out" ] && [ "$out" -nt "$src" ]; then
+  shared="tools/interop/quicgo/trace/trace.go"
+  if [ -x "$out" ] && [ "$out" -nt "$src" ] && [ "$out" -nt "$shared" ]; then
     echo "interop-peers: $out is up to date"
     continue
   fi

@@ -87,8 +87,9 @@ async function buildQuicGo(): Promise<PeerLookup<QuicGoPeer>> {
   const peer: QuicGoPeer = { client: join(PEERS_DIR, 'quicgo-client'), server: join(PEERS_DIR, 'quicgo-server') };
   for (const role of ['client', 'server'] as const) {
     const output = peer[role];
-    const source = join(WRAPPERS_DIR, role, 'main.go');
-    if (mtimeMs(output) >= mtimeMs(source)) continue;
+    // Rebuild when the wrapper or the tracer it shares is newer than the binary.
+    const newestSource = Math.max(mtimeMs(join(WRAPPERS_DIR, role, 'main.go')), mtimeMs(join(WRAPPERS_DIR, 'trace', 'trace.go')));
+    if (mtimeMs(output) >= newestSource) continue;
     const partial = `${output}.${process.pid}.partial`;
     try {
       // GOPATH mode, offline: Debian ships quic-go and its dependencies as GOPATH sources.

@@ -31,8 +31,13 @@ export interface InteropFile {
 export interface InteropCase {
   server: Implementation;
   client: Implementation;
+  /** TESTCASE for the client, and for the server unless `serverTestcase` is given. */
   testcase: string;
+  /** The runner sometimes gives the server another behaviour (keyupdate: the server runs transfer). */
+  serverTestcase?: string;
   files: InteropFile[];
+  /** quic-go sides initiate a 1-RTT key update every this many packets (our wrappers' flag). */
+  quicGoKeyUpdateInterval?: number;
   /** File contents come from this seed (printed on failure so a run can be replayed). */
   seed?: number;
   /** The whole run (server start, client, check) must finish within this. Default 120 s. */
@@ -74,6 +79,7 @@ export const RUNNER_FILES: Record<string, InteropFile[]> = {
   ],
   multiplexing: Array.from({ length: 2000 }, (_, i) => ({ name: `m${String(i).padStart(4, '0')}.bin`, size: 32 })),
   chacha20: [{ name: 'chacha20-3m.bin', size: 3 << 20 }],
+  keyupdate: [{ name: 'keyupdate-3m.bin', size: 3 << 20 }],
   multiconnect: Array.from({ length: 5 }, (_, i) => ({ name: `mc${i}.bin`, size: 1024 })),
 };
 
@@ -155,12 +161,16 @@ interface Layout {
   logs: string;
 }
 
+function quicGoFlags(c: InteropCase): string[] {
+  return c.quicGoKeyUpdateInterval ? ['-key-update-interval', String(c.quicGoKeyUpdateInterval)] : [];
+}
+
 async function startServer(impl: Implementation, c: InteropCase, dir: Layout): Promise<SpawnedProcess> {
-  const env = { TESTCASE: c.testcase, SSLKEYLOGFILE: join(dir.logs, 'server-keys.log') };
+  const env = { TESTCASE: c.serverTestcase ?? c.testcase, SSLKEYLOGFILE: join(dir.logs, 'server-keys.log') };
   if (impl === 'quic-go') {
     const peer = await quicGoPeer();
     if (!peer.ok) throw new Error(peer.reason);
-    const args = ['-listen', '127.0.0.1:0', '-www', dir.www, '-cert', join(dir.certs, 'cert.pem'), '-key', join(dir.certs, 'priv.key')];
+    const args = [...quicGoFlags(c), '-listen', '127.0.0.1:0', '-www', dir.www, '-cert', join(dir.certs, 'cert.pem'), '-key', join(dir.certs, 'priv.key')];
     return new SpawnedProcess(peer.peer.server, args, env, dir.logs);
   }
   return new SpawnedProcess(
@@ -185,7 +195,7 @@ async function startClient(impl: Implementation, c: InteropCase, dir: Layout, ur
   if (impl === 'quic-go') {
     const peer = await quicGoPeer();
     if (!peer.ok) throw new Error(peer.reason);
-    return new SpawnedProcess(peer.peer.client, ['-downloads', dir.downloads, ...urls], env, dir.logs);
+    return new SpawnedProcess(peer.peer.client, [...quicGoFlags(c), '-downloads', dir.downloads, ...urls], env, dir.logs);
   }
   return new SpawnedProcess(
     process.execPath,
@@ -273,7 +283,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
   function outcome(): InteropOutcome {
     const clientLog = client?.output ?? '';
     const report = /downloaded (\d+) files, (\d+) bytes in (\d+) ms/.exec(clientLog);
-    if (problems.length > 0) problems.push(`(seed ${seed}, ${c.server} server, ${c.client} client, TESTCASE=${c.testcase})`);
+    if (problems.length > 0) problems.push(`(seed ${seed}, ${c.server} server, ${c.client} client, TESTCASE=${c.testcase}${c.serverTestcase ? `/${c.serverTestcase}` : ''})`);
     return {
       ok: problems.length === 0 && clientExitCode === 0,
       clientExitCode,
@@ -299,6 +309,8 @@ async function cli(): Promise<number> {
     return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
   };
   const testcase = option('testcase', 'handshake');
+  // As the interop runner does: in keyupdate only the client updates keys, the server runs transfer.
+  const serverTestcase = testcase === 'keyupdate' ? 'transfer' : testcase;
   const files = RUNNER_FILES[testcase];
   if (!files) {
     process.stderr.write(`no file set for ${testcase}; known: ${Object.keys(RUNNER_FILES).join(', ')}\n`);
@@ -308,6 +320,7 @@ async function cli(): Promise<number> {
     server: parseImplementation(option('server', 'purequic')),
     client: parseImplementation(option('client', 'purequic')),
     testcase,
+    serverTestcase,
     files,
     crypto: option('crypto', 'auto') as CryptoProviderName,
     keepDirectory: args.includes('--keep'),

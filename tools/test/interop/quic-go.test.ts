@@ -2,6 +2,8 @@
  * Interop with quic-go 0.29 over hq-interop, both directions, through the tiny runner: our
  * endpoint (`pnpm endpoint`, a child process configured like a runner container) against our
  * quic-go wrappers (tools/interop/quicgo, built from Debian's sources into .scratch).
+ * This file: handshake, 10 MB each way, 2,000-file multiplexing, ChaCha20-only; the other
+ * runner cases are in quic-go-runner-cases.test.ts (its own time bound, runs in parallel).
  *
  * Every transfer is checked the interop runner's way: each requested file arrives with the same
  * SHA-256, and nothing else arrives. Skipped (with the reason printed) when Go or Debian's
@@ -10,43 +12,12 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { quicGoAvailability, quicGoPeer } from '../../interop/peers.js';
-import { RUNNER_FILES, runInterop, type Implementation, type InteropFile, type InteropOutcome } from '../../interop/runner.js';
+import { RUNNER_FILES, type InteropFile } from '../../interop/runner.js';
+import { buildQuicGoPeer, expectTransfer, ourHandshake, quicGoHandshake, quicGoTest } from './quic-go-helpers.js';
 
-const availability = quicGoAvailability();
-if (!availability.ok) console.log(`SKIP quic-go interop tests: ${availability.reason}`);
-const it = availability.ok ? test : test.skip;
+const it = quicGoTest('quic-go interop tests');
 
-/** One run must finish within this (the slowest, 2,000 files, takes a few seconds). */
-const RUN_TIMEOUT_MS = 90_000;
-
-test.before(async () => {
-  if (!availability.ok) return;
-  const built = await quicGoPeer();
-  if (!built.ok) throw new Error(built.reason);
-});
-
-function tail(log: string, lines = 25): string {
-  return log.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-async function expectTransfer(server: Implementation, client: Implementation, testcase: string, files: InteropFile[], seed: number): Promise<InteropOutcome> {
-  const result = await runInterop({ server, client, testcase, files, seed, timeoutMs: RUN_TIMEOUT_MS });
-  assert.ok(result.ok, `${result.problems.join('\n')}\n--- ${server} server\n${tail(result.serverLog)}\n--- ${client} client\n${tail(result.clientLog)}`);
-  return result;
-}
-
-/** The quic-go side of a run prints the negotiated ALPN and cipher suite. */
-function quicGoHandshake(result: InteropOutcome, side: 'server' | 'client'): { alpn: string; cipher: string } | undefined {
-  const m = /handshake complete: (?:remote=\S+ )?alpn=(\S+) cipher=(\S+)/.exec(side === 'server' ? result.serverLog : result.clientLog);
-  return m ? { alpn: m[1]!, cipher: m[2]! } : undefined;
-}
-
-/** Our endpoint prints what its handshake negotiated. */
-function ourHandshake(result: InteropOutcome, side: 'server' | 'client'): { alpn: string; cipher: string; group: string } | undefined {
-  const m = /handshake complete: (?:remote=\S+ )?alpn=(\S+) cipher=(\S+) group=(\S+)/.exec(side === 'server' ? result.serverLog : result.clientLog);
-  return m ? { alpn: m[1]!, cipher: m[2]!, group: m[3]! } : undefined;
-}
+test.before(buildQuicGoPeer);
 
 const TEN_MB: InteropFile[] = [{ name: 'ten-mb.bin', size: 10_000_000 }];
 
@@ -76,11 +47,6 @@ it('transfer: the quic-go client downloads 10 MB from our server, SHA-256 intact
   assert.is(result.clientReport?.bytes, 10_000_000);
 });
 
-it('transfer: the runner file set (2, 3 and 5 MiB in parallel) both ways', async () => {
-  await expectTransfer('quic-go', 'purequic', 'transfer', RUNNER_FILES.transfer!, 5);
-  await expectTransfer('purequic', 'quic-go', 'transfer', RUNNER_FILES.transfer!, 6);
-});
-
 it('multiplexing: our client fetches 2,000 files of 32 bytes over one connection to quic-go (MAX_STREAMS grows)', async () => {
   const result = await expectTransfer('quic-go', 'purequic', 'multiplexing', RUNNER_FILES.multiplexing!, 7);
   assert.is(result.clientReport?.files, 2000);
@@ -103,13 +69,6 @@ it('chacha20: the quic-go client offering only TLS_CHACHA20_POLY1305_SHA256 to o
   const result = await expectTransfer('purequic', 'quic-go', 'chacha20', RUNNER_FILES.chacha20!, 10);
   assert.equal(quicGoHandshake(result, 'client'), { alpn: 'hq-interop', cipher: 'TLS_CHACHA20_POLY1305_SHA256' });
   assert.is(ourHandshake(result, 'server')?.cipher, 'TLS_CHACHA20_POLY1305_SHA256');
-});
-
-it('multiconnect: a new connection per file, both ways (the runner runs handshakeloss this way)', async () => {
-  const one = await expectTransfer('quic-go', 'purequic', 'multiconnect', RUNNER_FILES.multiconnect!, 11);
-  assert.is(one.serverLog.match(/handshake complete/g)?.length, RUNNER_FILES.multiconnect!.length);
-  const two = await expectTransfer('purequic', 'quic-go', 'multiconnect', RUNNER_FILES.multiconnect!, 12);
-  assert.is(two.serverLog.match(/handshake complete/g)?.length, RUNNER_FILES.multiconnect!.length);
 });
 
 test.run();

@@ -1,5 +1,5 @@
 /**
- * Shared by amplification.test.ts and amplification.pending.ts.
+ * Shared by amplification.test.ts.
  *
  * The anti-amplification limit (RFC 9000 §8.1): until the client's address is validated (a
  * Handshake packet from it, §8.1), the server sends at most three times the bytes it received.

@@ -1,5 +1,5 @@
 /**
- * Shared machinery of the reset-race tests (resets.test.ts, resets-reliable.pending.ts).
+ * Shared machinery of the reset-race tests (resets.test.ts, resets-reliable.test.ts).
  *
  * Resets racing on one stream (RFC 9000 §3.5, §19.4, §19.5; draft-ietf-quic-reliable-stream-reset;
  * RFC 9000 §10.2): RESET_STREAM, STOP_SENDING, RESET_STREAM_AT and CONNECTION_CLOSE from the

@@ -1,7 +1,7 @@
 /**
  * Resets racing on one stream (RFC 9000 §3.5, §19.4, §19.5, §10.2; reliable-stream-reset draft):
- * see resets-helpers.ts for what every case checks. RESET_STREAM_AT cases whose streams must be
- * forgotten afterwards wait in resets-reliable.pending.ts (connection-bugs.md, BUG 1).
+ * see resets-helpers.ts for what every case checks. RESET_STREAM_AT cases without a close are in
+ * resets-reliable.test.ts.
  */
 
 import { test } from 'uvu';
@@ -31,7 +31,7 @@ test('all four peer frames in ONE packet, in several orders, against every local
 });
 
 test('each peer frame alone and in pairs, with local calls 15 ms apart (frames cross on the wire)', () => {
-  // RESET_STREAM_AT without a close leaves the stream behind (BUG 1): those wait in the pending file.
+  // RESET_STREAM_AT without a close: resets-reliable.test.ts.
   const peerSets = arrangements<PeerFrame>(['resetAt', 'reset', 'stop', 'close']).filter(
     (p) => p.length >= 1 && p.length <= 2 && (!p.includes('resetAt') || p.includes('close')),
   );
@@ -82,7 +82,7 @@ test('RESET_STREAM_AT then RESET_STREAM before the reliable part is read: the re
 });
 
 test('client-side races: the client resets and stops its own stream while the server resets, stops and closes', () => {
-  // Plain resets here; the RESET_STREAM_AT variants wait in resets-reliable.pending.ts (BUG 1).
+  // Plain resets here; the RESET_STREAM_AT variants are in resets-reliable.test.ts.
   for (let variant = 0; variant < 8; variant++) clientRace(variant, false);
 });
 

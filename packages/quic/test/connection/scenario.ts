@@ -13,7 +13,10 @@ import { ByteWriter } from '../../src/codec/writer.js';
 import type { Connection } from '../../src/connection/connection.js';
 import type { ConnectionCloseReason } from '../../src/connection/types.js';
 import { AEAD_TAG_LENGTH } from '../../src/crypto/provider.js';
-import { protect } from '../../src/crypto/protection.js';
+import { decryptPayload, protect, removeHeaderProtection } from '../../src/crypto/protection.js';
+import { parseFrames } from '../../src/frame/parse.js';
+import { CoalescedPacketReader } from '../../src/packet/coalesced.js';
+import { PacketType } from '../../src/packet/types.js';
 import type { Frame } from '../../src/frame/types.js';
 import { writeFrame } from '../../src/frame/write.js';
 import { writeShortHeader } from '../../src/packet/header.js';
@@ -112,4 +115,32 @@ export function flushEvents(pair: Pair): void {
       node.onEvent(e, conn, pair.sim.now);
     }
   }
+}
+
+const spyReader = new CoalescedPacketReader({ shortDcidLength: 8 });
+
+/**
+ * The frames of the 1-RTT packets in `datagram`, opened on a copy with `receiver`'s current read
+ * keys (call it from a link hook, before the receiver processes the datagram). Packets it cannot
+ * open are skipped: a test observer, not a parser under test.
+ */
+export function peekFrames(receiver: Connection | undefined, datagram: Uint8Array): Frame[] {
+  const keys = receiver?.keyPhases.read;
+  if (!receiver || !keys) return [];
+  const copy = datagram.slice();
+  const out: Frame[] = [];
+  try {
+    spyReader.reset(copy);
+    for (let h = spyReader.next(); h !== undefined; h = spyReader.next()) {
+      if (h.type !== PacketType.ONE_RTT) continue;
+      const largest = receiver.spaces[PacketNumberSpace.APPLICATION].ack.largestReceived;
+      const header = removeHeaderProtection(keys.headerProtection, copy, h.start, h.pnOffset, h.end, largest);
+      if (!header) continue;
+      const payload = decryptPayload(keys, copy, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber);
+      if (payload) out.push(...parseFrames(payload, h.type));
+    }
+  } catch {
+    // not ours to judge
+  }
+  return out;
 }

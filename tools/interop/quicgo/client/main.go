@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/lucas-clemente/quic-go"
+
+	"../trace"
 )
 
 func main() {
@@ -30,6 +32,7 @@ func main() {
 	testcase := flag.String("testcase", os.Getenv("TESTCASE"), "interop runner test case")
 	keyLogFile := flag.String("keylog", os.Getenv("SSLKEYLOGFILE"), "TLS key log file (optional)")
 	alpn := flag.String("alpn", "hq-interop", "ALPN protocol")
+	keyUpdateInterval := flag.Uint64("key-update-interval", 0, "initiate a 1-RTT key update every N packets (0: quic-go's default)")
 	flag.Parse()
 	urls := flag.Args()
 	if len(urls) == 0 {
@@ -49,7 +52,7 @@ func main() {
 		defer f.Close()
 		tlsConf.KeyLogWriter = f
 	}
-	quicConf := &quic.Config{}
+	quicConf := &quic.Config{Tracer: trace.Tracer{}}
 	connectionPerURL := false
 	switch *testcase {
 	case "handshake", "multiplexing", "":
@@ -61,8 +64,17 @@ func main() {
 		quicConf.InitialConnectionReceiveWindow = 128 << 10
 	case "chacha20":
 		tlsConf.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
+	case "keyupdate":
+		// Runner "keyupdate": a key update within the first MB (quic-go's interop client uses 100).
+		if *keyUpdateInterval == 0 {
+			*keyUpdateInterval = 100
+		}
 	default:
 		fail(127, "unsupported test case: %s", *testcase)
+	}
+
+	if *keyUpdateInterval > 0 {
+		trace.SetKeyUpdateInterval(*keyUpdateInterval)
 	}
 
 	started := time.Now()

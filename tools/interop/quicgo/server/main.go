@@ -22,6 +22,8 @@ import (
 	"strings"
 
 	"github.com/lucas-clemente/quic-go"
+
+	"../trace"
 )
 
 // Stream error codes we reset with (application-chosen; HTTP/0.9 defines none).
@@ -38,6 +40,7 @@ func main() {
 	testcase := flag.String("testcase", os.Getenv("TESTCASE"), "interop runner test case")
 	keyLogFile := flag.String("keylog", os.Getenv("SSLKEYLOGFILE"), "TLS key log file (optional)")
 	alpn := flag.String("alpn", "hq-interop", "ALPN protocol")
+	keyUpdateInterval := flag.Uint64("key-update-interval", 0, "initiate a 1-RTT key update every N packets (0: quic-go's default)")
 	flag.Parse()
 
 	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
@@ -53,13 +56,17 @@ func main() {
 		defer f.Close()
 		tlsConf.KeyLogWriter = f
 	}
-	quicConf := &quic.Config{}
+	quicConf := &quic.Config{Tracer: trace.Tracer{}}
 	switch *testcase {
 	case "handshake", "transfer", "multiplexing", "multiconnect", "":
 	case "chacha20":
 		tlsConf.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
 	default:
 		fail(127, "unsupported test case: %s", *testcase)
+	}
+
+	if *keyUpdateInterval > 0 {
+		trace.SetKeyUpdateInterval(*keyUpdateInterval)
 	}
 
 	ln, err := quic.ListenAddr(*listen, tlsConf, quicConf)
