@@ -118,7 +118,9 @@ test('Initial and Handshake spaces discarded with packets in flight under 25% lo
 test('a 4 s blackout mid-transfer: PTO probes with backoff, then the transfer completes intact; persistent congestion collapses the window', () => {
   let blackout = false;
   const drop = (d: Uint8Array) => (blackout ? null : d);
-  const pair = makePair({ seed: SEED + 7, link: { delayMs: 10, bandwidthBps: 50e6, hook: drop } });
+  // 1200-byte datagrams throughout (no DPLPMTUD), so the minimum window below is 2 x 1200.
+  const noPmtud = { pmtud: false };
+  const pair = makePair({ seed: SEED + 7, link: { delayMs: 10, bandwidthBps: 50e6, hook: drop }, clientTransport: noPmtud, serverTransport: noPmtud });
   establish(pair);
   const c = pair.client;
   const data = payload(3 << 20, 4);
