@@ -25,7 +25,8 @@ import { formatKeyLogLine } from '../tls/keylog.js';
 import { decodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { equalBytes, LocalConnectionIds, PeerConnectionIds } from './cid.js';
 import { EcnValidator } from './ecn.js';
-import { type NetworkPath, PathManager, PathOutcome } from './path.js';
+import { onPathOutcome, onPeerAddressChange } from './migration.js';
+import { type NetworkPath, PathManager } from './path.js';
 import { MAX_UDP_PAYLOAD, PathMtuDiscovery } from './pmtud.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
@@ -259,7 +260,7 @@ export abstract class ConnectionCore {
     }
     if (this.state === 'closing' || this.state === 'draining') return;
     this.keyPhases.dropPreviousIfExpired(now);
-    if (now >= this.paths.nextTimeout()) this.#onPathOutcome(this.paths.onTimeout(now), now);
+    if (now >= this.paths.nextTimeout()) onPathOutcome(this, this.paths.onTimeout(now), now);
     if (now >= this.recovery.lossDetectionTimer) {
       try {
         const outcome = this.recovery.onLossDetectionTimeout(now);
@@ -433,7 +434,7 @@ export abstract class ConnectionCore {
     }
     const largestSoFar = header.packetNumber > largest;
     sp.ack.onPacketReceived(header.packetNumber, now, ackEliciting, this.#rxEcn as 0 | 1 | 2 | 3);
-    if (space === 2 && !probingOnly && largestSoFar && this.#rxPath !== this.paths.active) this.#onPeerAddressChange(this.#rxPath, now);
+    if (space === 2 && !probingOnly && largestSoFar && this.#rxPath !== this.paths.active) onPeerAddressChange(this, this.#rxPath, now);
     this.stats.packetsReceived++;
     this.ackElicitingSentSinceReceive = false;
     this.#armIdle(now);
@@ -509,7 +510,7 @@ export abstract class ConnectionCore {
         if (this.#rxPath) this.paths.onChallenge(this.#rxPath, f.data.slice());
         return;
       case FrameType.PATH_RESPONSE:
-        this.#onPathOutcome(this.paths.onResponse(f.data), this.now);
+        onPathOutcome(this, this.paths.onResponse(f.data), this.now);
         return;
       case FrameType.NEW_TOKEN:
         if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', FrameType.NEW_TOKEN);
@@ -725,53 +726,6 @@ export abstract class ConnectionCore {
   }
 
   // ------------------------------------------------------------------ paths (RFC 9000 §8.2, §9)
-
-  /**
-   * A non-probing packet with the largest packet number so far came from another peer address
-   * (RFC 9000 §9.3): NAT rebinding or the peer's migration. Only servers follow the peer (a
-   * client's server address does not move without preferred_address, which we do not use),
-   * and only after handshake confirmation (§9). Send there at once, limited to 3x what that
-   * address sent until it is validated, with a new peer CID if we hold one (§9.5) and fresh
-   * congestion state unless only the port changed (§9.4).
-   */
-  #onPeerAddressChange(path: NetworkPath, now: number): void {
-    if (!this.isServer || !this.handshakeConfirmed) return;
-    const portOnly = path.remote.address === this.paths.active.remote.address;
-    this.paths.switchTo(path, now, this.ptoMs());
-    this.remote = path.remote;
-    this.peerCids.rotate();
-    this.resetPathState(now, portOnly);
-    this.events.push({ type: 'path', change: 'migrated', remote: path.remote });
-  }
-
-  #onPathOutcome(outcome: PathOutcome, now: number): void {
-    const active = this.paths.active;
-    switch (outcome) {
-      case PathOutcome.ACTIVE_VALIDATED:
-        this.events.push({ type: 'path', change: 'validated', remote: active.remote, ...(active.local ? { local: active.local } : {}) });
-        return;
-      case PathOutcome.MIGRATED:
-        // The client's probed local address answered: move there, with the peer CID the probes
-        // used (§9.5), and start congestion control and RTT afresh (§9.4).
-        this.peerCids.rotate();
-        this.remote = active.remote;
-        this.resetPathState(now, false);
-        this.events.push({ type: 'path', change: 'migrated', remote: active.remote, ...(active.local ? { local: active.local } : {}) });
-        return;
-      case PathOutcome.PROBE_FAILED:
-        this.events.push({ type: 'path', change: 'probe-failed', remote: active.remote, ...(active.local ? { local: active.local } : {}) });
-        return;
-      case PathOutcome.REVERTED:
-        // RFC 9000 §9.3.2: back to the last validated peer address.
-        this.remote = active.remote;
-        this.resetPathState(now, false);
-        this.events.push({ type: 'path', change: 'reverted', remote: active.remote });
-        return;
-      case PathOutcome.ACTIVE_FAILED:
-        this.events.push({ type: 'path', change: 'failed', remote: active.remote });
-        return;
-    }
-  }
 
   /**
    * RFC 9000 §9.4: a new path gets a new congestion controller and RTT estimate, unless only

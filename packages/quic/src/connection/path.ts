@@ -99,7 +99,7 @@ export class PathManager {
   /** The last validated path, kept while a migrated-to path is being validated (§9.3.2). */
   previous: NetworkPath | undefined;
   readonly candidates: NetworkPath[] = [];
-  /** Set by `onResponse`/`onTimeout` when they return MIGRATED or REVERTED: the path left. */
+  /** Set when `onResponse`/`onTimeout` return MIGRATED, REVERTED (the path left) or PROBE_FAILED (the path given up). */
   left: NetworkPath | undefined;
   readonly stats = { migrations: 0, validations: 0, validationFailures: 0 };
 
@@ -245,7 +245,9 @@ export class PathManager {
       if (now >= c.validationDeadline) {
         this.stats.validationFailures++;
         this.candidates.splice(i, 1);
-        return c.migrating ? PathOutcome.PROBE_FAILED : PathOutcome.NONE;
+        if (!c.migrating) return PathOutcome.NONE;
+        this.left = c;
+        return PathOutcome.PROBE_FAILED;
       }
     }
     // A retry is due: `takeChallenge` re-arms the timer when the challenge goes out.

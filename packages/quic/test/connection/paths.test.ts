@@ -105,6 +105,8 @@ test('path validation failure: the new path black-holes, the client stays on the
   pair.run(() => pathEvents(pair.clientNode.events).length > 0, 20_000);
   const client = pair.client;
   assert.equal(pathEvents(pair.clientNode.events), ['probe-failed']);
+  const failed = pair.clientNode.events.find((e) => e.type === 'path');
+  assert.equal(failed, { type: 'path', change: 'probe-failed', remote: { address: 'server', port: 443 }, local: { address: CLIENT2, port: 443 } });
   assert.is(client.paths.active.local, undefined, 'still on the original local address');
   assert.is(client.paths.candidates.length, 0);
   assert.ok(client.paths.stats.validationFailures >= 1);
