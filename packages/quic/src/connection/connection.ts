@@ -360,7 +360,11 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     if (!activePath.validated) {
       // RFC 9000 §9.3/§8.1: 3x what the new peer address sent until it is validated.
       const allowance = activePath.allowance;
-      if (allowance < MIN_PACKET_ROOM) return undefined;
+      if (activePath.sendBlocked) {
+        // Only bytes arriving from that address unblock us: no pacing timer until then.
+        this.#pacingDeadline = Infinity;
+        return undefined;
+      }
       maxSize = Math.min(maxSize, allowance);
     }
 

@@ -237,7 +237,8 @@ export abstract class ConnectionCore {
     if (this.state === 'closing' || this.state === 'draining') return t;
     t = Math.min(t, this.recovery.lossDetectionTimer, this.keyPhases.previousExpiry, this.pacingDeadline());
     t = Math.min(t, this.paths.nextTimeout(), this.pmtud.nextTimeout);
-    for (const sp of this.spaces) if (sp.writeKeys && !sp.discarded) t = Math.min(t, sp.ack.ackDeadline);
+    // An ACK cannot go out while the active path's amplification allowance is used up (§9.3).
+    if (!this.paths.active.sendBlocked) for (const sp of this.spaces) if (sp.writeKeys && !sp.discarded) t = Math.min(t, sp.ack.ackDeadline);
     return Number.isFinite(t) ? t : undefined;
   }
 

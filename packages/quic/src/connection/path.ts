@@ -22,6 +22,8 @@ import type { PathAddress } from './types.js';
 const MAX_CHALLENGES = 4;
 /** PATH_RESPONSEs queued per path (RFC 9000 §8.2.2: responding to each is not required). */
 const MAX_RESPONSES = 4;
+/** The smallest anti-amplification allowance worth building a packet in (bytes). */
+export const MIN_PATH_ROOM = 64;
 /** Peer addresses remembered besides the active path (bounds state an attacker can create). */
 const MAX_CANDIDATES = 4;
 
@@ -71,6 +73,15 @@ export class NetworkPath {
    */
   get allowance(): number {
     return this.validated || this.migrating ? Infinity : 3 * this.bytesReceived - this.bytesSent;
+  }
+
+  /**
+   * Nothing fits in the anti-amplification allowance (below MIN_PATH_ROOM bytes): until more
+   * bytes arrive from this address the connection can send nothing here, not even an ACK, so
+   * it arms no timer for ACKs or pacing either.
+   */
+  get sendBlocked(): boolean {
+    return this.allowance < MIN_PATH_ROOM;
   }
 
   get validating(): boolean {
@@ -163,6 +174,7 @@ export class PathManager {
     this.#removeCandidate(path);
     // Going back to the last validated path stays possible until the new one validates.
     if (old.validated) this.previous = old;
+    else if (this.previous === path) this.previous = undefined; // back where we were: nothing to revert to
     this.active = path;
     this.stats.migrations++;
     // Keep the old path reachable as a candidate (its late packets, a revert).

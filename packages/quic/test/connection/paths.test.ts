@@ -160,6 +160,62 @@ test('anti-amplification on an unvalidated path: at most 3x the bytes received f
   assert.ok(pair.worstAmplificationExcess <= 0, `amplification excess ${pair.worstAmplificationExcess}`);
 });
 
+test('an on-path attacker forwards a client packet from its own address first: the server moves, stays within 3x there, returns with the next genuine packet', () => {
+  const pair = makePathPair({ seed: 28, link: LINK });
+  const ATTACKER = 'attacker';
+  pair.nat.set(ATTACKER, { address: '192.0.2.66', port: 666 });
+  pair.sim.addLink(ATTACKER, 'server', { delayMs: 1 });
+  let armed = false;
+  let copied = false;
+  pair.sim.link(CLIENT, 'server')!.config.hook = (data) => {
+    // A short-header datagram (an ACK of the download) overtakes the original via the attacker.
+    if (armed && !copied && (data[0]! & 0x80) === 0) {
+      copied = true;
+      pair.sim.inject(ATTACKER, 'server', data);
+    }
+    return data;
+  };
+  const r = runDownload(pair, 4 * MB, (received) => {
+    if (received >= MB) armed = true;
+  });
+  assert.ok(copied);
+  assert.ok(r.ok, 'data differs');
+  const server = pair.server();
+  const moves = pair.serverNode.events.filter((e) => e.type === 'path');
+  assert.equal(moves, [
+    { type: 'path', change: 'migrated', remote: { address: '192.0.2.66', port: 666 } },
+    { type: 'path', change: 'migrated', remote: { address: '198.51.100.1', port: 50_000 } },
+  ]);
+  assert.equal(server.remoteAddress, { address: '198.51.100.1', port: 50_000 });
+  assert.ok(server.paths.active.validated, 'back on the validated path: no new validation needed');
+  assert.is(server.paths.previous, undefined);
+  // What went to the attacker's address (a PATH_CHALLENGE, maybe a little data) stayed within 3x.
+  assert.ok(pair.sim.unroutable >= 1, 'the server did send toward the forged address');
+  assert.ok(pair.worstAmplificationExcess <= 0, `amplification excess ${pair.worstAmplificationExcess}`);
+});
+
+test('rebinding twice under 2% loss and reordering (3 seeds): 4 MB byte-identical each time, the server ends on the last address', () => {
+  for (const seed of [61, 62, 63]) {
+    const pair = makePathPair({ seed, link: { delayMs: 10, bandwidthBps: 100e6, lossRate: 0.02, reorderRate: 0.02, reorderDelayMs: 5 } });
+    let step = 0;
+    const r = runDownload(pair, 4 * MB, (received) => {
+      if (step === 0 && received >= MB) {
+        step = 1;
+        pair.rebind(CLIENT, { address: '198.51.100.1', port: 40_001 });
+      } else if (step === 1 && received >= 2.5 * MB) {
+        step = 2;
+        pair.rebind(CLIENT, { address: '198.51.100.44', port: 40_002 });
+      }
+    });
+    assert.is(step, 2);
+    assert.ok(r.ok, `seed ${seed}: data differs`);
+    const server = pair.server();
+    assert.equal(server.remoteAddress, { address: '198.51.100.44', port: 40_002 }, `seed ${seed}`);
+    assert.ok(server.paths.active.validated, `seed ${seed}: validated`);
+    assert.ok(pair.worstAmplificationExcess <= 0, `seed ${seed}: amplification excess ${pair.worstAmplificationExcess}`);
+  }
+});
+
 test('connection ID rotation: the client moves to a new peer CID every 200 packets; both sides stay within their limits', () => {
   const pair = makePathPair({ seed: 26, link: LINK, clientTransport: { peerCidRotationPackets: 200 } });
   const r = runDownload(pair, 4 * MB);
