@@ -268,7 +268,8 @@ export class QuicEndpoint implements ConnectionDriver {
     for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
     let sent = 0;
     for (; sent < MAX_TRANSMITS_PER_FLUSH; sent++) {
-      const buf = Buffer.allocUnsafe(SEND_BUFFER_SIZE);
+      // DPLPMTUD may grow datagrams up to our max_udp_payload_size (65,527 for loopback benchmarks).
+      const buf = Buffer.allocUnsafe(Math.max(SEND_BUFFER_SIZE, core.settings.maxUdpPayloadSize));
       const t = core.pollTransmit(now, buf);
       if (!t) break;
       this.#socket.send(buf, 0, t.length, t.remote.port, t.remote.address);
