@@ -5,7 +5,7 @@
  * file is in the downloads directory with the same SHA-256, and nothing else is.
  *
  *   node --conditions=@purequic/source --import tsx tools/interop/runner.ts \
- *     --server quic-go --client purequic --testcase transfer
+ *     --server quic-go --client purequic --testcase transfer [--loss 0.02]
  *
  * The interop tests and the transfer benchmark call `runInterop` directly.
  */
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSelfSignedCertificate, SimRandom, type CryptoProviderName } from '@purequic/quic';
+import { LossyRelay, type LossSettings, type RelayStatistics } from './lossy-relay.js';
 import { quicGoPeer, REPO_ROOT } from './peers.js';
 
 export type Implementation = 'purequic' | 'quic-go';
@@ -36,6 +37,12 @@ export interface InteropCase {
   /** The runner sometimes gives the server another behaviour (keyupdate: the server runs transfer). */
   serverTestcase?: string;
   files: InteropFile[];
+  /** Over IPv6 loopback (::1) instead of 127.0.0.1 (runner `ipv6`). */
+  ipv6?: boolean;
+  /** Put a lossy relay between client and server (the runner's transferloss / handshakeloss). */
+  loss?: LossSettings;
+  /** Clients started at once, each downloading every file into its own directory. Default 1. */
+  parallelClients?: number;
   /** quic-go sides initiate a 1-RTT key update every this many packets (our wrappers' flag). */
   quicGoKeyUpdateInterval?: number;
   /** File contents come from this seed (printed on failure so a run can be replayed). */
@@ -64,8 +71,10 @@ export interface InteropOutcome {
   clientReport: ClientReport | undefined;
   clientLog: string;
   serverLog: string;
-  /** Bytes of TLS key log each side wrote (SSLKEYLOGFILE). */
+  /** Bytes of TLS key log each side wrote (SSLKEYLOGFILE; the first client's). */
   keyLogBytes: { client: number; server: number };
+  /** What the lossy relay forwarded and dropped, when `loss` was given. */
+  relay: RelayStatistics | undefined;
   directory: string;
 }
 
@@ -170,7 +179,7 @@ async function startServer(impl: Implementation, c: InteropCase, dir: Layout): P
   if (impl === 'quic-go') {
     const peer = await quicGoPeer();
     if (!peer.ok) throw new Error(peer.reason);
-    const args = [...quicGoFlags(c), '-listen', '127.0.0.1:0', '-www', dir.www, '-cert', join(dir.certs, 'cert.pem'), '-key', join(dir.certs, 'priv.key')];
+    const args = [...quicGoFlags(c), '-listen', c.ipv6 ? '[::1]:0' : '127.0.0.1:0', '-www', dir.www, '-cert', join(dir.certs, 'cert.pem'), '-key', join(dir.certs, 'priv.key')];
     return new SpawnedProcess(peer.peer.server, args, env, dir.logs);
   }
   return new SpawnedProcess(
@@ -181,7 +190,7 @@ async function startServer(impl: Implementation, c: InteropCase, dir: Layout): P
       ROLE: 'server',
       WWW: dir.www,
       CERTS: dir.certs,
-      HOST: '127.0.0.1',
+      HOST: c.ipv6 ? '::1' : '127.0.0.1',
       PORT: '0',
       QLOGDIR: join(dir.logs, 'qlog-server'),
       CRYPTO: c.crypto ?? 'auto',
@@ -190,12 +199,12 @@ async function startServer(impl: Implementation, c: InteropCase, dir: Layout): P
   );
 }
 
-async function startClient(impl: Implementation, c: InteropCase, dir: Layout, urls: string[]): Promise<SpawnedProcess> {
-  const env = { TESTCASE: c.testcase, SSLKEYLOGFILE: join(dir.logs, 'client-keys.log') };
+async function startClient(impl: Implementation, c: InteropCase, dir: Layout, urls: string[], downloads: string, keyLogFile: string): Promise<SpawnedProcess> {
+  const env = { TESTCASE: c.testcase, SSLKEYLOGFILE: keyLogFile };
   if (impl === 'quic-go') {
     const peer = await quicGoPeer();
     if (!peer.ok) throw new Error(peer.reason);
-    return new SpawnedProcess(peer.peer.client, [...quicGoFlags(c), '-downloads', dir.downloads, ...urls], env, dir.logs);
+    return new SpawnedProcess(peer.peer.client, [...quicGoFlags(c), '-downloads', downloads, ...urls], env, dir.logs);
   }
   return new SpawnedProcess(
     process.execPath,
@@ -204,7 +213,7 @@ async function startClient(impl: Implementation, c: InteropCase, dir: Layout, ur
       ...env,
       ROLE: 'client',
       REQUESTS: urls.join(' '),
-      DOWNLOADS: dir.downloads,
+      DOWNLOADS: downloads,
       QLOGDIR: join(dir.logs, 'qlog-client'),
       CRYPTO: c.crypto ?? 'auto',
     },
@@ -230,10 +239,11 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
   for (const d of Object.values(dir)) mkdirSync(d, { recursive: true });
   const problems: string[] = [];
   let server: SpawnedProcess | undefined;
-  let client: SpawnedProcess | undefined;
+  let relay: LossyRelay | undefined;
+  const clients: SpawnedProcess[] = [];
   let clientExitCode: number | null = null;
   try {
-    const certificate = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1'] });
+    const certificate = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1', '::1'] });
     writeFileSync(join(dir.certs, 'cert.pem'), certificate.certificatePem);
     writeFileSync(join(dir.certs, 'priv.key'), certificate.privateKeyPem);
     const random = new SimRandom(seed);
@@ -246,43 +256,59 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
       problems.push(`${c.server} server did not start listening`);
       return outcome();
     }
-    const port = Number(listening[1]);
-    const urls = c.files.map((f) => `https://127.0.0.1:${port}/${f.name}`);
-    client = await startClient(c.client, c, dir, urls);
+    const serverPort = Number(listening[1]);
+    const address = c.ipv6 ? '::1' : '127.0.0.1';
+    if (c.loss) relay = await LossyRelay.start(address, { address, port: serverPort }, c.loss);
+    const port = relay ? relay.port : serverPort;
+    const host = c.ipv6 ? '[::1]' : '127.0.0.1';
+    const urls = c.files.map((f) => `https://${host}:${port}/${f.name}`);
+    const count = Math.max(1, c.parallelClients ?? 1);
+    const downloadDirs = Array.from({ length: count }, (_, i) => (count === 1 ? dir.downloads : join(dir.downloads, `client-${i}`)));
+    for (let i = 0; i < count; i++) {
+      mkdirSync(downloadDirs[i]!, { recursive: true });
+      const keyLog = join(dir.logs, i === 0 ? 'client-keys.log' : `client-keys-${i}.log`);
+      clients.push(await startClient(c.client, c, dir, urls, downloadDirs[i]!, keyLog));
+    }
     const remaining = Math.max(1_000, timeoutMs - (performance.now() - started));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), remaining)));
-    const result = await Promise.race([client.exited, timedOut]);
+    const result = await Promise.race([Promise.all(clients.map((p) => p.exited)), timedOut]);
     clearTimeout(timer);
     if (result === 'timeout') {
-      problems.push(`${c.client} client did not finish within ${timeoutMs} ms`);
-      await client.stop();
+      problems.push(`${c.client} client${count > 1 ? 's' : ''} did not finish within ${timeoutMs} ms`);
       return outcome();
     }
-    clientExitCode = result;
-    if (clientExitCode !== 0) problems.push(`${c.client} client exited with ${clientExitCode}`);
+    clientExitCode = result.find((code) => code !== 0) ?? 0;
+    result.forEach((code, i) => {
+      if (code !== 0) problems.push(`${c.client} client${count > 1 ? ` ${i}` : ''} exited with ${code}`);
+    });
 
     // The runner's check: the same file names, byte for byte, nothing missing, nothing extra.
-    const present = new Set(readdirSync(dir.downloads));
-    for (const [name, digest] of expected) {
-      if (!present.has(name)) {
-        problems.push(`missing ${name}`);
-        continue;
+    for (const [i, downloads] of downloadDirs.entries()) {
+      const where = count > 1 ? `client ${i}: ` : '';
+      const present = new Set(readdirSync(downloads));
+      for (const [name, digest] of expected) {
+        if (!present.has(name)) {
+          problems.push(`${where}missing ${name}`);
+          continue;
+        }
+        const actual = await sha256File(join(downloads, name));
+        if (actual !== digest) problems.push(`${where}${name}: SHA-256 ${actual} != ${digest}`);
       }
-      const actual = await sha256File(join(dir.downloads, name));
-      if (actual !== digest) problems.push(`${name}: SHA-256 ${actual} != ${digest}`);
+      for (const name of present) if (!expected.has(name)) problems.push(`${where}unexpected file ${name}`);
     }
-    for (const name of present) if (!expected.has(name)) problems.push(`unexpected file ${name}`);
     return outcome();
   } finally {
-    await client?.stop();
+    for (const client of clients) await client.stop();
     await server?.stop();
+    await relay?.close();
     if (!c.keepDirectory && process.env.INTEROP_KEEP !== '1') rmSync(root, { recursive: true, force: true });
   }
 
   function outcome(): InteropOutcome {
-    const clientLog = client?.output ?? '';
-    const report = /downloaded (\d+) files, (\d+) bytes in (\d+) ms/.exec(clientLog);
+    const clientLog = clients.length === 1 ? clients[0]!.output : clients.map((p, i) => `[client ${i}]\n${p.output}`).join('\n');
+    // The first client's report (each client prints its own).
+    const report = /downloaded (\d+) files, (\d+) bytes in (\d+) ms/.exec(clients[0]?.output ?? '');
     if (problems.length > 0) problems.push(`(seed ${seed}, ${c.server} server, ${c.client} client, TESTCASE=${c.testcase}${c.serverTestcase ? `/${c.serverTestcase}` : ''})`);
     return {
       ok: problems.length === 0 && clientExitCode === 0,
@@ -292,6 +318,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
       clientLog,
       serverLog: server?.output ?? '',
       keyLogBytes: { client: fileSize(join(dir.logs, 'client-keys.log')), server: fileSize(join(dir.logs, 'server-keys.log')) },
+      relay: relay ? structuredClone(relay.statistics) : undefined,
       directory: root,
     };
   }
@@ -324,6 +351,7 @@ async function cli(): Promise<number> {
     files,
     crypto: option('crypto', 'auto') as CryptoProviderName,
     keepDirectory: args.includes('--keep'),
+    ...(option('loss', '') !== '' ? { loss: { rate: Number(option('loss', '0')), maxBurst: 3, seed: 1 } } : {}),
   });
   process.stdout.write(`--- server\n${result.serverLog}--- client\n${result.clientLog}---\n`);
   process.stdout.write(result.ok ? `PASS ${testcase}\n` : `FAIL ${testcase}\n  ${result.problems.join('\n  ')}\n`);

@@ -1,7 +1,8 @@
 /**
  * More interop-runner cases against quic-go 0.29 (see quic-go.test.ts for the setup): the
  * runner's transfer file set, multiconnect (how the runner runs handshakeloss), key updates
- * initiated by quic-go in either role, and our endpoint on each crypto provider.
+ * initiated by quic-go in either role, IPv6, parallel connections, and our endpoint on each
+ * crypto provider.
  */
 
 import { test } from 'uvu';
@@ -37,6 +38,27 @@ it('keyupdate: the quic-go server updates keys every 100 packets; our client fol
   const result = await expectTransfer('quic-go', 'purequic', 'handshake', RUNNER_FILES.keyupdate!, 14, { quicGoKeyUpdateInterval: 100 });
   const updates = quicGoLocalKeyUpdates(result.serverLog);
   assert.ok(updates >= 2, `quic-go initiated ${updates} key updates:\n${tail(result.serverLog)}`);
+});
+
+it('ipv6: the runner transfer behaviour over ::1, both ways', async () => {
+  const files = [
+    { name: 'v6-small.bin', size: 5 * 1024 },
+    { name: 'v6-large.bin', size: 1_000_000 },
+  ];
+  const down = await expectTransfer('quic-go', 'purequic', 'transfer', files, 17, { ipv6: true });
+  assert.match(down.serverLog, /handshake complete: remote=\[?::1\]?:\d+/);
+  const up = await expectTransfer('purequic', 'quic-go', 'transfer', files, 18, { ipv6: true });
+  assert.match(up.serverLog, /handshake complete: remote=::1:\d+/);
+});
+
+it('parallel connections: 8 quic-go clients at once, 2 MB each, from our server', async () => {
+  const result = await expectTransfer('purequic', 'quic-go', 'transfer', [{ name: 'shared.bin', size: 2_000_000 }], 19, { parallelClients: 8 });
+  assert.is(result.serverLog.match(/handshake complete/g)?.length, 8);
+});
+
+it('parallel connections: 4 of our clients at once, 2 MB each, from the quic-go server', async () => {
+  const result = await expectTransfer('quic-go', 'purequic', 'transfer', [{ name: 'shared.bin', size: 2_000_000 }], 20, { parallelClients: 4 });
+  assert.is(result.serverLog.match(/handshake complete/g)?.length, 4);
 });
 
 for (const crypto of ['noble', 'node'] as const) {

@@ -28,6 +28,7 @@ import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseF
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import type { NetworkPath } from './path.js';
 import type { PacketSpace } from './spaces.js';
+import { MIN_SEND_BUFFER } from './streams.js';
 import {
   type ClientConnectionOptions,
   DEFAULT_TRANSPORT_SETTINGS,
@@ -44,6 +45,8 @@ import {
 const MIN_PACKET_ROOM = 64;
 /** ACK ranges per frame (RFC 9000 §13.2.3 lets us bound them). */
 const MAX_ACK_RANGES = 32;
+/** Upper bound of the per-stream send buffer however large the congestion window grows. */
+const MAX_SEND_BUFFER = 32 << 20;
 /** Pacer waits shorter than this are sent at once (see pollTransmit). */
 const PACING_EPSILON_MS = 0.001;
 /** Outgoing DATAGRAM frames queued at most (they are unreliable: the oldest are dropped). */
@@ -370,6 +373,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
 
     // Congestion control and pacing gate everything but ACK-only packets and PTO probes.
     const inFlight = this.recovery.bytesInFlight;
+    const cwnd = this.congestion.congestionWindow;
+    this.streams.sendBufferLimit = Math.max(MIN_SEND_BUFFER, Math.min(2 * cwnd, MAX_SEND_BUFFER));
     let mayElicit = this.congestion.canSend(inFlight, maxSize);
     this.#pacingDeadline = Infinity;
     if (mayElicit) {
@@ -413,6 +418,9 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       // RFC 9001 §4.9.1: a client drops Initial keys once it sends a Handshake packet.
       if (!this.isServer && sp.id === PacketNumberSpace.HANDSHAKE) this.#clientDropsInitial = true;
     }
+    // RFC 9002 §7.8: allowed to send but nothing to send (no data, or blocked by flow control):
+    // the window must not grow on the strength of packets that did not fill it.
+    if (mayElicit && !this.#hasAckElicitingWork()) this.recovery.onAppLimited(now);
     if (!pending) return undefined;
     // RFC 9000 §14.1: a client's datagram with an Initial packet, and a server's with an
     // ack-eliciting Initial, is padded to 1200 bytes (inside the last packet, so it is protected).

@@ -27,8 +27,8 @@ import type { TransportParameters } from '../transport-params.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import type { ConnectionEvent, StreamDirection, StreamRead, TransportSettings } from './types.js';
 
-/** Bytes a stream may hold written-but-unacknowledged before `writeStream` pushes back. */
-const SEND_BUFFER_LIMIT = 1 << 20;
+/** Least bytes a stream may hold written-but-unacknowledged before `writeStream` pushes back. */
+export const MIN_SEND_BUFFER = 1 << 20;
 const EMPTY = new Uint8Array(0);
 
 class SendSide {
@@ -49,6 +49,7 @@ class StreamState {
   finishedSignaled = false;
   resetSignaled = false;
   stopSendingSignaled = false;
+  finDelivered = false;
   /** Waiting for connection-level credit (MAX_DATA) to send new data. */
   connectionBlocked = false;
   constructor(
@@ -90,6 +91,11 @@ export class StreamMap {
   /** Latest `now` and smoothed RTT the connection told us, for window auto-tuning on reads. */
   now = 0;
   smoothedRtt = 333;
+  /**
+   * Per-stream send buffer limit. The connection keeps it at about twice the congestion window:
+   * a buffer smaller than what may be in flight would cap throughput at buffer/RTT.
+   */
+  sendBufferLimit = MIN_SEND_BUFFER;
 
   constructor(options: StreamMapOptions) {
     this.#isServer = options.isServer;
@@ -168,7 +174,7 @@ export class StreamMap {
     const s = this.#streams.get(id);
     const send = s?.send;
     if (!s || !send || send.buffer.isFinished || send.buffer.isReset || this.#closed) return 0;
-    const room = Math.max(0, SEND_BUFFER_LIMIT - send.buffer.bufferedBytes);
+    const room = Math.max(0, this.sendBufferLimit - send.buffer.bufferedBytes);
     const accepted = Math.min(data.length, room);
     if (accepted > 0) send.buffer.write(accepted === data.length ? data : data.subarray(0, accepted));
     if (accepted < data.length) s.wantsWritable = true;
@@ -180,7 +186,7 @@ export class StreamMap {
   readStream(id: number, maxBytes?: number): StreamRead | undefined {
     const s = this.#streams.get(id);
     const recv = s?.recv;
-    if (!s || !recv) return undefined;
+    if (!s || !recv || s.finDelivered) return undefined;
     const data = recv.buffer.read(maxBytes ?? Number.POSITIVE_INFINITY);
     if (data) {
       recv.window.onConsumed(data.length, this.now, this.smoothedRtt);
@@ -195,6 +201,7 @@ export class StreamMap {
         this.#signalReset(s, recv.state.resetErrorCode, recv.buffer.finalSize ?? recv.buffer.readOffset);
       } else {
         fin = true;
+        s.finDelivered = true; // the end is reported once; later reads return undefined
         recv.state.onAllDataRead();
       }
       this.#maybeRemove(s);
@@ -485,7 +492,7 @@ export class StreamMap {
         const send = s?.send;
         if (!s || !send) return;
         send.buffer.onAcked(t.a, t.b, t.fin);
-        if (s.wantsWritable && send.buffer.bufferedBytes < SEND_BUFFER_LIMIT / 2) {
+        if (s.wantsWritable && send.buffer.bufferedBytes < this.sendBufferLimit / 2) {
           s.wantsWritable = false;
           this.#events.push({ type: 'stream-writable', streamId: t.id });
         }

@@ -13,8 +13,8 @@ import type { TransportSettings } from '../../src/connection/types.js';
 import { TransportErrorCode as E } from '../../src/errors.js';
 import { type Frame, FrameType } from '../../src/frame/types.js';
 import { SimRandom } from '../../src/sim/prng.js';
-import { makePair, type Pair } from './harness.js';
-import { assertTransportClose, deliverTo, enc, establish, forge1Rtt, injectFrames, runUntilTerminated } from './scenario.js';
+import { CLIENT, makePair, type Pair, SERVER } from './harness.js';
+import { assertTransportClose, deliverTo, enc, establish, forge1Rtt, injectFrames, peekFrames, runUntilTerminated } from './scenario.js';
 
 const SEED = Number(process.env.SIM_SEED ?? 1);
 
@@ -120,6 +120,44 @@ test('an unknown frame type and a truncated frame: FRAME_ENCODING_ERROR (§12.4,
 test('a stream beyond the peer limit: STREAM_LIMIT_ERROR (§4.6)', () => {
   // Index 100 with initial_max_streams_bidi 100.
   expectServerCloses([{ type: FrameType.STREAM, streamId: 4 * 100, offset: 0, data: enc('x'), fin: false, hasLength: true }], E.STREAM_LIMIT_ERROR, 'stream limit');
+});
+
+test('CRYPTO data far beyond what we buffer: CRYPTO_BUFFER_EXCEEDED (§7.5)', () => {
+  expectServerCloses([{ type: FrameType.CRYPTO, offset: 1_000_000, data: enc('late') }], E.CRYPTO_BUFFER_EXCEEDED, 'crypto buffer');
+});
+
+test('field limits: STREAM past 2^62, MAX_STREAMS above 2^60, Retire Prior To above the sequence: FRAME_ENCODING_ERROR (§19.8, §19.11, §19.15)', () => {
+  // STREAM (OFF|LEN) on stream 0 at offset 2^62 - 1 with 2 bytes of data.
+  const streamPast = new Uint8Array([0x0e, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x61, 0x62]);
+  expectServerClosesAnyOf(streamPast, [E.FRAME_ENCODING_ERROR, E.FLOW_CONTROL_ERROR], 'stream past 2^62');
+  // MAX_STREAMS (bidi) 2^60 + 1.
+  expectServerCloses(new Uint8Array([0x12, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01]), E.FRAME_ENCODING_ERROR, 'max streams');
+  // NEW_CONNECTION_ID seq 1, retire prior to 2, length 8, CID, token.
+  const ncid = new Uint8Array([0x18, 0x01, 0x02, 0x08, ...new Uint8Array(8).fill(7), ...new Uint8Array(16).fill(9)]);
+  expectServerCloses(ncid, E.FRAME_ENCODING_ERROR, 'retire prior to');
+});
+
+function expectServerClosesAnyOf(frames: Uint8Array, codes: number[], what: string): void {
+  const pair = established();
+  injectFrames(pair, 'client', frames);
+  const r = pair.server().closeReason;
+  assert.ok(r && r.kind === 'transport' && codes.includes(r.code), `${what}: ${JSON.stringify(r)}`);
+  assert.ok(runUntilTerminated(pair, 10_000), `${what}: both sides did not terminate`);
+}
+
+test('PATH_CHALLENGE is answered with PATH_RESPONSE carrying the same data (§8.2.2)', () => {
+  const pair = established();
+  const seen: Frame[] = [];
+  pair.sim.link(SERVER, CLIENT)!.config.hook = (d) => {
+    seen.push(...peekFrames(pair.client, d));
+    return d;
+  };
+  const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+  injectFrames(pair, 'client', [{ type: FrameType.PATH_CHALLENGE, data }]);
+  assert.ok(pair.run(() => seen.some((f) => f.type === FrameType.PATH_RESPONSE), 1_000), 'PATH_RESPONSE sent');
+  const resp = seen.find((f) => f.type === FrameType.PATH_RESPONSE);
+  assert.equal(resp, { type: FrameType.PATH_RESPONSE, data });
+  assert.not.ok(pair.server().isClosed);
 });
 
 const ALLOWED_CODES = new Set<number>([

@@ -11,7 +11,7 @@
 
 import * as assert from 'uvu/assert';
 import type { Connection } from '../../src/connection/connection.js';
-import type { ConnectionEvent } from '../../src/connection/types.js';
+import type { ConnectionEvent, TransportSettings } from '../../src/connection/types.js';
 import { SimRandom } from '../../src/sim/prng.js';
 import { makePair, type Pair } from './harness.js';
 import { establish, flushEvents, runUntilTerminated } from './scenario.js';
@@ -172,10 +172,15 @@ function randomStep(side: Side, rng: SimRandom, reliableResets: boolean): void {
 }
 
 /** One seeded round of `steps` random calls; returns how many streams and bytes it exercised. */
-export function chaosRound(seed: number, steps: number, reliableResets: boolean): { streams: number; bytes: number } {
+export function chaosRound(
+  seed: number,
+  steps: number,
+  reliableResets: boolean,
+  congestionControl: TransportSettings['congestionControl'] = 'cubic',
+): { streams: number; bytes: number } {
   const rng = new SimRandom(seed * 7 + 1);
   const link = { delayMs: 5 + (seed % 20), lossRate: 0.05, reorderRate: 0.05, reorderDelayMs: 8, duplicateRate: 0.02, bandwidthBps: 30e6 };
-  const pair: Pair = makePair({ seed, link, clientTransport: { initialMaxStreamsBidi: 8, initialMaxStreamsUni: 8 }, serverTransport: { initialMaxStreamsBidi: 8, initialMaxStreamsUni: 8 } });
+  const pair: Pair = makePair({ seed, link, clientTransport: { initialMaxStreamsBidi: 8, initialMaxStreamsUni: 8, congestionControl }, serverTransport: { initialMaxStreamsBidi: 8, initialMaxStreamsUni: 8, congestionControl } });
   establish(pair, 30_000);
   tracing = seed === TRACE_SEED;
   traceNow = () => pair.sim.now;

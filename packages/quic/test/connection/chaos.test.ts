@@ -11,7 +11,8 @@ test('seeded chaos: random application calls on both sides over a lossy, reorder
   let streams = 0;
   let bytes = 0;
   for (let i = 0; i < 24; i++) {
-    const r = chaosRound(SEED * 1000 + i, 150, false);
+    const controller = (['cubic', 'newreno', 'bbr'] as const)[i % 3]!;
+    const r = chaosRound(SEED * 1000 + i, 150, false, controller);
     streams += r.streams;
     bytes += r.bytes;
   }

@@ -9,6 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { autoSymmetric } from '../../src/crypto/auto.js';
+import { p256 } from '@noble/curves/nist.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { PrivateKeyInfo } from '../../src/crypto/key-info.js';
 import { nobleAsymmetric } from '../../src/crypto/noble-asymmetric.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { Connection } from '../../src/connection/connection.js';
@@ -33,12 +36,22 @@ function pemToDer(pem: string): Uint8Array {
 }
 export const TEST_CERT_DER = pemToDer(TEST_CERT_PEM);
 
-/** A provider whose key shares come from `random`, so handshakes replay exactly. */
+/**
+ * A provider whose key shares come from `random` and whose ECDSA signatures are plain RFC 6979
+ * (the production provider hedges them with fresh randomness), so handshakes replay exactly.
+ */
 export function seededProvider(random: SimRandom): CryptoProvider {
   return {
     ...nobleAsymmetric,
     ...autoSymmetric,
     generateKeyShare: (group) => nobleAsymmetric.importKeyShare(group, random.bytes(32)),
+    sign: (key, scheme, data) => {
+      const info = (key as { info?: PrivateKeyInfo }).info;
+      if (info?.kind === 'ec' && info.curve === 'P-256' && scheme === 'ecdsa_secp256r1_sha256') {
+        return p256.sign(sha256(data), info.d, { prehash: false, format: 'der', extraEntropy: false });
+      }
+      return nobleAsymmetric.sign(key, scheme, data);
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { ByteWriter } from '../../src/codec/writer.js';
 import type { Connection } from '../../src/connection/connection.js';
 import type { ConnectionCloseReason } from '../../src/connection/types.js';
+import type { PacketProtectionKeys } from '../../src/crypto/keys.js';
 import { AEAD_TAG_LENGTH } from '../../src/crypto/provider.js';
 import { decryptPayload, protect, removeHeaderProtection } from '../../src/crypto/protection.js';
 import { parseFrames } from '../../src/frame/parse.js';
@@ -36,14 +37,18 @@ export function establish(pair: Pair, maxMs = 5_000): void {
  * A 1-RTT packet from `sender` carrying `frames` (or raw payload bytes), protected with its
  * current 1-RTT write keys and addressed to its peer's current CID.
  */
-export function forge1Rtt(sender: Connection, content: Frame[] | Uint8Array, options: { reservedBits?: number } = {}): Uint8Array {
-  const keys = sender.keyPhases.write;
+export function forge1Rtt(
+  sender: Connection,
+  content: Frame[] | Uint8Array,
+  options: { reservedBits?: number; keys?: PacketProtectionKeys; keyPhase?: 0 | 1 } = {},
+): Uint8Array {
+  const keys = options.keys ?? sender.keyPhases.write;
   if (!keys) throw new Error('sender has no 1-RTT keys yet');
   const sp = sender.spaces[PacketNumberSpace.APPLICATION];
   const pn = sp.nextPacketNumber++;
   const buf = new Uint8Array(4096);
   const pnLength = 4;
-  const pnOffset = writeShortHeader(buf, 0, { dcid: sender.peerCids.currentCid, packetNumber: pn, pnLength, keyPhase: sender.keyPhases.phase });
+  const pnOffset = writeShortHeader(buf, 0, { dcid: sender.peerCids.currentCid, packetNumber: pn, pnLength, keyPhase: options.keyPhase ?? sender.keyPhases.phase });
   if (options.reservedBits) buf[0] = (buf[0] as number) | options.reservedBits;
   const w = new ByteWriter(buf, pnOffset + pnLength);
   if (content instanceof Uint8Array) w.bytes(content);

@@ -138,4 +138,39 @@ test('openStream returns undefined at the limit and works again after streams-av
   assert.ok(c.openStream('bidi') !== undefined);
 });
 
+test('0.5-RTT: the server opens a stream and writes before the handshake completes; the client gets it all', () => {
+  for (let i = 0; i < 4; i++) {
+    const pair = makePair({ seed: SEED * 10 + i, link: { delayMs: 10, lossRate: i === 0 ? 0 : 0.1 } });
+    const data = payload(60_000, 9);
+    let sid: number | undefined;
+    let written = 0;
+    let openedBeforeComplete = false;
+    pair.serverNode.onEvent = (e, conn) => {
+      if (sid === undefined) {
+        sid = conn.openStream('uni');
+        if (sid !== undefined) {
+          openedBeforeComplete = !conn.isHandshakeComplete;
+          written = conn.writeStream(sid, data, true);
+        }
+      }
+    };
+    const got: number[] = [];
+    let fin = false;
+    pair.clientNode.onEvent = (e, conn) => {
+      if (e.type !== 'stream-readable') return;
+      for (let k = 0; k < 1000; k++) {
+        const r = conn.readStream(e.streamId);
+        if (!r) break;
+        for (const b of r.data) got.push(b);
+        if (r.fin) fin = true;
+      }
+    };
+    assert.ok(pair.run(() => fin, 30_000), `round ${i}: 0.5-RTT data delivered`);
+    assert.ok(openedBeforeComplete, 'opened before the handshake completed');
+    assert.is(written, data.length);
+    assert.ok(sameBytes(new Uint8Array(got), data), 'intact');
+    assert.not.ok(pair.client.isClosed || pair.server().isClosed);
+  }
+});
+
 test.run();

@@ -52,7 +52,9 @@ func main() {
 		defer f.Close()
 		tlsConf.KeyLogWriter = f
 	}
-	quicConf := &quic.Config{Tracer: trace.Tracer{}}
+	// A 30 s handshake timeout (quic-go's default is 5 s) so that tests with 30% burst loss
+	// (runner "handshakeloss") do not fail a handshake that PTO backoff would still complete.
+	quicConf := &quic.Config{Tracer: trace.Tracer{}, HandshakeIdleTimeout: 30 * time.Second}
 	connectionPerURL := false
 	switch *testcase {
 	case "handshake", "multiplexing", "":

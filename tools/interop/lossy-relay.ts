@@ -1,0 +1,161 @@
+/**
+ * A lossy UDP relay for the tiny runner: it stands between client and server on loopback and
+ * drops datagrams in bursts, the way the interop runner's network simulator does for its
+ * `transferloss` and `handshakeloss` cases ("2% / 30% loss in bursts of up to 3"). Without it
+ * those cases cannot happen over loopback.
+ *
+ * Each direction draws from its own seeded generator (`BurstLoss`): bursts of 1 to `maxBurst`
+ * drops with at least one datagram through between them, at a long-run rate of `rate`. The
+ * order of datagrams and the timing come from the real sockets, so runs are not bit-for-bit
+ * reproducible.
+ */
+
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { SimRandom } from '@purequic/quic';
+
+export interface LossSettings {
+  /** Long-run fraction of datagrams dropped in each direction (0-1). */
+  rate: number;
+  /** Longest burst of consecutive drops (the runner uses 3). */
+  maxBurst: number;
+  seed: number;
+}
+
+/** Counts per direction, for assertions that loss really happened. */
+export interface RelayStatistics {
+  toServer: { forwarded: number; dropped: number };
+  toClient: { forwarded: number; dropped: number };
+}
+
+/**
+ * Drop decisions for one direction: bursts of 1..maxBurst drops (uniform, mean B), at least one
+ * datagram through between bursts, and a burst starting on each other datagram with probability
+ * p. One cycle is then B drops, 1 forced pass and (1-p)/p further passes on average, B + 1/p
+ * datagrams in all, so the long-run drop rate is B / (B + 1/p); p = rate / (B (1 - rate)) makes
+ * it `rate` (p <= 1 while rate <= B / (B + 1)).
+ */
+export class BurstLoss {
+  readonly #random: SimRandom;
+  readonly #startProbability: number;
+  readonly #maxBurst: number;
+  #remaining = 0;
+  #mustPass = false;
+
+  constructor(settings: LossSettings, stream: number) {
+    this.#random = new SimRandom((settings.seed * 2 + stream) >>> 0);
+    this.#maxBurst = Math.max(1, Math.floor(settings.maxBurst));
+    const meanBurst = (1 + this.#maxBurst) / 2;
+    const rate = Math.min(Math.max(settings.rate, 0), 0.99);
+    this.#startProbability = Math.min(1, rate / (meanBurst * (1 - rate)));
+  }
+
+  /** Whether to drop the next datagram. */
+  drop(): boolean {
+    if (this.#remaining > 0) {
+      this.#remaining--;
+      if (this.#remaining === 0) this.#mustPass = true;
+      return true;
+    }
+    if (this.#mustPass) {
+      this.#mustPass = false;
+      return false;
+    }
+    if (this.#random.nextU32() / 2 ** 32 >= this.#startProbability) return false;
+    // This datagram plus 0..maxBurst-1 more.
+    this.#remaining = this.#random.nextU32() % this.#maxBurst;
+    if (this.#remaining === 0) this.#mustPass = true;
+    return true;
+  }
+}
+
+/** Idle client flows are forgotten after this (a flow is one client address and port). */
+const FLOW_IDLE_MS = 60_000;
+
+export class LossyRelay {
+  readonly statistics: RelayStatistics = { toServer: { forwarded: 0, dropped: 0 }, toClient: { forwarded: 0, dropped: 0 } };
+  readonly #front: Socket;
+  readonly #server: { address: string; port: number };
+  readonly #family: 'udp4' | 'udp6';
+  readonly #toServerLoss: BurstLoss;
+  readonly #toClientLoss: BurstLoss;
+  /** One upstream socket per client address, so the server sees distinct clients. */
+  readonly #flows = new Map<string, { upstream: Socket; client: RemoteInfo; lastSeen: number }>();
+  #sweep: NodeJS.Timeout | undefined;
+
+  private constructor(front: Socket, server: { address: string; port: number }, family: 'udp4' | 'udp6', loss: LossSettings) {
+    this.#front = front;
+    this.#server = server;
+    this.#family = family;
+    this.#toServerLoss = new BurstLoss(loss, 0);
+    this.#toClientLoss = new BurstLoss(loss, 1);
+    front.on('message', (msg, rinfo) => this.#fromClient(msg, rinfo));
+    this.#sweep = setInterval(() => this.#forgetIdleFlows(), FLOW_IDLE_MS / 2);
+    this.#sweep.unref();
+  }
+
+  /** Starts a relay on a free port of `host` forwarding to `server`. */
+  static async start(host: string, server: { address: string; port: number }, loss: LossSettings): Promise<LossyRelay> {
+    const family = host.includes(':') ? 'udp6' : 'udp4';
+    const front = createSocket(family);
+    await new Promise<void>((resolve, reject) => {
+      front.once('error', reject);
+      front.bind(0, host, () => {
+        front.off('error', reject);
+        resolve();
+      });
+    });
+    return new LossyRelay(front, server, family, loss);
+  }
+
+  get port(): number {
+    return this.#front.address().port;
+  }
+
+  #fromClient(msg: Buffer, client: RemoteInfo): void {
+    const key = `${client.address}|${client.port}`;
+    let flow = this.#flows.get(key);
+    if (!flow) {
+      const upstream = createSocket(this.#family);
+      const created = { upstream, client, lastSeen: Date.now() };
+      upstream.on('message', (reply) => this.#fromServer(reply, created.client));
+      upstream.on('error', () => undefined); // ICMP errors after the server stops: nothing to do
+      upstream.bind(0);
+      this.#flows.set(key, created);
+      flow = created;
+    }
+    flow.lastSeen = Date.now();
+    if (this.#toServerLoss.drop()) {
+      this.statistics.toServer.dropped++;
+      return;
+    }
+    this.statistics.toServer.forwarded++;
+    flow.upstream.send(msg, this.#server.port, this.#server.address);
+  }
+
+  #fromServer(msg: Buffer, client: RemoteInfo): void {
+    if (this.#toClientLoss.drop()) {
+      this.statistics.toClient.dropped++;
+      return;
+    }
+    this.statistics.toClient.forwarded++;
+    this.#front.send(msg, client.port, client.address);
+  }
+
+  #forgetIdleFlows(): void {
+    const cutoff = Date.now() - FLOW_IDLE_MS;
+    for (const [key, flow] of this.#flows) {
+      if (flow.lastSeen < cutoff) {
+        flow.upstream.close();
+        this.#flows.delete(key);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#sweep) clearInterval(this.#sweep);
+    this.#sweep = undefined;
+    for (const flow of this.#flows.values()) flow.upstream.close();
+    this.#flows.clear();
+    await new Promise<void>((resolve) => this.#front.close(() => resolve()));
+  }
+}
