@@ -371,6 +371,13 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       maxSize = Math.min(maxSize, allowance);
     }
 
+    if (this.pmtud.state === 'confirming' && activePath.validated && this.handshakeConfirmed) {
+      // RFC 8899 §4.3: confirm a size in doubt with one probe at a time, like a PTO probe
+      // regardless of the window (ordinary packets meanwhile go at the base size).
+      const size = this.pmtud.probeSize(now);
+      if (size > 0 && size <= buffer.length) return this.#buildMtuProbe(buffer, size, now);
+    }
+
     // Congestion control and pacing gate everything but ACK-only packets and PTO probes.
     const inFlight = this.recovery.bytesInFlight;
     const cwnd = this.congestion.congestionWindow;
@@ -449,7 +456,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     // DPLPMTUD's current size (1200 bytes, the size every QUIC path must carry (RFC 9000 §14),
     // until probes confirm more), within the peer's max_udp_payload_size.
     const peer = this.peerParams?.maxUdpPayloadSize ?? 65527;
-    this.#maxDatagramSize = Math.min(this.pmtud.current, peer);
+    this.#maxDatagramSize = Math.min(this.pmtud.sendSize, peer);
   }
 
   #maybeRotatePeerCid(): void {

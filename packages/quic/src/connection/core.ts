@@ -270,6 +270,8 @@ export abstract class ConnectionCore {
         } else if (outcome.action === TimeoutAction.PTO) {
           this.stats.ptoCount++;
           this.#onPto(outcome.space);
+          // RFC 8899 §4.3: PTOs in a row may mean packets of the current size are black-holed.
+          if (this.recovery.ptoCount >= 2) this.pmtud.onRepeatedPto();
         }
       } catch (e) {
         this.closeOnError(e);

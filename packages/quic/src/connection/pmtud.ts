@@ -11,9 +11,12 @@
  * are not congestion signals (RFC 9000 §14.4); the connection marks those packets exempt.
  *
  * Black-hole detection (RFC 8899 §4.3, §5.2): when several full-size packets in a row are lost
- * with no full-size packet acknowledged meanwhile, a probe of the current size confirms the
- * path still carries it; if that probe is lost MAX_PROBES times, the size falls back to
- * BASE_PLPMTU and the search starts again (the path's MTU shrank, e.g. a route change).
+ * with no full-size packet acknowledged meanwhile, or two PTOs expire in a row (when nothing
+ * large gets through, nothing is acknowledged and no loss is ever declared), the size is in
+ * doubt: packets go out at BASE_PLPMTU while a probe of the current size (sent whatever the
+ * congestion window, one at a time) confirms it. Acknowledged: a false alarm, back to the
+ * size. Lost MAX_PROBES times: the size falls back to BASE_PLPMTU and the search starts again
+ * below it (the path's MTU shrank, e.g. a route change).
  *
  * Sans-IO and frame-blind: the connection asks `probeSize(now)` when it may send, reports
  * `onProbeSent/Acked/Lost` and `onLargePacketsAcked/Lost`, and reads `current` (the datagram
@@ -83,6 +86,11 @@ export class PathMtuDiscovery {
     return this.#low + Math.ceil((this.#high - this.#low) / 2);
   }
 
+  /** The size to build ordinary packets at: the base while the current size is in doubt. */
+  get sendSize(): number {
+    return this.state === 'confirming' ? BASE_PLPMTU : this.current;
+  }
+
   /** When a probe may become due without any other event (the raise timer), else Infinity. */
   get nextTimeout(): number {
     return this.state === 'search-complete' ? this.#nextSearchAt : Infinity;
@@ -142,6 +150,15 @@ export class PathMtuDiscovery {
     if (this.current <= BASE_PLPMTU || this.state === 'disabled' || this.state === 'confirming') return;
     if (++this.#largeLosses < BLACK_HOLE_LOSSES) return;
     // RFC 8899 §4.3: suspect a black hole; confirm the size with a probe before shrinking.
+    this.#largeLosses = 0;
+    this.state = 'confirming';
+    this.#failures = 0;
+    this.#inFlight = 0;
+  }
+
+  /** Two or more PTOs expired in a row: maybe nothing of the current size gets through. */
+  onRepeatedPto(): void {
+    if (this.current <= BASE_PLPMTU || this.state === 'disabled' || this.state === 'confirming') return;
     this.#largeLosses = 0;
     this.state = 'confirming';
     this.#failures = 0;

@@ -146,4 +146,27 @@ test('a later MTU drop (1400 -> 1280) mid-transfer is detected; the size settles
   assert.is(server.pmtud.current, 1280);
 });
 
+test('a 2 s blackout is no black hole for good: the size is doubted, confirmed afterwards, the transfer completes', () => {
+  const pair = makePathPair({ seed: 36, link: { delayMs: 5, bandwidthBps: 100e6 } });
+  let blackout = 0;
+  const drop = (d: Uint8Array, info: { now: number }) => (info.now >= blackout && info.now < blackout + 2_000 ? null : d);
+  pair.sim.link(SERVER, CLIENT)!.config.hook = drop;
+  pair.sim.link(CLIENT, SERVER)!.config.hook = drop;
+  blackout = Infinity;
+  let doubted = false;
+  const check = pair.serverNode.afterEvent;
+  pair.serverNode.afterEvent = (conn) => {
+    check(conn);
+    if (conn.pmtud.state === 'confirming') doubted = true;
+  };
+  const r = runDownload(pair, 6 * MB, (received, now) => {
+    if (blackout === Infinity && received >= MB) blackout = now;
+  });
+  assert.ok(r.ok, 'data differs');
+  const server = pair.server();
+  assert.ok(doubted, 'the size was doubted during the blackout (PTOs in a row)');
+  assert.is(server.pmtud.stats.blackHoles, 0, 'confirmed afterwards: no fallback');
+  assert.is(server.pmtud.current, 1452);
+});
+
 test.run();
