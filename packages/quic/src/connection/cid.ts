@@ -31,6 +31,7 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class LocalConnectionIds {
   private readonly active = new Map<number, IssuedConnectionId>();
   private nextSequence = 0;
+  private zeroLength = false;
   /** Sequence numbers whose NEW_CONNECTION_ID frame is due (first send or after loss). */
   readonly pendingAnnouncements = new Set<number>();
   /** Called when a CID starts (`true`) or stops (`false`) routing to this connection. */
@@ -43,9 +44,11 @@ export class LocalConnectionIds {
   ) {}
 
   /** Issues sequence 0, the CID carried in our first long headers' Source CID (§5.1.1). */
-  issueInitial(cid?: Uint8Array): IssuedConnectionId {
+  issueInitial(cid?: Uint8Array, resetToken?: Uint8Array): IssuedConnectionId {
     const made = this.factory();
-    const issued = { sequence: this.nextSequence++, cid: cid ?? made.cid, resetToken: made.resetToken };
+    // The token must be the given CID's own (RFC 9000 §10.3.2: recomputable from the CID after a restart).
+    const issued = { sequence: this.nextSequence++, cid: cid ?? made.cid, resetToken: resetToken ?? made.resetToken };
+    this.zeroLength = issued.cid.length === 0;
     this.active.set(issued.sequence, issued);
     this.onRouteChange(issued.cid, true);
     return issued;
@@ -71,6 +74,8 @@ export class LocalConnectionIds {
 
   /** Issues new CIDs until the peer holds as many as it accepts (bounded by MAX_ISSUED_AT_ONCE). */
   topUp(): void {
+    // RFC 9000 §5.1.1: with zero-length CIDs there is only the one; nothing to issue.
+    if (this.zeroLength) return;
     // We keep at most 8 alive whatever the peer allows: enough for migration, bounded memory.
     const target = Math.min(this.peerLimit, 8);
     for (let guard = 0; this.active.size < target && guard < 16; guard++) {
@@ -87,6 +92,10 @@ export class LocalConnectionIds {
    * frame: retiring that one is a PROTOCOL_VIOLATION. Retiring twice is harmless (retransmission).
    */
   onRetire(sequence: number, packetDcid: Uint8Array): void {
+    if (this.zeroLength) {
+      // §19.16: a peer given a zero-length CID has nothing to retire.
+      throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'RETIRE_CONNECTION_ID with zero-length connection IDs', 0x19);
+    }
     if (sequence >= this.nextSequence) {
       throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `retired unissued connection ID ${sequence}`, 0x19);
     }

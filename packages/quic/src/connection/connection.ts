@@ -18,7 +18,6 @@ import { writePathFrame } from '../frame/misc.js';
 import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../packet/header.js';
 import { packetNumberLength, type PacketNumberLength } from '../packet/number.js';
 import { PacketType } from '../packet/types.js';
-import { QUIC_V1 } from '../packet/version.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
 import { createTlsClient } from '../tls/client.js';
 import type { TlsCipherSuite, TlsEngine } from '../tls/engine-api.js';
@@ -27,6 +26,8 @@ import { encodeTransportParameters, type TransportParameters } from '../transpor
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import type { NetworkPath } from './path.js';
+import { statelessResetToken } from './reset-token.js';
+import { clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
 import type { PacketSpace } from './spaces.js';
 import { MIN_SEND_BUFFER } from './streams.js';
 import {
@@ -69,6 +70,14 @@ export interface ConnectOptions extends ClientConnectionOptions {
   now: number;
   /** Key for stateless reset tokens (RFC 9000 §10.3.2); random per connection if omitted. */
   statelessResetKey?: Uint8Array;
+  /** A token from this server's NEW_TOKEN frame on an earlier connection (RFC 9000 §8.1.3). */
+  token?: Uint8Array;
+  /** QUIC versions by preference (default [v1]); all are offered as compatible (RFC 9368 §3). */
+  versions?: number[];
+  /** The version of this attempt (default: the first of `versions`). */
+  version?: number;
+  /** This attempt follows a Version Negotiation packet: the downgrade checks of RFC 9368 §4 apply. */
+  reactedToVersionNegotiation?: boolean;
 }
 
 export interface AcceptOptions extends ServerConnectionOptions {
@@ -79,6 +88,16 @@ export interface AcceptOptions extends ServerConnectionOptions {
   clientScid: Uint8Array;
   version: number;
   statelessResetKey?: Uint8Array;
+  /** The Initial echoed our Retry token: the original DCID and the Retry's SCID (RFC 9000 §7.3). */
+  retry?: { originalDcid: Uint8Array; retrySourceCid: Uint8Array };
+  /** A Retry or NEW_TOKEN token validated the client's address (RFC 9000 §8.1). */
+  addressValidated?: boolean;
+  /**
+   * Versions the server accepts by preference; when the client's version_information lists a
+   * preferred one, the server switches to it (compatible negotiation, RFC 9368 §2.3). Default:
+   * the client's version only.
+   */
+  versions?: number[];
 }
 
 function settingsFrom(partial: Partial<TransportSettings> | undefined): TransportSettings {
@@ -87,7 +106,7 @@ function settingsFrom(partial: Partial<TransportSettings> | undefined): Transpor
 
 function resetTokenFactory(crypto: CryptoProvider, key: Uint8Array): (cid: Uint8Array) => Uint8Array {
   // RFC 9000 §10.3.2: a token derived from the CID with a static key can be recomputed after a restart.
-  return (cid) => crypto.hmac('sha256', key, cid).slice(0, 16);
+  return (cid) => statelessResetToken(crypto, key, cid);
 }
 
 export class Connection extends ConnectionCore implements SansIoConnection {
@@ -102,15 +121,28 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   /** Packets sent when the peer CID last rotated (settings.peerCidRotationPackets). */
   #lastCidRotation = 0;
 
+  /** Server: the TLS options object, whose transport parameters follow a version switch. */
+  #tlsServerOptions: { transportParameters?: Uint8Array | undefined } | undefined;
+  #transportOriginalDcid: Uint8Array | undefined;
+
   private constructor(init: ConstructorParameters<typeof ConnectionCore>[0], makeTls: (params: Uint8Array) => TlsEngine) {
     super(init);
-    const params = this.#localTransportParameters(init.isServer ? init.originalDcid : undefined);
+    this.#transportOriginalDcid = init.isServer ? (init.retry?.originalDcid ?? init.originalDcid) : undefined;
+    const params = this.#localTransportParameters(this.#transportOriginalDcid);
     this.tls = makeTls(encodeTransportParameters(params));
+  }
+
+  onVersionChanged(): void {
+    // The server engine reads its transport parameters when it writes EncryptedExtensions, after
+    // the ClientHello peek decided the version (RFC 9368 §2.3): give it the new version_information.
+    if (this.#tlsServerOptions) this.#tlsServerOptions.transportParameters = encodeTransportParameters(this.#localTransportParameters(this.#transportOriginalDcid));
   }
 
   /** Starts a client connection; poll for its first datagram. */
   static connect(options: ConnectOptions): Connection {
     const settings = settingsFrom(options.transport);
+    const versions = clientVersions(options.versions);
+    const version = options.version ?? versions[0]!;
     const originalDcid = options.random(8); // RFC 9000 §7.2: at least 8 bytes
     const key = options.statelessResetKey ?? options.random(32);
     const conn = new Connection(
@@ -121,12 +153,15 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         settings,
         remote: options.remote,
         now: options.now,
-        version: QUIC_V1,
+        version,
+        versions,
+        reactedToVersionNegotiation: options.reactedToVersionNegotiation,
         keyLog: options.keyLog,
         originalDcid,
         localCid: options.random(settings.localConnectionIdLength),
         peerCid: originalDcid,
         resetTokenFor: resetTokenFactory(options.crypto, key),
+        initialToken: options.token,
       },
       (transportParameters) =>
         createTlsClient({
@@ -144,7 +179,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           keyLog: options.keyLog !== undefined,
         }),
     );
-    const initial = deriveInitialKeys(options.crypto, QUIC_V1, originalDcid);
+    const initial = deriveInitialKeys(options.crypto, version, originalDcid);
     conn.spaces[0].writeKeys = initial.client;
     conn.spaces[0].readKeys = initial.server;
     conn.tls.start();
@@ -156,6 +191,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   static accept(options: AcceptOptions): Connection {
     const settings = settingsFrom(options.transport);
     const key = options.statelessResetKey ?? options.random(32);
+    let tlsOptions: Parameters<typeof createTlsServer>[0] | undefined;
     const conn = new Connection(
       {
         isServer: true,
@@ -170,9 +206,12 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         localCid: options.random(settings.localConnectionIdLength),
         peerCid: options.clientScid.slice(),
         resetTokenFor: resetTokenFactory(options.crypto, key),
+        retry: options.retry,
+        addressValidated: options.addressValidated,
+        versions: options.versions,
       },
       (transportParameters) =>
-        createTlsServer({
+        createTlsServer((tlsOptions = {
           crypto: options.crypto,
           random: options.random,
           now: options.wallClock,
@@ -183,13 +222,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           cipherSuites: options.cipherSuites,
           groups: options.groups,
           keyLog: options.keyLog !== undefined,
-        }),
+        })),
     );
+    conn.#tlsServerOptions = tlsOptions;
     conn.events.push({ type: 'cid-route', cid: conn.originalDcid, active: true });
     const initial = deriveInitialKeys(options.crypto, options.version, options.originalDcid);
     conn.spaces[0].writeKeys = initial.server;
     conn.spaces[0].readKeys = initial.client;
-    conn.recovery.setAmplificationBlocked(true, options.now);
+    if (!conn.addressValidated) conn.recovery.setAmplificationBlocked(true, options.now);
     return conn;
   }
 
@@ -215,6 +255,15 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     if (originalDcid) {
       p.originalDestinationConnectionId = originalDcid;
       p.statelessResetToken = this.localCids.get(0)?.resetToken;
+      // RFC 9000 §7.3: after a Retry, the server names the Retry's SCID.
+      if (this.retrySourceCid) p.retrySourceConnectionId = this.retrySourceCid;
+      // RFC 9368 §3: the negotiated version and every version this server accepts.
+      p.versionInformation = serverVersionInformation(this.version, this.preferredVersions);
+    } else {
+      const grease = this.random(4);
+      const info = clientVersionInformation(this.version, this.preferredVersions, ((grease[0]! << 24) | (grease[1]! << 16) | (grease[2]! << 8) | grease[3]!) >>> 0);
+      this.offeredVersions = info.availableVersions;
+      p.versionInformation = info;
     }
     return p;
   }
@@ -294,6 +343,11 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     return id;
   }
 
+  /** Server: sends a NEW_TOKEN frame (RFC 9000 §8.1.3) once the handshake is confirmed. */
+  sendNewToken(newToken: Uint8Array): void {
+    if (this.isServer && !this.isClosed) this.newTokens.queue(newToken);
+  }
+
   close(errorCode: number, reason: string, now: number): void {
     this.now = now;
     this.enterClosing({ application: true, code: errorCode, frameType: 0, reason });
@@ -334,6 +388,16 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   // ------------------------------------------------------------------ send path
 
   pollTransmit(now: number, buffer: Uint8Array): Transmit | undefined {
+    try {
+      return this.#pollTransmit(now, buffer);
+    } catch (e) {
+      // Nothing escapes the sans-IO API: a bug here closes this connection, not the endpoint.
+      this.closeOnError(e);
+      return undefined;
+    }
+  }
+
+  #pollTransmit(now: number, buffer: Uint8Array): Transmit | undefined {
     this.now = now;
     if (this.state === 'terminated' || this.state === 'draining') return undefined;
     if (this.state === 'closing') {
@@ -547,6 +611,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     if (!this.handshakeComplete && !this.isServer) return false; // nothing but ACK/CRYPTO before 1-RTT keys are confirmed usable
     return (
       this.handshakeDonePending ||
+      (this.handshakeConfirmed && this.newTokens.hasPending) ||
       this.pingPending ||
       this.localCids.pendingAnnouncements.size > 0 ||
       this.peerCids.pendingRetirements.size > 0 ||
@@ -563,7 +628,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const isLong = sp.id !== PacketNumberSpace.APPLICATION;
     const dcid = this.peerCids.currentCid;
     const pnOffset = isLong
-      ? writeLongHeader(buf, start, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, packetNumber: pn, pnLength })
+      ? writeLongHeader(buf, start, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, token: sp.id === PacketNumberSpace.INITIAL ? this.initialToken : undefined, packetNumber: pn, pnLength })
       : writeShortHeader(buf, start, { dcid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
     const payloadStart = pnOffset + pnLength;
     const limit = start + room - AEAD_TAG_LENGTH;
@@ -637,6 +702,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       writeRetireConnectionId(w, { type: FrameType.RETIRE_CONNECTION_ID, sequenceNumber: seq });
       tokens.push(token(TokenKind.RETIRE_CONNECTION_ID, 0, seq));
     }
+    if (this.handshakeConfirmed) this.newTokens.write(w, limit, tokens);
     this.streams.writeControlFrames(w, limit, tokens);
   }
 
@@ -711,7 +777,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       const isLong = sp.id !== PacketNumberSpace.APPLICATION;
       const dcid = this.peerCids.currentCid;
       const pnOffset = isLong
-        ? writeLongHeader(buffer, offset, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, packetNumber: pn, pnLength })
+        ? writeLongHeader(buffer, offset, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, token: sp.id === PacketNumberSpace.INITIAL ? this.initialToken : undefined, packetNumber: pn, pnLength })
         : writeShortHeader(buffer, offset, { dcid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
       w.offset = pnOffset + pnLength;
       const application = frame.application && !isLong;

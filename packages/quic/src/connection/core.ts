@@ -16,7 +16,7 @@ import { type AckFrame, type Frame, FrameType, isAckEliciting } from '../frame/t
 import { CoalescedPacketReader } from '../packet/coalesced.js';
 import { hasReservedBitsSet, type PacketHeader } from '../packet/header.js';
 import { PacketType } from '../packet/types.js';
-import { QUIC_V1 } from '../packet/version.js';
+import { SUPPORTED_VERSIONS } from '../packet/version.js';
 import { LossRecovery, TimeoutAction } from '../recovery/loss-recovery.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
 import type { SentPacket } from '../recovery/sent-packet-tracker.js';
@@ -31,6 +31,11 @@ import { MAX_UDP_PAYLOAD, PathMtuDiscovery } from './pmtud.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
+import { acceptRetry } from './retry-client.js';
+import { checkClientVersionInformation, checkServerVersionInformation, ClientHelloPeek } from './versions.js';
+import { acceptOtherVersion, peekClientHello, undoVersionSwitch } from './version-switch.js';
+import { NewTokenSender } from './new-tokens.js';
+import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
 
 /** RFC 9000 §14.1: datagrams carrying Initial packets are padded to at least this. */
@@ -85,6 +90,16 @@ export interface CoreInit {
   /** The CID we send to first: the client's random DCID, or the client's SCID at the server. */
   peerCid: Uint8Array;
   resetTokenFor: (cid: Uint8Array) => Uint8Array;
+  /** Server: the client's Initial echoed our Retry token (RFC 9000 §7.3, §8.1.2). */
+  retry?: { originalDcid: Uint8Array; retrySourceCid: Uint8Array } | undefined;
+  /** Server: a token already proved the client's address (RFC 9000 §8.1): no amplification limit. */
+  addressValidated?: boolean;
+  /** Client: a NEW_TOKEN token for the Token field of its Initials (RFC 9000 §8.1.3). */
+  initialToken?: Uint8Array | undefined;
+  /** Versions by preference (client: it offers; server: it accepts, for compatible negotiation). */
+  versions?: readonly number[];
+  /** Client: this attempt follows a Version Negotiation packet (RFC 9368 §4 downgrade checks). */
+  reactedToVersionNegotiation?: boolean;
 }
 
 export abstract class ConnectionCore {
@@ -127,6 +142,22 @@ export abstract class ConnectionCore {
   bytesSent = 0;
   /** Any packet successfully processed yet (a client switches to the server's CID on the first). */
   receivedAnyPacket = false;
+  /** Client: the SCID of the Retry it acted on; server: the SCID of the Retry the client echoed. */
+  retrySourceCid: Uint8Array | undefined;
+  /** Client: the Token field of its Initials (from a Retry, or a NEW_TOKEN of an earlier connection). */
+  initialToken: Uint8Array = new Uint8Array(0);
+  /** RFC 9368: the version of the client's first flight; `version` is the negotiated one. */
+  readonly originalVersion: number;
+  readonly preferredVersions: readonly number[];
+  /** Client: the Available Versions it sent (checked against the server's Chosen Version). */
+  offeredVersions: readonly number[] = [];
+  readonly reactedToVersionNegotiation: boolean;
+  /** Server: holds the ClientHello back until its version_information is read (RFC 9368 §2.3). */
+  helloPeek: ClientHelloPeek | undefined;
+  /** Server after a compatible switch: Initial read keys of the original version (client retransmissions). */
+  originalInitialReadKeys: PacketProtectionKeys | undefined;
+  /** Client: what a version switch replaced, until a packet of the new version authenticates. */
+  versionBeforeSwitch: { version: number; write: PacketProtectionKeys | undefined; read: PacketProtectionKeys | undefined } | undefined;
 
   idleTimeoutMs = 0;
   idleDeadline = Infinity;
@@ -150,6 +181,8 @@ export abstract class ConnectionCore {
   #rxRemote: PathAddress;
   #rxLength = 0;
   #rxEcn = 0;
+  /** Server: NEW_TOKEN frames to send (RFC 9000 §8.1.3). */
+  readonly newTokens = new NewTokenSender();
   pingPending = false;
   readonly #reader: CoalescedPacketReader;
   #buffered: { data: Uint8Array; now: number }[] = [];
@@ -168,7 +201,13 @@ export abstract class ConnectionCore {
     this.remote = init.remote;
     this.now = init.now;
     this.keyLog = init.keyLog;
-    this.addressValidated = !init.isServer;
+    this.addressValidated = !init.isServer || init.addressValidated === true;
+    this.retrySourceCid = init.retry?.retrySourceCid;
+    this.originalVersion = init.version;
+    this.preferredVersions = init.versions ?? (init.isServer ? SUPPORTED_VERSIONS : [init.version]);
+    this.reactedToVersionNegotiation = init.reactedToVersionNegotiation === true;
+    if (init.isServer && init.versions?.some((v) => v !== init.version)) this.helloPeek = new ClientHelloPeek(MAX_CRYPTO_BUFFER);
+    if (init.initialToken) this.initialToken = init.initialToken;
     this.originalDcid = init.originalDcid;
     this.localHandshakeCid = init.localCid;
     const maxAckDelay = init.settings.maxAckDelayMs;
@@ -199,7 +238,7 @@ export abstract class ConnectionCore {
     this.localCids.onRouteChange = (cid, active) => {
       this.events.push({ type: 'cid-route', cid, active });
     };
-    this.localCids.issueInitial(init.localCid);
+    this.localCids.issueInitial(init.localCid, init.resetTokenFor(init.localCid));
     this.peerCids = new PeerConnectionIds(init.peerCid, init.settings.activeConnectionIdLimit);
     this.#reader = new CoalescedPacketReader({ shortDcidLength: init.settings.localConnectionIdLength });
     this.idleTimeoutMs = init.settings.maxIdleTimeoutMs;
@@ -323,7 +362,7 @@ export abstract class ConnectionCore {
     }
     this.bytesReceived += data.length;
     // RFC 9000 §9.3: the send path changes only once a packet from a new address is
-    // authenticated (#onAuthenticated); until then just count the bytes on a known path.
+    // authenticated (#processPacket); until then just count the bytes on a known path.
     const path = this.paths.find(remote);
     if (path) path.bytesReceived += data.length;
     this.#rxPath = path;
@@ -335,11 +374,28 @@ export abstract class ConnectionCore {
       // blocked by it re-arms its PTO once it may send again.
       this.recovery.setAmplificationBlocked(AMPLIFICATION_FACTOR * this.bytesReceived - this.bytesSent < MIN_INITIAL_DATAGRAM, now);
     }
+    const received = this.stats.packetsReceived;
     try {
       this.#processDatagram(data, now);
     } catch (e) {
       this.closeOnError(e);
     }
+    // RFC 9000 §10.3.1: a short-header datagram we could not open may be a Stateless Reset.
+    if (this.stats.packetsReceived === received && this.matchesStatelessReset(data)) this.#onStatelessReset();
+  }
+
+  /** Whether `data` looks like a short header ending in one of the peer's reset tokens (§10.3.1). */
+  matchesStatelessReset(data: Uint8Array): boolean {
+    if (this.state !== 'handshake' && this.state !== 'established') return false;
+    return ((data[0] ?? 0x80) & 0x80) === 0 && endsWithResetToken(data, this.peerCids.resetTokens());
+  }
+
+  /** RFC 9000 §10.3.1: the peer lost our connection: draining, and nothing more is sent. */
+  #onStatelessReset(): void {
+    this.state = 'draining';
+    this.closeSendPending = false;
+    this.closeDeadline = this.now + 3 * this.ptoMs();
+    this.#setClosed({ kind: 'stateless-reset' });
   }
 
   #processDatagram(data: Uint8Array, now: number): void {
@@ -355,12 +411,17 @@ export abstract class ConnectionCore {
       this.#onVersionNegotiation(h);
       return;
     }
-    if (h.type === PacketType.RETRY || h.type === PacketType.ZERO_RTT) {
-      // Retry and 0-RTT come with the transport's next issue; until then they are dropped.
+    if (h.type === PacketType.RETRY) {
+      // RFC 9000 §17.2.5.2: acted on by a client once, else discarded.
+      if (!acceptRetry(this, h, now)) this.droppedPackets++;
+      return;
+    }
+    if (h.type === PacketType.ZERO_RTT) {
+      // 0-RTT comes with the transport's next issue; until then it is dropped.
       this.droppedPackets++;
       return;
     }
-    if (h.isLong && h.version !== this.version) {
+    if (h.isLong && h.version !== this.version && !acceptOtherVersion(this, h)) {
       this.droppedPackets++;
       return;
     }
@@ -370,7 +431,7 @@ export abstract class ConnectionCore {
       this.droppedPackets++;
       return;
     }
-    const readKeys = space === 2 ? this.keyPhases.read : sp.readKeys;
+    const readKeys = space === 2 ? this.keyPhases.read : h.isLong && h.version !== this.version ? this.originalInitialReadKeys : sp.readKeys;
     if (!readKeys) {
       // RFC 9001 §5.7: keep a few packets that arrive before their keys.
       if (this.#buffered.length < MAX_BUFFERED_PACKETS && !this.handshakeComplete) {
@@ -382,6 +443,7 @@ export abstract class ConnectionCore {
     const header = removeHeaderProtection(readKeys.headerProtection, datagram, h.start, h.pnOffset, h.end, largest);
     if (!header) {
       this.droppedPackets++;
+      if (this.versionBeforeSwitch) undoVersionSwitch(this);
       return;
     }
     let keys: PacketProtectionKeys | undefined = readKeys;
@@ -397,8 +459,11 @@ export abstract class ConnectionCore {
     const payload = keys ? decryptPayload(keys, datagram, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber) : null;
     if (!payload) {
       this.droppedPackets++;
+      // A packet that does not authenticate must not move us to another version (RFC 9368 §2.3).
+      if (this.versionBeforeSwitch) undoVersionSwitch(this);
       return;
     }
+    this.versionBeforeSwitch = undefined;
     // RFC 9000 §17.2/§17.3.1: reserved bits must be zero once protection is removed.
     if (hasReservedBitsSet(header.firstByte)) {
       throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
@@ -451,10 +516,13 @@ export abstract class ConnectionCore {
     }
   }
 
+  /** The negotiated version changed at the server: its transport parameters must say so. */
+  abstract onVersionChanged(): void;
+
   #onVersionNegotiation(h: PacketHeader): void {
     // RFC 9000 §6.2: a client acts on VN only before anything else arrived, and only if it
     // does not list the version it chose (else it is forged or stale).
-    if (this.isServer || this.receivedAnyPacket) return;
+    if (this.isServer || this.receivedAnyPacket || this.retrySourceCid !== undefined) return;
     const versions = h.supportedVersions ?? [];
     if (versions.includes(this.version)) return;
     this.#setClosed({ kind: 'version-negotiation', versions });
@@ -504,6 +572,8 @@ export abstract class ConnectionCore {
         return;
       case FrameType.NEW_CONNECTION_ID:
         this.peerCids.onNewConnectionId(f.sequenceNumber, f.retirePriorTo, f.connectionId.slice(), f.statelessResetToken.slice());
+        // The driver indexes peer tokens to find the connection a Stateless Reset is for (§10.3.1).
+        this.events.push({ type: 'peer-reset-token', token: f.statelessResetToken.slice() });
         return;
       case FrameType.RETIRE_CONNECTION_ID:
         this.localCids.onRetire(f.sequenceNumber, h.dcid);
@@ -517,6 +587,8 @@ export abstract class ConnectionCore {
         return;
       case FrameType.NEW_TOKEN:
         if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', FrameType.NEW_TOKEN);
+        // RFC 9000 §8.1.3: the driver keeps it for a later connection to this server.
+        this.events.push({ type: 'new-token', token: f.token.slice() });
         return;
       case FrameType.CONNECTION_CLOSE:
         this.#onConnectionClose(f.application, f.errorCode, f.frameType, f.reason);
@@ -572,6 +644,9 @@ export abstract class ConnectionCore {
         case TokenKind.DATAGRAM:
           this.events.push({ type: 'datagram-acked', id: t.a });
           break;
+        case TokenKind.NEW_TOKEN:
+          this.newTokens.onAcked(t.a);
+          break;
         case TokenKind.HANDSHAKE_DONE:
         case TokenKind.NEW_CONNECTION_ID:
         case TokenKind.RETIRE_CONNECTION_ID:
@@ -615,6 +690,9 @@ export abstract class ConnectionCore {
         case TokenKind.PMTU_PROBE:
           this.pmtud.onProbeLost(t.a, this.now); // never retransmitted (RFC 9000 §14.4)
           break;
+        case TokenKind.NEW_TOKEN:
+          this.newTokens.onLost(t.a);
+          break;
         default:
           this.streams.onTokenLost(t);
       }
@@ -631,7 +709,10 @@ export abstract class ConnectionCore {
     buf.insert(offset, data);
     const level = space === 0 ? EncryptionLevel.INITIAL : space === 1 ? EncryptionLevel.HANDSHAKE : EncryptionLevel.APPLICATION;
     // Bounded: each read consumes bytes that were inserted above.
-    for (let chunk = buf.read(); chunk !== undefined; chunk = buf.read()) this.tls.receive(level, chunk);
+    for (let chunk = buf.read(); chunk !== undefined; chunk = buf.read()) {
+      const data = this.helloPeek !== undefined && space === 0 ? peekClientHello(this, chunk) : chunk;
+      if (data !== undefined) this.tls.receive(level, data);
+    }
     this.processTls();
   }
 
@@ -698,12 +779,23 @@ export abstract class ConnectionCore {
     if (!p.initialSourceConnectionId || !this.peerHandshakeCid || !equalBytes(p.initialSourceConnectionId, this.peerHandshakeCid)) {
       fail('initial_source_connection_id does not match');
     }
+    // RFC 9368 §4: version_information authenticates the version negotiation.
+    if (this.isServer) checkClientVersionInformation(p.versionInformation, this.originalVersion);
+    else checkServerVersionInformation(p.versionInformation, this.version, this.offeredVersions, this.preferredVersions, this.reactedToVersionNegotiation);
     if (!this.isServer) {
       if (!p.originalDestinationConnectionId || !equalBytes(p.originalDestinationConnectionId, this.originalDcid)) {
         fail('original_destination_connection_id does not match');
       }
-      if (p.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
-      if (p.statelessResetToken) this.peerCids.setInitialResetToken(p.statelessResetToken);
+      // RFC 9000 §7.3: retry_source_connection_id is present exactly when we acted on a Retry, and names its SCID.
+      if (this.retrySourceCid === undefined) {
+        if (p.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
+      } else if (!p.retrySourceConnectionId || !equalBytes(p.retrySourceConnectionId, this.retrySourceCid)) {
+        fail('retry_source_connection_id does not match the Retry');
+      }
+      if (p.statelessResetToken) {
+        this.peerCids.setInitialResetToken(p.statelessResetToken);
+        this.events.push({ type: 'peer-reset-token', token: p.statelessResetToken });
+      }
     }
     this.peerParams = p;
     this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);

@@ -31,8 +31,10 @@ export const TokenKind = {
   /** `a` = datagram id. */
   DATAGRAM: 14,
   PING: 15,
+  /** `a` = the NewTokenSender's id of the token. */
+  NEW_TOKEN: 16,
   /** A DPLPMTUD probe packet (PING + PADDING); `a` = the probed datagram size. */
-  PMTU_PROBE: 16,
+  PMTU_PROBE: 17,
 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 

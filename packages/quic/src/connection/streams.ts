@@ -526,7 +526,8 @@ export class StreamMap {
         if (!send) return;
         // A reset stream's lost data is not resent (the buffer drops what is above the reliable size).
         send.buffer.onLost(t.a, t.b, t.fin);
-        if (send.buffer.hasPendingData()) this.#scheduler.schedule(t.id);
+        // RFC 9000 §13.3: lost data goes before new data (of streams of the same priority).
+        if (send.buffer.hasRetransmission()) this.#scheduler.schedule(t.id, true);
         return;
       }
       case TokenKind.RESET_STREAM: {

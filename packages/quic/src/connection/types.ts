@@ -146,6 +146,14 @@ export type ConnectionEvent =
    * `failed` (the active path did not validate and there is nothing to go back to).
    */
   | { type: 'path'; change: 'validated' | 'migrated' | 'probe-failed' | 'reverted' | 'failed'; remote: PathAddress; local?: PathAddress }
+  /**
+   * A stateless reset token of the peer (RFC 9000 §10.3.1), for the driver's index of which
+   * connection a Stateless Reset (whose CID is random) is for. The connection itself decides,
+   * with `matchesStatelessReset`, whether the token is still in use.
+   */
+  | { type: 'peer-reset-token'; token: Uint8Array }
+  /** Client: the server sent a NEW_TOKEN token for a later connection (RFC 9000 §8.1.3). */
+  | { type: 'new-token'; token: Uint8Array }
   | { type: 'closed'; reason: ConnectionCloseReason };
 
 /** One datagram written by `pollTransmit` into the caller's buffer. */

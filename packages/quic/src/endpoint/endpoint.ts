@@ -17,16 +17,14 @@ import { Connection } from '../connection/connection.js';
 import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
 import { getCryptoProvider } from '../crypto/index.js';
 import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../crypto/provider.js';
-import { encodeVersionNegotiation } from '../packet/header.js';
-import { parseInvariantHeader } from '../packet/invariants.js';
-import { PacketType } from '../packet/types.js';
-import { isSupportedVersion, packetTypeFromLongHeaderBits, SUPPORTED_VERSIONS } from '../packet/version.js';
+import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
+import { clientVersions, versionAfterNegotiation } from '../connection/versions.js';
 import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { type RetryPolicy, StatelessResponder } from './stateless-responder.js';
+import { ClientTokenStore } from './token-store.js';
 import { type ConnectionDriver, ConnectionClosedError, QuicConnection } from './quic-connection.js';
 
-/** RFC 9000 §14.1: servers drop client Initials in datagrams smaller than this. */
-const MIN_INITIAL_DATAGRAM = 1200;
 /** Largest datagram we build (and the receive buffer we hand to connections). */
 const SEND_BUFFER_SIZE = 1500;
 /** Datagrams sent per connection per flush before yielding to the event loop. */
@@ -43,6 +41,12 @@ export interface EndpointOptions {
   /** TLS cipher suites and groups in preference order (default: all we support). */
   cipherSuites?: TlsCipherSuite[];
   groups?: NamedGroupName[];
+  /**
+   * The endpoint's static key (32 bytes): stateless reset tokens (RFC 9000 §10.3.2) and address
+   * tokens derive from it. Give a restarted endpoint the same key so its Stateless Resets end
+   * its peers' old connections and its old NEW_TOKEN tokens stay valid. Random if omitted.
+   */
+  statelessResetKey?: Uint8Array;
 }
 
 export interface ListenOptions extends EndpointOptions {
@@ -53,6 +57,14 @@ export interface ListenOptions extends EndpointOptions {
   /** PKCS#8 PEM. */
   privateKeyPem: string;
   alpnProtocols: string[];
+  /** Address validation with Retry (RFC 9000 §8.1.2): 'always', 'never' (default), or under load. */
+  retry?: RetryPolicy;
+  /**
+   * QUIC versions accepted, by preference (default v1 then v2). Others get Version
+   * Negotiation; a client offering a preferred compatible version is switched to it during the
+   * handshake (RFC 9368 §2.3), e.g. `[QUIC_V2, QUIC_V1]` moves v1 clients that offer v2 to v2.
+   */
+  versions?: number[];
 }
 
 export interface BindOptions extends EndpointOptions {
@@ -71,6 +83,12 @@ export interface ConnectOptions {
   keyLogFile?: string;
   cipherSuites?: TlsCipherSuite[];
   groups?: NamedGroupName[];
+  /**
+   * QUIC versions by preference (default [v1]). The first is tried; a Version Negotiation
+   * packet leads to one more attempt with the most preferred version the server lists
+   * (RFC 9000 §6.2, with RFC 9368's downgrade checks).
+   */
+  versions?: number[];
 }
 
 interface Entry {
@@ -78,6 +96,18 @@ interface Entry {
   facade: QuicConnection;
   routes: Set<string>;
   announcedIncoming: boolean;
+  /** Client: the server NEW_TOKEN tokens are kept under. */
+  tokenKey?: string;
+  /** The peer's reset tokens indexed for this connection (map keys of `#resetTokens`). */
+  resetTokens: string[];
+}
+
+/** Peer reset tokens indexed per connection at most (older ones are unindexed first). */
+const MAX_INDEXED_RESET_TOKENS = 16;
+
+/** Tokens are kept per server name (or address) and port (RFC 9000 §8.1.3). */
+function serverKeyOf(options: { host: string; port: number; serverName?: string }): string {
+  return `${options.serverName ?? options.host}|${options.port}`;
 }
 
 /** Queue feeding `for await (const conn of endpoint.incoming)`. */
@@ -139,7 +169,14 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #deadlines = new DeadlineQueue<Entry>();
   readonly #dirty = new Set<Entry>();
   readonly #incoming = new IncomingQueue();
-  readonly #statelessResetKey = randomBytes(32);
+  readonly #statelessResetKey: Uint8Array;
+  readonly #responder: StatelessResponder;
+  /** Server connections whose handshake is in progress (for the Retry policy). */
+  readonly #handshaking = new Set<Entry>();
+  /** Peer stateless reset tokens -> the connection they belong to (RFC 9000 §10.3.1). */
+  readonly #resetTokens = new Map<string, Entry>();
+  /** Client: NEW_TOKEN tokens per server, for later connections (RFC 9000 §8.1.3). */
+  readonly tokenStore = new ClientTokenStore();
   readonly #cidLength: number;
   /** Sockets bound for client migration (RFC 9000 §9.2), by "address|port". */
   readonly #migrationSockets = new Map<string, dgram.Socket>();
@@ -156,6 +193,16 @@ export class QuicEndpoint implements ConnectionDriver {
     const crypto = options.crypto ?? 'auto';
     this.#crypto = typeof crypto === 'string' ? getCryptoProvider(crypto) : crypto;
     this.#cidLength = options.transport?.localConnectionIdLength ?? 8;
+    this.#statelessResetKey = options.statelessResetKey ?? randomBytes(32);
+    this.#responder = new StatelessResponder({
+      crypto: this.#crypto,
+      random: randomBytes,
+      staticKey: this.#statelessResetKey,
+      cidLength: this.#cidLength,
+      isServer: server !== undefined,
+      retry: server?.retry,
+      versions: server?.versions,
+    });
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
     this.#serverKey = server ? this.#crypto.importSigningKey(server.privateKeyPem) : undefined;
     if (server && this.#serverChain.length === 0) throw new TypeError('certificatePem holds no CERTIFICATE block');
@@ -188,11 +235,26 @@ export class QuicEndpoint implements ConnectionDriver {
 
   /** Opens a connection; resolves when the handshake completes (rejects if it fails). */
   async connect(options: ConnectOptions): Promise<QuicConnection> {
+    const versions = clientVersions(options.versions);
+    try {
+      return await this.#connectOnce(options, versions, versions[0]!, false);
+    } catch (e) {
+      // RFC 9000 §6.2: one more attempt in a version the server offered, if we have one.
+      const reason = e instanceof ConnectionClosedError ? e.reason : undefined;
+      if (reason?.kind !== 'version-negotiation') throw e;
+      const next = versionAfterNegotiation(versions, reason.versions, versions[0]!);
+      if (next === undefined) throw e;
+      return this.#connectOnce(options, versions, next, true);
+    }
+  }
+
+  async #connectOnce(options: ConnectOptions, versions: number[], version: number, reactedToVersionNegotiation: boolean): Promise<QuicConnection> {
     if (this.#closing) throw new Error('endpoint is closing');
     const family = this.#socket.address().family;
     let host = options.host;
     if (family === 'IPv6' && !isIPv6(host) && /^\d+\.\d+\.\d+\.\d+$/.test(host)) host = `::ffff:${host}`;
     const keyLogFile = options.keyLogFile ?? this.#options.keyLogFile;
+    const tokenKey = serverKeyOf(options);
     const core = Connection.connect({
       crypto: this.#crypto,
       random: randomBytes,
@@ -207,8 +269,13 @@ export class QuicEndpoint implements ConnectionDriver {
       remote: { address: host, port: options.port },
       now: this.now(),
       statelessResetKey: this.#statelessResetKey,
+      token: this.tokenStore.take(tokenKey),
+      versions,
+      version,
+      reactedToVersionNegotiation,
     });
     const entry = this.#add(core);
+    entry.tokenKey = tokenKey;
     this.flush(entry.facade);
     await entry.facade.opened;
     return entry.facade;
@@ -256,6 +323,26 @@ export class QuicEndpoint implements ConnectionDriver {
       this.#migrationSockets.clear();
       await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     })();
+    return this.#closed;
+  }
+
+  /**
+   * Drops every connection without a word and closes the socket, as a crash would: peers learn
+   * of it only by timeout or, after a restart with the same `statelessResetKey`, by Stateless
+   * Reset (RFC 9000 §10.3). For tests and emergencies; `close()` is the graceful way.
+   */
+  abort(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    this.#incoming.end();
+    for (const entry of [...this.#entries]) {
+      this.#remove(entry);
+      // Local applications still learn that their connections are gone.
+      if (!entry.core.isClosed) entry.facade.onEvent({ type: 'closed', reason: { kind: 'transport', code: 0, reason: 'endpoint aborted', remote: false } });
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#closed = new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     return this.#closed;
   }
 
@@ -325,6 +412,22 @@ export class QuicEndpoint implements ConnectionDriver {
       }
       return;
     }
+    if (e.type === 'peer-reset-token') {
+      const key = cidKey(e.token);
+      this.#resetTokens.set(key, entry);
+      entry.resetTokens.push(key);
+      if (entry.resetTokens.length > MAX_INDEXED_RESET_TOKENS) this.#unindexResetToken(entry, entry.resetTokens.shift()!);
+      return;
+    }
+    if (e.type === 'new-token') {
+      if (entry.tokenKey !== undefined) this.tokenStore.add(entry.tokenKey, e.token);
+      return;
+    }
+    if (e.type === 'handshake-complete' && entry.core.isServer) {
+      this.#handshaking.delete(entry);
+      // RFC 9000 §8.1.3: a token for the client's next connection, so it needs no Retry then.
+      entry.core.sendNewToken(this.#responder.tokens.mintNewToken(entry.core.remoteAddress, Date.now()));
+    }
     entry.facade.onEvent(e);
     if (e.type === 'handshake-complete' && entry.core.isServer && !entry.announcedIncoming) {
       entry.announcedIncoming = true;
@@ -368,6 +471,7 @@ export class QuicEndpoint implements ConnectionDriver {
     if ((first & 0x80) === 0) {
       if (data.length < 1 + this.#cidLength) return;
       entry = this.#routes.get(msg.toString('latin1', 1, 1 + this.#cidLength));
+      if (!entry) entry = this.#resetTarget(data) ?? this.#answerUnrouted(data, rinfo);
     } else {
       if (data.length < 7) return;
       const dcidLength = data[5]!;
@@ -375,40 +479,44 @@ export class QuicEndpoint implements ConnectionDriver {
       entry = this.#routes.get(msg.toString('latin1', 6, 6 + dcidLength));
       if (!entry) entry = this.#accept(data, rinfo);
     }
-    if (!entry) return; // stateless reset for unknown short headers comes with the next issue
+    if (!entry) return;
     const remote: PathAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
     entry.core.handleDatagram(data, remote, this.now());
     this.#markDirty(entry);
+  }
+
+  /**
+   * A short-header datagram for no known CID may be a Stateless Reset for one of our connections
+   * (its "CID" is random, RFC 9000 §10.3.1): the connection whose peer token it ends with.
+   */
+  #resetTarget(data: Uint8Array): Entry | undefined {
+    if (data.length < MIN_STATELESS_RESET_BYTES) return undefined;
+    const entry = this.#resetTokens.get(cidKey(data.subarray(data.length - 16)));
+    // The connection checks the token is one of its active ones (not retired) in constant time.
+    return entry !== undefined && entry.core.matchesStatelessReset(data) ? entry : undefined;
+  }
+
+  #unindexResetToken(entry: Entry, key: string): void {
+    if (this.#resetTokens.get(key) === entry) this.#resetTokens.delete(key);
+  }
+
+  /** Stateless answers (Version Negotiation, Retry, INVALID_TOKEN, Stateless Reset); never a connection. */
+  #answerUnrouted(data: Uint8Array, rinfo: dgram.RemoteInfo): undefined {
+    if (this.#closing) return undefined;
+    const remote: PathAddress = { address: rinfo.address, port: rinfo.port };
+    const decision = this.#responder.handle(data, remote, this.now(), Date.now(), this.#handshaking.size);
+    if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
+    return undefined;
   }
 
   /** A long header packet for no known connection: a new client, or a version to negotiate. */
   #accept(data: Uint8Array, rinfo: dgram.RemoteInfo): Entry | undefined {
     const server = this.#server;
     if (!server || this.#closing) return undefined;
-    let header;
-    try {
-      header = parseInvariantHeader(data, this.#cidLength);
-    } catch {
-      return undefined;
-    }
-    if (!header.isLong) return undefined;
-    if (!isSupportedVersion(header.version)) {
-      // RFC 9000 §6.1, §14.1: answer with Version Negotiation, only to datagrams big enough to be Initials.
-      if (data.length >= MIN_INITIAL_DATAGRAM && header.version !== 0) {
-        const vn = encodeVersionNegotiation({
-          dcid: header.scid,
-          scid: header.dcid,
-          supportedVersions: [...SUPPORTED_VERSIONS],
-          unusedBits: randomBytes(1)[0]!,
-        });
-        this.#socket.send(vn, rinfo.port, rinfo.address);
-      }
-      return undefined;
-    }
-    const type = packetTypeFromLongHeaderBits(header.version, (data[0]! >> 4) & 0x03);
-    // RFC 9000 §14.1: a server MUST discard an Initial in a datagram below 1200 bytes.
-    if (type !== PacketType.INITIAL || data.length < MIN_INITIAL_DATAGRAM) return undefined;
-    if (header.dcid.length < 8) return undefined; // RFC 9000 §7.2: at least 8 bytes from clients
+    const remote: PathAddress = { address: rinfo.address, port: rinfo.port };
+    const decision = this.#responder.handle(data, remote, this.now(), Date.now(), this.#handshaking.size);
+    if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
+    if (decision.action !== 'accept') return undefined;
     const keyLogFile = server.keyLogFile;
     const core = Connection.accept({
       crypto: this.#crypto,
@@ -421,16 +529,20 @@ export class QuicEndpoint implements ConnectionDriver {
       cipherSuites: server.cipherSuites,
       groups: server.groups,
       keyLog: keyLogFile ? (line) => appendFileSync(keyLogFile, line + '\n') : undefined,
-      remote: { address: rinfo.address, port: rinfo.port },
+      remote,
       now: this.now(),
-      originalDcid: header.dcid,
-      clientScid: header.scid,
-      version: header.version,
+      originalDcid: decision.dcid,
+      clientScid: decision.clientScid,
+      version: decision.version,
       statelessResetKey: this.#statelessResetKey,
+      retry: decision.retry,
+      addressValidated: decision.addressValidated,
+      versions: server.versions,
     });
     const entry = this.#add(core);
-    // Route the original DCID right away: the events that announce it are dispatched later.
-    const key = cidKey(header.dcid);
+    this.#handshaking.add(entry);
+    // Route the Initial's DCID right away: the events that announce it are dispatched later.
+    const key = cidKey(decision.dcid);
     this.#routes.set(key, entry);
     entry.routes.add(key);
     return entry;
@@ -438,7 +550,7 @@ export class QuicEndpoint implements ConnectionDriver {
 
   #add(core: Connection): Entry {
     const facade = new QuicConnection(core, this);
-    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false };
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [] };
     this.#entries.add(entry);
     this.#byFacade.set(facade, entry);
     // Route our CIDs now, before the first datagram comes back.
@@ -453,7 +565,10 @@ export class QuicEndpoint implements ConnectionDriver {
   #remove(entry: Entry): void {
     for (const key of entry.routes) if (this.#routes.get(key) === entry) this.#routes.delete(key);
     entry.routes.clear();
+    for (const key of entry.resetTokens) this.#unindexResetToken(entry, key);
+    entry.resetTokens.length = 0;
     this.#entries.delete(entry);
+    this.#handshaking.delete(entry);
     this.#byFacade.delete(entry.facade);
     this.#deadlines.delete(entry);
     this.#dirty.delete(entry);

@@ -1,11 +1,12 @@
 /**
  * Chooses which stream's data goes into the next STREAM frame, following the RFC 9218 §4
  * priority model: urgency 0 (highest) to 7 (lowest) first; within one urgency, non-incremental
- * streams one at a time in the order they became ready (for new streams, stream ID order,
- * §10: "in order of their stream ID"), then incremental streams in round-robin.
+ * streams one at a time in stream ID order (§10: "in order of their stream ID"; a stream with
+ * lost data to resend thus keeps its turn), then incremental streams in round-robin, where a
+ * stream with lost data goes to the front (RFC 9000 §13.3).
  *
  * Sixteen intrusive doubly linked lists (urgency x incremental) and a bit mask of the non-empty
- * ones make every operation O(1): `peek` finds the lowest non-empty list with one `clz32`.
+ * ones make every operation but the ordered insert O(1): `peek` finds the lowest non-empty list with one `clz32`.
  * Usage by the packet builder: `id = peek()`, write a frame from it, then `onSent(id, stillHasData)`.
  */
 
@@ -63,14 +64,25 @@ export class StreamScheduler {
     if (wasQueued) this.append(s);
   }
 
-  /** Marks `id` as having data to send; a stream already waiting keeps its place. */
-  schedule(id: number): void {
+  /**
+   * Marks `id` as having data to send; a stream already waiting keeps its place. `front` puts
+   * it at the head of its class (RFC 9000 §13.3: retransmissions before new data), or moves it
+   * there if it was waiting.
+   */
+  schedule(id: number, front = false): void {
     let s = this.streams.get(id);
     if (s === undefined) {
       s = { id, urgency: DEFAULT_URGENCY, incremental: false, queued: false, prev: undefined, next: undefined };
       this.streams.set(id, s);
     }
-    if (!s.queued) this.append(s);
+    if (!s.incremental) {
+      // RFC 9218 §4, §10: non-incremental streams one at a time, in stream ID order (lost data
+      // of an earlier stream thus goes before new data of later ones, RFC 9000 §13.3).
+      if (!s.queued) this.insertByStreamId(s);
+    } else if (front) {
+      if (s.queued) this.unlink(s);
+      this.prepend(s);
+    } else if (!s.queued) this.append(s);
   }
 
   /** `id` has nothing to send for now (blocked, or drained); its priority is kept. */
@@ -127,6 +139,39 @@ export class StreamScheduler {
       this.nonEmpty |= 1 << list;
     } else tail.next = s;
     this.tails[list] = s;
+    s.queued = true;
+    this.queuedCount++;
+  }
+
+  /** Inserts before the first waiting stream with a larger ID (lists are short: a walk suffices). */
+  private insertByStreamId(s: ScheduledStream): void {
+    const list = this.listOf(s);
+    let after = this.tails[list];
+    // Bounded by the list length.
+    while (after !== undefined && after.id > s.id) after = after.prev;
+    if (after === undefined) {
+      this.prepend(s);
+      return;
+    }
+    s.prev = after;
+    s.next = after.next;
+    if (after.next === undefined) this.tails[list] = s;
+    else after.next.prev = s;
+    after.next = s;
+    s.queued = true;
+    this.queuedCount++;
+  }
+
+  private prepend(s: ScheduledStream): void {
+    const list = this.listOf(s);
+    const head = this.heads[list];
+    s.prev = undefined;
+    s.next = head;
+    if (head === undefined) {
+      this.tails[list] = s;
+      this.nonEmpty |= 1 << list;
+    } else head.prev = s;
+    this.heads[list] = s;
     s.queued = true;
     this.queuedCount++;
   }

@@ -43,6 +43,8 @@ export class SendBuffer {
   /** Bytes at or above this offset are never sent again (reset: the reliable size, else +inf). */
   private sendLimit = Number.POSITIVE_INFINITY;
   private _isReset = false;
+  /** The final size announced by the first reset (then fixed). */
+  private resetFinalSize: number | undefined = undefined;
 
   private readonly chunk: SendChunk = { offset: 0, length: 0, fin: false, retransmit: false };
 
@@ -96,6 +98,9 @@ export class SendBuffer {
    * `finalSizeForReset - sentOffset` more bytes before sending the frame.
    */
   get finalSizeForReset(): number {
+    // Draft reliable-stream-reset §5 / RFC 9000 §4.5: fixed by the first reset; a later reset
+    // may lower the reliable size but never change the final size.
+    if (this.resetFinalSize !== undefined) return this.resetFinalSize;
     const reliable = this._isReset ? this.sendLimit : 0;
     return Math.max(this._sentOffset, reliable);
   }
@@ -297,6 +302,7 @@ export class SendBuffer {
    */
   resetAt(reliableSize: number): number {
     const size = Math.max(0, Math.min(reliableSize, this.sendLimit, this._writeOffset));
+    this.resetFinalSize ??= Math.max(this._sentOffset, size);
     this._isReset = true;
     this.sendLimit = size;
     this.finLost = false;

@@ -164,4 +164,38 @@ test('opening beyond the stream limit sends STREAMS_BLOCKED with that limit', ()
   assert.equal(blocked[0], { type: FrameType.STREAMS_BLOCKED, bidirectional: false, limit: 3 });
 });
 
+test('reset and stopped streams give their connection credit back (RFC 9000 §4.5): 12 x 15 KB through a 20 KB window', () => {
+  const { pair } = spiedPair(SEED + 5, { initialMaxData: 20_000, maxConnectionWindow: 20_000 });
+  establish(pair);
+  const c = pair.client;
+  const s = pair.server();
+  pair.serverNode.onEvent = () => {}; // the server application never reads these streams
+  for (let i = 0; i < 12; i++) {
+    const id = c.openStream('uni')!;
+    c.writeStream(id, payload(15_000, i), false);
+    const sentBefore = c.streams.flowControl.sendUsed;
+    // Wait until the stream's bytes went out (or the sender is blocked), then end it one way or another.
+    pair.run(() => c.streams.flowControl.sendUsed >= sentBefore + 15_000, 300);
+    if (i % 2 === 0) c.resetStream(id, 1);
+    else {
+      const sid = id;
+      pair.run(() => s.streams.size > 0, 500);
+      s.stopSending(sid, 2);
+    }
+    pair.run(() => false, 100);
+    assert.not.ok(c.isClosed || s.isClosed, JSON.stringify(c.closeReason ?? s.closeReason));
+  }
+  // A final stream with FIN still gets through: the credit came back.
+  const last = c.openStream('uni')!;
+  c.writeStream(last, payload(15_000, 99), true);
+  let fin = false;
+  const chunks: Uint8Array[] = [];
+  pair.serverNode.onEvent = (e, conn) => {
+    if (e.type === 'stream-readable' && e.streamId === last) fin = readInto(conn, last, chunks, Infinity).fin || fin;
+  };
+  assert.ok(pair.run(() => fin, 5_000), `the last stream completes (client used ${c.streams.flowControl.sendUsed} of ${c.streams.flowControl.sendLimit})`);
+  assert.ok(sameBytes(concat(chunks), payload(15_000, 99)));
+  assert.ok(c.streams.flowControl.sendLimit > 100_000, 'MAX_DATA kept growing');
+});
+
 test.run();

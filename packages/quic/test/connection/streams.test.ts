@@ -138,6 +138,43 @@ test('openStream returns undefined at the limit and works again after streams-av
   assert.ok(c.openStream('bidi') !== undefined);
 });
 
+test('2000 request/response streams, 10 at a time: state stays bounded, every stream is forgotten, stream-finished once each', () => {
+  const pair = makePair({ seed: SEED + 4, link: { delayMs: 5, bandwidthBps: 100e6 }, serverTransport: { initialMaxStreamsBidi: 10 } });
+  establish(pair);
+  const c = pair.client;
+  const s = pair.server();
+  const total = 2000;
+  let opened = 0;
+  let answered = 0;
+  let finished = 0;
+  let peak = 0;
+  const openMore = () => {
+    while (opened < total) {
+      const id = c.openStream('bidi');
+      if (id === undefined) return;
+      opened++;
+      c.writeStream(id, payload(200, opened), true);
+    }
+  };
+  pair.serverNode.onEvent = (e, conn) => {
+    if (e.type === 'stream-readable' && readAllOf(conn, e.streamId, [])) conn.writeStream(e.streamId, payload(300, e.streamId), true);
+  };
+  pair.clientNode.onEvent = (e, conn) => {
+    if (e.type === 'streams-available') openMore();
+    if (e.type === 'stream-readable' && readAllOf(conn, e.streamId, [])) answered++;
+    if (e.type === 'stream-finished') finished++;
+  };
+  const watch = pair.serverNode.afterEvent;
+  pair.serverNode.afterEvent = (conn) => {
+    watch(conn);
+    peak = Math.max(peak, conn.streams.size);
+  };
+  openMore();
+  assert.ok(pair.run(() => answered === total && c.streams.size === 0 && s.streams.size === 0, 120_000), `answered ${answered}, client holds ${c.streams.size}, server ${s.streams.size}`);
+  assert.ok(peak <= 10, `server held at most ${peak} streams`);
+  assert.is(finished, total, 'one stream-finished per request');
+});
+
 test('0.5-RTT: the server opens a stream and writes before the handshake completes; the client gets it all', () => {
   for (let i = 0; i < 4; i++) {
     const pair = makePair({ seed: SEED * 10 + i, link: { delayMs: 10, lossRate: i === 0 ? 0 : 0.1 } });
