@@ -13,6 +13,7 @@ import { cryptoDataCapacity, writeCryptoFrameHeader } from '../frame/crypto.js';
 import { writeConnectionClose } from '../frame/close.js';
 import { datagramFrameHeaderLength, writeDatagramFrameHeader } from '../frame/datagram.js';
 import { type AckFrame, FrameType } from '../frame/types.js';
+import { TransportErrorCode } from '../errors.js';
 import { writeNewConnectionId, writeRetireConnectionId } from '../frame/cid.js';
 import { writePathFrame } from '../frame/misc.js';
 import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../packet/header.js';
@@ -28,6 +29,9 @@ import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import type { NetworkPath } from './path.js';
 import { statelessResetToken } from './reset-token.js';
 import { clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
+import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt.js';
+import { ConnectionQlog } from '../qlog/connection-qlog.js';
+import type { QlogObserver } from '../qlog/events.js';
 import type { PacketSpace } from './spaces.js';
 import { MIN_SEND_BUFFER } from './streams.js';
 import {
@@ -174,14 +178,20 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           verification: options.verification,
           clientCertificate: options.clientCertificate,
           sessionTicket: options.sessionTicket,
+          earlyData: options.earlyData,
           cipherSuites: options.cipherSuites,
           groups: options.groups,
           keyLog: options.keyLog !== undefined,
         }),
     );
+    if (options.qlog) conn.setQlogObserver(options.qlog);
     const initial = deriveInitialKeys(options.crypto, version, originalDcid);
     conn.spaces[0].writeKeys = initial.client;
     conn.spaces[0].readKeys = initial.server;
+    // RFC 9000 §7.4.1: 0-RTT uses the server's parameters remembered with the ticket.
+    const remembered = options.earlyData ? options.sessionTicket?.transportParameters : undefined;
+    if (remembered) conn.zeroRtt.remembered = rememberedTransportParameters(remembered);
+    conn.zeroRtt.ticketAlpn = options.sessionTicket?.alpn;
     conn.tls.start();
     conn.processTls();
     return conn;
@@ -219,6 +229,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
           transportParameters,
           certificateChain: options.certificateChain,
           key: options.key,
+          sessionTicketKeys: options.sessionTicketKeys,
+          ticketLifetimeSeconds: options.ticketLifetimeSeconds,
+          earlyData: options.earlyData,
+          earlyDataFilter: options.earlyData ? serverEarlyDataFilter(transportParameters, options.earlyDataFilter) : undefined,
           cipherSuites: options.cipherSuites,
           groups: options.groups,
           keyLog: options.keyLog !== undefined,
@@ -226,6 +240,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     );
     conn.#tlsServerOptions = tlsOptions;
     conn.events.push({ type: 'cid-route', cid: conn.originalDcid, active: true });
+    if (options.qlog) conn.setQlogObserver(options.qlog);
     const initial = deriveInitialKeys(options.crypto, options.version, options.originalDcid);
     conn.spaces[0].writeKeys = initial.server;
     conn.spaces[0].readKeys = initial.client;
@@ -268,6 +283,21 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     return p;
   }
 
+  /**
+   * Sends this connection's qlog events to `observer` from now on (undefined stops them):
+   * connection_started and our parameters_set first, then events as they happen.
+   */
+  setQlogObserver(observer: QlogObserver | undefined): void {
+    if (!observer) {
+      this.qlog = undefined;
+      return;
+    }
+    this.qlog = new ConnectionQlog(observer);
+    this.qlog.connectionStarted(this.now, this.remote, this.version, this.localHandshakeCid, this.peerCids.currentCid);
+    const local = this.#localTransportParameters(this.isServer ? this.originalDcid : undefined);
+    this.qlog.parametersSet(this.now, 'local', local, { congestion_control: this.settings.congestionControl });
+  }
+
   // ------------------------------------------------------------------ getters
 
   get isHandshakeComplete(): boolean {
@@ -296,6 +326,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     // One 1-RTT packet: short header (1 + DCID + 4-byte PN) + frame header + tag.
     const room = this.#maxDatagramSize - (1 + this.peerCids.currentCid.length + 4) - AEAD_TAG_LENGTH - 3;
     return Math.max(0, Math.min(peerMax - 3, room));
+  }
+
+  /**
+   * Client: 0-RTT keys are in place and no 1-RTT ones yet, so streams and datagrams written now
+   * go out as 0-RTT (RFC 9001 §4.6.1) before the handshake completes.
+   */
+  get canSendEarlyData(): boolean {
+    return !this.isServer && !this.keyPhases.write && this.spaces[2].writeKeys !== undefined && !this.isClosed;
   }
 
   /** Bytes in flight as loss recovery counts them (tests check the invariant with it). */
@@ -346,6 +384,33 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   /** Server: sends a NEW_TOKEN frame (RFC 9000 §8.1.3) once the handshake is confirmed. */
   sendNewToken(newToken: Uint8Array): void {
     if (this.isServer && !this.isClosed) this.newTokens.queue(newToken);
+  }
+
+  /**
+   * Asks for a 1-RTT key update (RFC 9001 §6). It starts at once when allowed (handshake
+   * confirmed, a packet of the current phase acknowledged, §6.1), else as soon as it is.
+   * Returns true if the new phase started now.
+   */
+  updateKeys(): boolean {
+    if (this.isClosed) return false;
+    this.keyUpdate.requested = true;
+    return this.#maybeUpdateKeys();
+  }
+
+  /** Starts a key update when one is wanted and allowed; closes if the AEAD limit is hit (§6.6). */
+  #maybeUpdateKeys(): boolean {
+    const write = this.keyPhases.write;
+    if (!write || !this.keyUpdate.wantsUpdate(write)) return false;
+    if (!this.keyUpdate.mayInitiate(this.handshakeConfirmed)) {
+      if (this.keyUpdate.confidentialityExhausted(write)) {
+        this.enterClosing({ application: false, code: TransportErrorCode.AEAD_LIMIT_REACHED, frameType: 0, reason: 'AEAD confidentiality limit reached' });
+      }
+      return false;
+    }
+    if (!this.keyPhases.initiateUpdate()) return false;
+    this.keyUpdate.onPhaseChanged(true);
+    this.onKeyPhaseChanged('local_update');
+    return true;
   }
 
   close(errorCode: number, reason: string, now: number): void {
@@ -407,6 +472,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       return length > 0 ? this.#transmit(length) : undefined;
     }
     this.#updateDatagramSize();
+    if (this.handshakeConfirmed) {
+      this.#maybeUpdateKeys();
+      if (this.isClosed) return this.pollTransmit(now, buffer); // AEAD limit reached: send the close
+    }
     this.#txEcn = 0;
     // Path validation frames go in their own probing datagrams, on the path they belong to.
     const probing = this.#buildPathDatagram(buffer, now);
@@ -608,7 +677,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   #hasAckElicitingData(sp: PacketSpace): boolean {
     if (sp.cryptoSend.hasPendingData() || this.recovery.pendingProbes(sp.id) > 0) return true;
     if (sp.id !== PacketNumberSpace.APPLICATION) return false;
-    if (!this.handshakeComplete && !this.isServer) return false; // nothing but ACK/CRYPTO before 1-RTT keys are confirmed usable
+    if (!this.handshakeComplete && !this.isServer && !sp.writeKeys) return false; // nothing but ACK/CRYPTO before 1-RTT (or 0-RTT) keys
     return (
       this.handshakeDonePending ||
       (this.handshakeConfirmed && this.newTokens.hasPending) ||
@@ -625,10 +694,20 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const buf = w.buf;
     const pn = sp.nextPacketNumber;
     const pnLength = packetNumberLength(pn, sp.largestAcked < 0 ? undefined : sp.largestAcked);
-    const isLong = sp.id !== PacketNumberSpace.APPLICATION;
+    // RFC 9001 §4.6.1: a client without 1-RTT keys sends Application data in 0-RTT packets.
+    const zeroRtt = sp.id === PacketNumberSpace.APPLICATION && !this.keyPhases.write;
+    const isLong = sp.id !== PacketNumberSpace.APPLICATION || zeroRtt;
     const dcid = this.peerCids.currentCid;
     const pnOffset = isLong
-      ? writeLongHeader(buf, start, { type: sp.packetType, version: this.version, dcid, scid: this.localHandshakeCid, token: sp.id === PacketNumberSpace.INITIAL ? this.initialToken : undefined, packetNumber: pn, pnLength })
+      ? writeLongHeader(buf, start, {
+          type: zeroRtt ? PacketType.ZERO_RTT : sp.packetType,
+          version: this.version,
+          dcid,
+          scid: this.localHandshakeCid,
+          token: sp.id === PacketNumberSpace.INITIAL ? this.initialToken : undefined,
+          packetNumber: pn,
+          pnLength,
+        })
       : writeShortHeader(buf, start, { dcid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
     const payloadStart = pnOffset + pnLength;
     const limit = start + room - AEAD_TAG_LENGTH;
@@ -636,12 +715,12 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     const tokens: RecoveryToken[] = [];
 
     // ACK first: due, or riding along whenever anything else goes out (RFC 9000 §13.2.1).
-    if (sp.ack.ackDue(now) || sp.ack.hasNewPackets) this.#writeAck(w, sp, limit, now, tokens);
+    if (!zeroRtt && (sp.ack.ackDue(now) || sp.ack.hasNewPackets)) this.#writeAck(w, sp, limit, now, tokens); // §12.4: no ACK in 0-RTT
 
     if (mayElicit) {
       if (sp.id === PacketNumberSpace.APPLICATION) this.#writeApplicationControl(w, limit, tokens);
       this.#writeCrypto(w, sp, limit, tokens);
-      if (sp.id === PacketNumberSpace.APPLICATION && (this.handshakeComplete || this.isServer)) {
+      if (sp.id === PacketNumberSpace.APPLICATION && (this.handshakeComplete || this.isServer || zeroRtt)) {
         this.#writeDatagrams(w, limit, tokens);
         this.streams.writeStreamFrames(w, limit, tokens);
       }
@@ -673,6 +752,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     while (ranges > 1 && ackFrameLength(frame, ranges) > limit - w.offset) ranges--;
     if (ackFrameLength(frame, ranges) > limit - w.offset) return;
     writeAck(w, frame, ranges);
+    if (sp.id === PacketNumberSpace.APPLICATION) this.keyUpdate.onAckSent(frame.ranges[0]?.largest ?? -1, this.keyPhases.firstPacketInPhase);
     tokens.push(token(TokenKind.ACK, 0, sp.ack.onAckSent()));
   }
 
@@ -744,8 +824,13 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       payloadEnd += extra;
     }
     if (p.isLong) patchLongHeaderLength(buf, p.pnOffset - 2, payloadEnd - p.pnOffset + AEAD_TAG_LENGTH);
-    const keys = p.sp.id === PacketNumberSpace.APPLICATION ? this.keyPhases.write! : p.sp.writeKeys!;
+    const keys = p.sp.id === PacketNumberSpace.APPLICATION && !p.isLong ? this.keyPhases.write! : p.sp.writeKeys!;
     const end = protect(keys, buf, p.start, p.pnOffset, p.pnLength, payloadEnd, p.packetNumber);
+    if (!p.isLong) this.keyUpdate.onPacketSent(p.packetNumber);
+    if (this.qlog) {
+      const type = !p.isLong ? PacketType.ONE_RTT : p.sp.id === PacketNumberSpace.APPLICATION ? PacketType.ZERO_RTT : p.sp.packetType;
+      this.qlog.packetSent(this.now, type, p.packetNumber, end - p.start, this.keyPhases.phase, p.tokens);
+    }
     const size = end - p.start;
     const inFlight = p.ackEliciting || extra > 0;
     const record = this.recovery.onPacketSent(p.sp.id, p.packetNumber, this.now, size, p.ackEliciting, inFlight, p.tokens);

@@ -29,6 +29,9 @@ import { onPathOutcome, onPeerAddressChange } from './migration.js';
 import { type NetworkPath, PathManager } from './path.js';
 import { MAX_UDP_PAYLOAD, PathMtuDiscovery } from './pmtud.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
+import { ConnectionQlog, qlogKeyType } from '../qlog/connection-qlog.js';
+import { KeyUpdatePolicy } from './key-update.js';
+import { reducedParameter, ZeroRttState } from './zero-rtt.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
 import { acceptRetry } from './retry-client.js';
@@ -118,11 +121,16 @@ export abstract class ConnectionCore {
 
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
   readonly keyPhases: KeyPhases;
+  /** When to start key updates and the checks on the peer's (RFC 9001 §6). */
+  readonly keyUpdate: KeyUpdatePolicy;
+  /** 0-RTT keys and remembered parameters (RFC 9001 §4.6, RFC 9000 §7.4.1). */
+  readonly zeroRtt = new ZeroRttState();
   readonly recovery: LossRecovery<RecoveryToken[]>;
   /** The active path's controller; replaced on a path change (RFC 9000 §9.4). */
   congestion: CongestionController;
   readonly pacer: Pacer;
-  readonly streams: StreamMap;
+  /** Replaced only when rejected 0-RTT resets every stream (RFC 9001 §4.6.2). */
+  streams: StreamMap;
   readonly localCids: LocalConnectionIds;
   readonly peerCids: PeerConnectionIds;
   readonly originalDcid: Uint8Array;
@@ -130,6 +138,8 @@ export abstract class ConnectionCore {
   /** The peer's SCID from its first long header: checked against initial_source_connection_id (§7.3). */
   peerHandshakeCid: Uint8Array | undefined;
   abstract readonly tls: TlsEngine;
+  /** qlog events go here while an observer is set (`setQlogObserver`); undefined costs nothing. */
+  qlog: ConnectionQlog | undefined;
   readonly keyLog: ((line: string) => void) | undefined;
 
   peerParams: TransportParameters | undefined;
@@ -217,6 +227,7 @@ export abstract class ConnectionCore {
       new PacketSpace(PacketNumberSpace.APPLICATION, maxAckDelay),
     ];
     this.keyPhases = new KeyPhases(init.crypto);
+    this.keyUpdate = new KeyUpdatePolicy(init.settings.keyUpdateIntervalPackets);
     const mds = MIN_INITIAL_DATAGRAM;
     this.congestion = createController(init.settings.congestionControl, mds, init.now, init.random);
     this.pacer = new Pacer({ maxDatagramSize: mds });
@@ -255,7 +266,9 @@ export abstract class ConnectionCore {
       }
       return undefined;
     }
-    return this.events[this.#eventHead++];
+    const event = this.events[this.#eventHead++];
+    if (this.qlog && event) this.qlog.onConnectionEvent(this.now, event);
+    return event;
   }
 
   get isClosed(): boolean {
@@ -283,6 +296,17 @@ export abstract class ConnectionCore {
 
   /** When the pacer lets the next packet go, if data waits on it (connection.ts fills this in). */
   abstract pacingDeadline(): number;
+
+  /** A new 1-RTT key phase began. */
+  onKeyPhaseChanged(trigger: 'local_update' | 'remote_update'): void {
+    if (this.qlog) this.qlog.keyUpdated(this.now, this.keyPhases.updates, trigger, this.isServer);
+  }
+
+  /** A packet was dropped without processing (diagnostics and qlog packet_dropped). */
+  onPacketDropped(h: PacketHeader, trigger: string): void {
+    this.droppedPackets++;
+    if (this.qlog) this.qlog.packetDropped(this.now, h.type, h.end - h.start, trigger);
+  }
 
   handleTimeout(now: number): void {
     this.now = now;
@@ -312,6 +336,7 @@ export abstract class ConnectionCore {
           // RFC 8899 §4.3: PTOs in a row may mean packets of the current size are black-holed.
           if (this.recovery.ptoCount >= 2) this.pmtud.onRepeatedPto();
         }
+        if (this.qlog) this.qlog.recoveryUpdated(now, this.recovery, this.congestion, outcome.action === TimeoutAction.LOSS);
       } catch (e) {
         this.closeOnError(e);
       }
@@ -413,42 +438,55 @@ export abstract class ConnectionCore {
     }
     if (h.type === PacketType.RETRY) {
       // RFC 9000 §17.2.5.2: acted on by a client once, else discarded.
-      if (!acceptRetry(this, h, now)) this.droppedPackets++;
+      if (!acceptRetry(this, h, now)) this.onPacketDropped(h, 'unsupported');
       return;
     }
-    if (h.type === PacketType.ZERO_RTT) {
-      // 0-RTT comes with the transport's next issue; until then it is dropped.
-      this.droppedPackets++;
+    if (h.type === PacketType.ZERO_RTT && !this.isServer) {
+      // 0-RTT only ever goes to a server.
+      this.onPacketDropped(h, 'unsupported');
       return;
     }
     if (h.isLong && h.version !== this.version && !acceptOtherVersion(this, h)) {
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'unsupported');
       return;
     }
     const space = h.type === PacketType.INITIAL ? 0 : h.type === PacketType.HANDSHAKE ? 1 : 2;
     const sp = this.spaces[space];
     if (sp.discarded) {
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'key_unavailable');
       return;
     }
-    const readKeys = space === 2 ? this.keyPhases.read : h.isLong && h.version !== this.version ? this.originalInitialReadKeys : sp.readKeys;
+    const zeroRtt = h.type === PacketType.ZERO_RTT;
+    const readKeys =
+      space === 2
+        ? zeroRtt
+          ? this.zeroRtt.readKeys(now)
+          : this.keyPhases.read
+        : h.isLong && h.version !== this.version
+          ? this.originalInitialReadKeys
+          : sp.readKeys;
     if (!readKeys) {
+      // 0-RTT refused (no keys once the ClientHello was processed): nothing will open it.
+      if (zeroRtt && this.spaces[1].writeKeys) {
+        this.onPacketDropped(h, 'key_unavailable');
+        return;
+      }
       // RFC 9001 §5.7: keep a few packets that arrive before their keys.
       if (this.#buffered.length < MAX_BUFFERED_PACKETS && !this.handshakeComplete) {
         this.#buffered.push({ data: datagram.slice(h.start, h.end), now });
-      } else this.droppedPackets++;
+      } else this.onPacketDropped(h, 'key_unavailable');
       return;
     }
     const largest = sp.ack.largestReceived;
     const header = removeHeaderProtection(readKeys.headerProtection, datagram, h.start, h.pnOffset, h.end, largest);
     if (!header) {
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'decryption_failure');
       if (this.versionBeforeSwitch) undoVersionSwitch(this);
       return;
     }
     let keys: PacketProtectionKeys | undefined = readKeys;
     let peerUpdated = false;
-    if (space === 2 && header.keyPhase !== this.keyPhases.phase) {
+    if (space === 2 && !zeroRtt && header.keyPhase !== this.keyPhases.phase) {
       // RFC 9001 §6.3: another key phase: older packets use the previous keys, newer the next.
       if (this.keyPhases.previous && header.packetNumber < this.keyPhases.firstPacketInPhase) keys = this.keyPhases.previous;
       else {
@@ -458,7 +496,8 @@ export abstract class ConnectionCore {
     }
     const payload = keys ? decryptPayload(keys, datagram, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber) : null;
     if (!payload) {
-      this.droppedPackets++;
+      if (keys) this.keyUpdate.onDecryptionFailed(keys); // RFC 9001 §6.6 integrity limit
+      this.onPacketDropped(h, 'decryption_failure');
       // A packet that does not authenticate must not move us to another version (RFC 9368 §2.3).
       if (this.versionBeforeSwitch) undoVersionSwitch(this);
       return;
@@ -469,14 +508,18 @@ export abstract class ConnectionCore {
       throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
     }
     if (sp.ack.isDuplicate(header.packetNumber)) {
-      this.droppedPackets++;
+      this.onPacketDropped(h, 'duplicate');
       return;
     }
     if (peerUpdated) {
       if (!this.handshakeConfirmed) throw new QuicError(TransportErrorCode.KEY_UPDATE_ERROR, 'key update before handshake confirmed');
+      this.keyUpdate.checkPeerUpdate();
       this.keyPhases.onPeerUpdate(header.packetNumber, now, this.ptoMs());
-    } else if (space === 2 && this.keyPhases.firstPacketInPhase < 0) {
-      this.keyPhases.firstPacketInPhase = header.packetNumber;
+      this.keyUpdate.onPhaseChanged(false);
+      this.onKeyPhaseChanged('remote_update');
+    } else if (space === 2 && keys === this.keyPhases.read) {
+      this.keyPhases.onPacketInPhase(header.packetNumber, now, this.ptoMs());
+      if (this.isServer) this.zeroRtt.onOneRttPacket(now, this.ptoMs());
     }
 
     if (!this.receivedAnyPacket && !this.isServer && h.isLong) {
@@ -492,6 +535,7 @@ export abstract class ConnectionCore {
       this.#rxPath = this.paths.findOrCreate(this.#rxRemote);
       this.#rxPath.bytesReceived += this.#rxLength;
     }
+    if (this.qlog) this.qlog.packetReceived(now, h.type, header.packetNumber, h.end - h.start, header.keyPhase, frames);
     let ackEliciting = false;
     let probingOnly = true;
     for (const f of frames) {
@@ -621,12 +665,14 @@ export abstract class ConnectionCore {
     const largest = f.ranges[0]?.largest ?? -1;
     const largestIncreased = largest > sp.largestAcked;
     if (largest > sp.largestAcked) sp.largestAcked = largest;
+    if (space === PacketNumberSpace.APPLICATION) this.keyUpdate.onAckReceived(largest);
     for (const p of outcome.acked) this.#onPacketAcked(space, p);
     for (const p of outcome.lost) this.onPacketLost(space, p);
     // RFC 9000 §13.4.2.1: validate with ACKs that raise the largest acknowledged only.
     if (largestIncreased) this.ecn.onAckFrame(space, f.ecn);
     else this.ecn.onAckFrame(space, undefined, true);
     this.stats.spuriousLosses += outcome.spuriouslyLost.length;
+    if (this.qlog) this.qlog.recoveryUpdated(this.now, this.recovery, this.congestion, outcome.lost.length > 0);
   }
 
   #onPacketAcked(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
@@ -664,6 +710,7 @@ export abstract class ConnectionCore {
   /** A packet was declared lost: requeue exactly what it carried that still matters (§13.3). */
   onPacketLost(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
     this.stats.packetsLost++;
+    if (this.qlog) this.qlog.packetLost(this.now, space, p.packetNumber);
     const sp = this.spaces[space];
     this.ecn.onPacketLost(space, p.packetNumber);
     if (p.size >= this.pmtud.current && !p.congestionExempt) this.pmtud.onLargePacketLost();
@@ -732,9 +779,13 @@ export abstract class ConnectionCore {
         return;
       }
       case 'secret': {
-        if (out.level === EncryptionLevel.EARLY_DATA) return; // 0-RTT: the transport's next issue
         const suite = requireCipherSuite(out.cipherSuite);
         const keys = createPacketProtectionKeys(this.crypto, suite, this.version, out.secret);
+        if (this.qlog) this.qlog.keyInstalled(this.now, qlogKeyType(out.level, (out.direction === 'write') !== this.isServer));
+        if (out.level === EncryptionLevel.EARLY_DATA) {
+          this.#onZeroRttKeys(keys);
+          return;
+        }
         if (out.level === EncryptionLevel.HANDSHAKE) {
           if (out.direction === 'read') this.spaces[1].readKeys = keys;
           else this.spaces[1].writeKeys = keys;
@@ -767,8 +818,57 @@ export abstract class ConnectionCore {
         this.keyLog?.(formatKeyLogLine(out));
         return;
       case 'early-data':
+        if (!this.isServer) this.#onEarlyDataAnswer(out.accepted);
         return;
     }
+  }
+
+  /**
+   * 0-RTT keys (RFC 9001 §4.6.1). The server reads 0-RTT packets with them. The client writes
+   * Application data in 0-RTT packets (the Application space's write keys until 1-RTT ones
+   * replace them) with the server's remembered parameters (RFC 9000 §7.4.1); without
+   * remembered parameters it has no stream limits to use, so it sends no 0-RTT.
+   */
+  #onZeroRttKeys(keys: PacketProtectionKeys): void {
+    if (this.isServer) {
+      this.zeroRtt.installReadKeys(keys);
+      return;
+    }
+    const remembered = this.zeroRtt.remembered;
+    if (!remembered) return;
+    this.spaces[2].writeKeys = keys;
+    if (this.qlog) this.qlog.parametersRestored(this.now, remembered);
+    this.peerParams = remembered;
+    this.streams.applyPeerParameters(remembered, remembered.resetStreamAt && this.settings.resetStreamAt);
+  }
+
+  /** The server's answer to our 0-RTT (EncryptedExtensions; its transport parameters came first). */
+  #onEarlyDataAnswer(accepted: boolean): void {
+    this.zeroRtt.accepted = accepted;
+    const remembered = this.zeroRtt.remembered;
+    // Our parameters' reading: by now peerParams are the server's new ones (they precede this answer).
+    const reduced = remembered && this.peerParams ? reducedParameter(remembered, this.peerParams) : undefined;
+    if (accepted) {
+      // RFC 9000 §7.4.1: accepting 0-RTT, the server must not reduce the remembered limits.
+      if (reduced) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `0-RTT accepted but ${reduced} reduced`);
+      this.events.push({ type: 'early-data', accepted });
+      return;
+    }
+    // RFC 9002 §6.4: rejected: the 0-RTT packets leave flight; no more 0-RTT.
+    if (this.spaces[2].writeKeys && !this.keyPhases.write) this.spaces[2].writeKeys = undefined;
+    const rejected = this.recovery.onZeroRttRejected(this.now);
+    // RFC 9001 §4.6.2: what 0-RTT assumed may be wrong now. When the application protocol and
+    // every limit we relied on are unchanged, the streams stay valid and their data is simply
+    // resent in 1-RTT (requeued as if lost). Otherwise all stream state is reset: a fresh stream
+    // map under the new parameters, and the application is told to start over.
+    const streamsReset = reduced !== undefined || this.tls.alpnProtocol !== this.zeroRtt.ticketAlpn;
+    if (streamsReset) {
+      this.streams = new StreamMap({ isServer: this.isServer, settings: this.settings, events: this.events });
+      this.streams.now = this.now;
+      if (this.peerParams) this.streams.applyPeerParameters(this.peerParams, this.peerParams.resetStreamAt && this.settings.resetStreamAt);
+    }
+    this.events.push({ type: 'early-data', accepted, streamsReset });
+    for (const p of rejected) this.onPacketLost(PacketNumberSpace.APPLICATION, p);
   }
 
   #applyPeerParameters(p: TransportParameters): void {
@@ -798,6 +898,7 @@ export abstract class ConnectionCore {
       }
     }
     this.peerParams = p;
+    if (this.qlog) this.qlog.parametersSet(this.now, 'remote', p);
     this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);
     this.streams.applyPeerParameters(p, p.resetStreamAt && this.settings.resetStreamAt);
     this.#armIdle(this.now);

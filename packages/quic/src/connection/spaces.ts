@@ -76,6 +76,7 @@ export class KeyPhases {
     if (read) {
       this.read = read;
       this.#nextRead = undefined;
+      this.nextRead(); // §6.3: ready before the peer's first update, not derived on the packet path
     }
     if (write) this.write = write;
   }
@@ -98,6 +99,34 @@ export class KeyPhases {
     this.phase = this.phase === 0 ? 1 : 0;
     this.firstPacketInPhase = packetNumber;
     this.updates++;
+    this.nextRead(); // §6.3: derive the following phase's read keys now, not on the packet path
+  }
+
+  /**
+   * We start the next phase (RFC 9001 §6.1). The old read keys stay for the peer's packets still
+   * in the old phase; their 3 PTO countdown (§6.5) starts once the peer's first packet of the new
+   * phase arrives (`onPacketInPhase`), since until then every packet it sends is old-phase.
+   */
+  initiateUpdate(): boolean {
+    const next = this.nextRead();
+    if (!next || !this.write) return false;
+    this.previous = this.read;
+    this.previousExpiry = Infinity;
+    this.read = next;
+    this.#nextRead = undefined;
+    this.write = nextKeyPhaseKeys(this.crypto, this.write);
+    this.phase = this.phase === 0 ? 1 : 0;
+    this.firstPacketInPhase = Infinity;
+    this.updates++;
+    this.nextRead();
+    return true;
+  }
+
+  /** A packet of the current phase was opened: track the phase's lowest packet number (§6.3). */
+  onPacketInPhase(packetNumber: number, now: number, ptoMs: number): void {
+    if (this.firstPacketInPhase >= 0 && packetNumber >= this.firstPacketInPhase) return;
+    if (this.firstPacketInPhase === Infinity && this.previous) this.previousExpiry = now + 3 * ptoMs;
+    this.firstPacketInPhase = packetNumber;
   }
 
   dropPreviousIfExpired(now: number): void {

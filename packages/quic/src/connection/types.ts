@@ -13,7 +13,9 @@
  */
 
 import type { CryptoProvider, NamedGroupName, SigningKey } from '../crypto/provider.js';
-import type { ServerVerification, SessionTicket, TlsCipherSuite } from '../tls/engine-api.js';
+import type { EarlyDataContext, ServerVerification, SessionTicket, TlsCipherSuite } from '../tls/engine-api.js';
+import type { SessionTicketKeys } from '../tls/tickets.js';
+import type { QlogObserver } from '../qlog/events.js';
 
 /** A UDP peer address as node:dgram reports it. */
 export interface PathAddress {
@@ -55,6 +57,11 @@ export interface TransportSettings {
   pmtud?: boolean;
   /** A client moves to a new peer connection ID every this many packets (0/absent: only on migration). */
   peerCidRotationPackets?: number;
+  /**
+   * Start a 1-RTT key update after this many packets in a key phase (RFC 9001 §6; tests and the
+   * interop `keyupdate` case). Default: only near the AEAD confidentiality limit (§6.6).
+   */
+  keyUpdateIntervalPackets?: number;
 }
 
 export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
@@ -92,6 +99,8 @@ interface CommonConnectionOptions {
   cipherSuites?: TlsCipherSuite[];
   /** Key exchange groups, in preference order (default: X25519, then secp256r1). */
   groups?: NamedGroupName[];
+  /** Receives qlog events from the start (see `Connection.setQlogObserver`). */
+  qlog?: QlogObserver;
 }
 
 export interface ClientConnectionOptions extends CommonConnectionOptions {
@@ -105,6 +114,15 @@ export interface ClientConnectionOptions extends CommonConnectionOptions {
 export interface ServerConnectionOptions extends CommonConnectionOptions {
   certificateChain: Uint8Array[];
   key: SigningKey;
+  /** Issue session tickets with these keys (share one instance across connections). */
+  sessionTicketKeys?: SessionTicketKeys;
+  ticketLifetimeSeconds?: number;
+  /**
+   * Accept 0-RTT from resumed clients. Needs `earlyDataFilter` for anti-replay (e.g. a shared
+   * `ZeroRttReplayCache`'s `accept`); without it 0-RTT is always refused.
+   */
+  earlyData?: boolean;
+  earlyDataFilter?: (context: EarlyDataContext) => boolean;
 }
 
 /** Why a connection ended. `remote` says who closed it. */
@@ -137,6 +155,12 @@ export type ConnectionEvent =
   | { type: 'datagram-acked'; id: number }
   | { type: 'datagram-lost'; id: number }
   | { type: 'session-ticket'; ticket: SessionTicket }
+  /**
+   * Client: the server accepted or rejected our 0-RTT. Rejected, the data is resent in 1-RTT,
+   * unless `streamsReset`: the ALPN or a limit changed, every stream was discarded (RFC 9001
+   * §4.6.2) and the application must open its streams and write its data again.
+   */
+  | { type: 'early-data'; accepted: boolean; streamsReset?: boolean }
   /** Route this CID (ours) to this connection, or stop routing it. */
   | { type: 'cid-route'; cid: Uint8Array; active: boolean; resetToken?: Uint8Array }
   /**

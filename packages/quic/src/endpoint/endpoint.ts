@@ -10,7 +10,7 @@
 
 import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Connection } from '../connection/connection.js';
@@ -20,9 +20,13 @@ import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../cryp
 import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
 import { clientVersions, versionAfterNegotiation } from '../connection/versions.js';
 import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
+import { ZeroRttReplayCache } from '../connection/zero-rtt.js';
+import { SessionTicketKeys } from '../tls/tickets.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { type RetryPolicy, StatelessResponder } from './stateless-responder.js';
 import { ClientTokenStore } from './token-store.js';
+import { QlogFile } from './qlog-file.js';
+import { SessionTicketStore } from './ticket-store.js';
 import { type ConnectionDriver, ConnectionClosedError, QuicConnection } from './quic-connection.js';
 
 /** Largest datagram we build (and the receive buffer we hand to connections). */
@@ -47,6 +51,8 @@ export interface EndpointOptions {
    * its peers' old connections and its old NEW_TOKEN tokens stay valid. Random if omitted.
    */
   statelessResetKey?: Uint8Array;
+  /** Write one qlog file per connection here (`<ODCID>_<client|server>.sqlog`, JSON-SEQ). */
+  qlogDir?: string;
 }
 
 export interface ListenOptions extends EndpointOptions {
@@ -65,6 +71,14 @@ export interface ListenOptions extends EndpointOptions {
    * handshake (RFC 9368 §2.3), e.g. `[QUIC_V2, QUIC_V1]` moves v1 clients that offer v2 to v2.
    */
   versions?: number[];
+  /** Issue session tickets so clients can resume (default true). */
+  sessionTickets?: boolean;
+  /**
+   * Accept 0-RTT from resumed clients (default false). Anti-replay: every accepted 0-RTT
+   * ClientHello is remembered by its PSK binder in this endpoint's `ZeroRttReplayCache`, so a
+   * replay to this endpoint gets no 0-RTT (its data is only taken in 1-RTT).
+   */
+  earlyData?: boolean;
 }
 
 export interface BindOptions extends EndpointOptions {
@@ -89,6 +103,10 @@ export interface ConnectOptions {
    * (RFC 9000 §6.2, with RFC 9368's downgrade checks).
    */
   versions?: number[];
+  /** Resume with a ticket this endpoint holds for the server (default true). */
+  resume?: boolean;
+  /** Offer 0-RTT when resuming (default false). */
+  earlyData?: boolean;
 }
 
 interface Entry {
@@ -100,6 +118,9 @@ interface Entry {
   tokenKey?: string;
   /** The peer's reset tokens indexed for this connection (map keys of `#resetTokens`). */
   resetTokens: string[];
+  /** Client: where this connection's tickets are stored (server name or host, and port). */
+  ticketServer?: string;
+  qlog?: QlogFile;
 }
 
 /** Peer reset tokens indexed per connection at most (older ones are unindexed first). */
@@ -177,6 +198,10 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #resetTokens = new Map<string, Entry>();
   /** Client: NEW_TOKEN tokens per server, for later connections (RFC 9000 §8.1.3). */
   readonly tokenStore = new ClientTokenStore();
+  readonly #tickets = new SessionTicketStore();
+  readonly #ticketKeys: SessionTicketKeys | undefined;
+  readonly #replayCache = new ZeroRttReplayCache();
+  readonly #qlogCloses = new Set<Promise<void>>();
   readonly #cidLength: number;
   /** Sockets bound for client migration (RFC 9000 §9.2), by "address|port". */
   readonly #migrationSockets = new Map<string, dgram.Socket>();
@@ -206,6 +231,8 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
     this.#serverKey = server ? this.#crypto.importSigningKey(server.privateKeyPem) : undefined;
     if (server && this.#serverChain.length === 0) throw new TypeError('certificatePem holds no CERTIFICATE block');
+    if (server && server.sessionTickets !== false) this.#ticketKeys = new SessionTicketKeys({ crypto: this.#crypto, random: randomBytes });
+    if (options.qlogDir) mkdirSync(options.qlogDir, { recursive: true });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     socket.on('error', () => {
       // Send errors (e.g. ICMP unreachable on a connected path) are not fatal: loss recovery copes.
@@ -228,12 +255,22 @@ export class QuicEndpoint implements ConnectionDriver {
     return this.#socket.address();
   }
 
+  /** The client's session tickets per server (filled as servers send them; used by `connect`). */
+  get sessionTickets(): SessionTicketStore {
+    return this.#tickets;
+  }
+
   /** Connections accepted by a server endpoint, once their handshake completed. */
   get incoming(): AsyncIterable<QuicConnection> {
     return this.#incoming;
   }
 
-  /** Opens a connection; resolves when the handshake completes (rejects if it fails). */
+  /**
+   * Opens a connection; resolves when the handshake completes (rejects if it fails). With
+   * `earlyData` and a ticket that allows it, resolves at once so that streams and datagrams go
+   * out as 0-RTT; `opened` then resolves with the handshake (see the 'early-data' caveat on
+   * rejection in `ConnectionEvent`).
+   */
   async connect(options: ConnectOptions): Promise<QuicConnection> {
     const versions = clientVersions(options.versions);
     try {
@@ -255,6 +292,9 @@ export class QuicEndpoint implements ConnectionDriver {
     if (family === 'IPv6' && !isIPv6(host) && /^\d+\.\d+\.\d+\.\d+$/.test(host)) host = `::ffff:${host}`;
     const keyLogFile = options.keyLogFile ?? this.#options.keyLogFile;
     const tokenKey = serverKeyOf(options);
+    const ticketServer = `${options.serverName ?? options.host}:${options.port}`;
+    const sessionTicket = options.resume === false ? undefined : this.#tickets.take(ticketServer, Date.now());
+    const qlog = this.#options.qlogDir ? new QlogFile() : undefined;
     const core = Connection.connect({
       crypto: this.#crypto,
       random: randomBytes,
@@ -273,11 +313,15 @@ export class QuicEndpoint implements ConnectionDriver {
       versions,
       version,
       reactedToVersionNegotiation,
+      sessionTicket,
+      earlyData: options.earlyData,
+      qlog,
     });
-    const entry = this.#add(core);
+    const entry = this.#add(core, qlog);
     entry.tokenKey = tokenKey;
+    entry.ticketServer = ticketServer;
     this.flush(entry.facade);
-    await entry.facade.opened;
+    if (!core.canSendEarlyData) await entry.facade.opened;
     return entry.facade;
   }
 
@@ -317,6 +361,8 @@ export class QuicEndpoint implements ConnectionDriver {
         new Promise<void>((resolve) => (timeout = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
       ]);
       clearTimeout(timeout);
+      for (const entry of this.#entries) if (entry.qlog) this.#qlogCloses.add(entry.qlog.close());
+      await Promise.all(this.#qlogCloses);
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = undefined;
       for (const extra of this.#migrationSockets.values()) extra.close();
@@ -428,6 +474,7 @@ export class QuicEndpoint implements ConnectionDriver {
       // RFC 9000 §8.1.3: a token for the client's next connection, so it needs no Retry then.
       entry.core.sendNewToken(this.#responder.tokens.mintNewToken(entry.core.remoteAddress, Date.now()));
     }
+    if (e.type === 'session-ticket' && entry.ticketServer) this.#tickets.add(entry.ticketServer, e.ticket);
     entry.facade.onEvent(e);
     if (e.type === 'handshake-complete' && entry.core.isServer && !entry.announcedIncoming) {
       entry.announcedIncoming = true;
@@ -518,6 +565,7 @@ export class QuicEndpoint implements ConnectionDriver {
     if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
     if (decision.action !== 'accept') return undefined;
     const keyLogFile = server.keyLogFile;
+    const qlog = this.#options.qlogDir ? new QlogFile() : undefined;
     const core = Connection.accept({
       crypto: this.#crypto,
       random: randomBytes,
@@ -538,8 +586,12 @@ export class QuicEndpoint implements ConnectionDriver {
       retry: decision.retry,
       addressValidated: decision.addressValidated,
       versions: server.versions,
+      sessionTicketKeys: this.#ticketKeys,
+      earlyData: server.earlyData === true && this.#ticketKeys !== undefined,
+      earlyDataFilter: (context) => this.#replayCache.accept(context),
+      qlog,
     });
-    const entry = this.#add(core);
+    const entry = this.#add(core, qlog);
     this.#handshaking.add(entry);
     // Route the Initial's DCID right away: the events that announce it are dispatched later.
     const key = cidKey(decision.dcid);
@@ -548,9 +600,10 @@ export class QuicEndpoint implements ConnectionDriver {
     return entry;
   }
 
-  #add(core: Connection): Entry {
+  #add(core: Connection, qlog?: QlogFile): Entry {
     const facade = new QuicConnection(core, this);
-    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [] };
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog };
+    if (qlog && this.#options.qlogDir) qlog.open(this.#options.qlogDir, core.originalDcid, core.role, Date.now());
     this.#entries.add(entry);
     this.#byFacade.set(facade, entry);
     // Route our CIDs now, before the first datagram comes back.
@@ -572,6 +625,11 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#byFacade.delete(entry.facade);
     this.#deadlines.delete(entry);
     this.#dirty.delete(entry);
+    if (entry.qlog) {
+      const done = entry.qlog.close();
+      this.#qlogCloses.add(done);
+      void done.then(() => this.#qlogCloses.delete(done));
+    }
     for (const w of this.#terminatedWaiters.splice(0)) w();
   }
 

@@ -148,8 +148,9 @@ function expectServerClosesAnyOf(frames: Uint8Array, codes: number[], what: stri
 test('PATH_CHALLENGE is answered with PATH_RESPONSE carrying the same data (§8.2.2)', () => {
   const pair = established();
   const seen: Frame[] = [];
-  pair.sim.link(SERVER, CLIENT)!.config.hook = (d) => {
-    seen.push(...peekFrames(pair.client, d));
+  // Both directions share one link config: look at the server's datagrams only.
+  pair.sim.link(SERVER, CLIENT)!.config.hook = (d, info) => {
+    if (info.from === SERVER) seen.push(...peekFrames(pair.client, d));
     return d;
   };
   const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);

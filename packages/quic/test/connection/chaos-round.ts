@@ -1,5 +1,5 @@
 /**
- * The chaos round shared by chaos.test.ts (plain resets) and chaos.pending.ts (RESET_STREAM_AT).
+ * The chaos round shared by chaos.test.ts (plain resets) and chaos-reliable.test.ts (RESET_STREAM_AT too).
  *
  * Seeded chaos: two honest endpoints make random application calls (open, write, finish, read,
  * reset with and without a reliable size, stop sending, priorities, datagrams) on a lossy,

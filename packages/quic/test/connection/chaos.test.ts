@@ -1,6 +1,6 @@
 /**
  * Seeded chaos with plain resets: see chaos-round.ts for what each round checks. The variant with
- * RESET_STREAM_AT (reliable sizes) is in chaos.pending.ts until BUG 6 is fixed.
+ * RESET_STREAM_AT (reliable sizes) is chaos-reliable.test.ts.
  */
 
 import { test } from 'uvu';

@@ -14,7 +14,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { PrivateKeyInfo } from '../../src/crypto/key-info.js';
 import { nobleAsymmetric } from '../../src/crypto/noble-asymmetric.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
-import { Connection } from '../../src/connection/connection.js';
+import { type AcceptOptions, type ConnectOptions, Connection } from '../../src/connection/connection.js';
 import type { ConnectionEvent, TransportSettings } from '../../src/connection/types.js';
 import { parseInvariantHeader } from '../../src/packet/invariants.js';
 import type { LinkConfig } from '../../src/sim/link.js';
@@ -118,6 +118,9 @@ export interface PairOptions {
   serverCertificateChain?: Uint8Array[];
   /** Check bytes-in-flight invariants after every event (default true). */
   checkInvariants?: boolean;
+  /** Extra client / server options (session tickets, 0-RTT, ...), spread over the defaults. */
+  clientOptions?: Partial<ConnectOptions>;
+  serverOptions?: Partial<AcceptOptions>;
 }
 
 export interface Pair {
@@ -161,6 +164,7 @@ export function makePair(options: PairOptions = {}): Pair {
       originalDcid: header.dcid,
       clientScid: header.scid,
       version: header.version,
+      ...options.serverOptions,
     });
   });
   const clientNode = new ConnectionNode(SERVER);
@@ -174,6 +178,7 @@ export function makePair(options: PairOptions = {}): Pair {
     verification: { mode: 'chain', trustAnchors: [TEST_CERT_PEM] },
     remote: { address: SERVER, port: 443 },
     now: 0,
+    ...options.clientOptions,
   });
   if (options.checkInvariants !== false) {
     const check = (c: Connection) => c.recovery.assertInvariants();

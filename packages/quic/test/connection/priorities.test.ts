@@ -7,9 +7,10 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makePair, payload } from './harness.js';
+import { FrameType } from '../../src/frame/types.js';
+import { CLIENT, makePair, payload, SERVER } from './harness.js';
 import { race, SEED, SIZE } from './priority-race.js';
-import { establish } from './scenario.js';
+import { establish, peekFrames } from './scenario.js';
 
 const bottleneck = { delayMs: 10, bandwidthBps: 8e6, bufferBytes: 60_000 };
 
@@ -38,7 +39,7 @@ test('equal-urgency incremental streams share the bandwidth fairly', () => {
   }
 });
 
-test('equal-urgency non-incremental streams are served one at a time, in stream order (no loss; the lossy case is pending: BUG 5)', () => {
+test('equal-urgency non-incremental streams are served one at a time, in stream order', () => {
   const pair = makePair({ seed: SEED + 2, link: { delayMs: 10, bandwidthBps: 8e6 } });
   const specs = [0, 1, 2].map(() => ({ urgency: 3, incremental: false }));
   const { ids, atFinish, order } = race(pair, specs);
@@ -70,6 +71,33 @@ test('a priority change mid-transfer takes effect: the bulk stream yields to one
   c.setStreamPriority(late, 0, false);
   assert.ok(pair.run(() => done.length === 2, 30_000));
   assert.equal(done, [late, bulk]);
+});
+
+test('equal-urgency non-incremental streams with losses at the bottleneck: new data one stream at a time, the first completes first', () => {
+  const pair = makePair({ seed: SEED + 2, link: { delayMs: 10, bandwidthBps: 8e6, bufferBytes: 60_000 } });
+  // Sender-side view: the order in which each stream's new bytes first go on the wire.
+  const newData: number[] = [];
+  const highest = new Map<number, number>();
+  // Both directions share one link config: look at the client's datagrams only.
+  pair.sim.link(CLIENT, SERVER)!.config.hook = (d, info) => {
+    if (info.from !== CLIENT) return d;
+    for (const f of peekFrames(pair.serverNode.conn, d)) {
+      if (f.type !== FrameType.STREAM) continue;
+      const end = f.offset + f.data.length;
+      if (end > (highest.get(f.streamId) ?? 0)) {
+        highest.set(f.streamId, end);
+        if (newData[newData.length - 1] !== f.streamId) newData.push(f.streamId);
+      }
+    }
+    return d;
+  };
+  const specs = [0, 1, 2].map(() => ({ urgency: 3, incremental: false }));
+  const { ids, atFinish, order } = race(pair, specs);
+  // RFC 9218 §4: non-incremental streams are served one at a time, in stream-ID order.
+  assert.equal(newData, ids, `new data went out in runs ${newData.join(', ')}`);
+  assert.is(order[0], ids[0], `completion order ${order.join(', ')}`);
+  const first = atFinish.get(ids[0]!)!;
+  assert.ok((first.get(ids[2]!) ?? 0) < SIZE * 0.1);
 });
 
 test.run();

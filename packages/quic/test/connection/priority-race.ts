@@ -1,4 +1,4 @@
-/** Shared by priorities.test.ts and priorities.pending.ts: a priority race measured at the receiver. */
+/** Shared by priorities.test.ts: a priority race measured at the receiver. */
 
 import * as assert from 'uvu/assert';
 import { type Pair, payload } from './harness.js';
