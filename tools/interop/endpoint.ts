@@ -6,7 +6,8 @@
  * once bound and runs until SIGTERM/SIGINT.
  * Client: downloads every REQUESTS URL into DOWNLOADS over ONE connection (all streams at once,
  * at most MAX_CONCURRENT_DOWNLOADS in flight), or one connection per URL for `multiconnect`,
- * then prints `downloaded N files, B bytes in T ms`.
+ * or the first URL then the rest on a resumed connection for `resumption` / `zerortt`, then
+ * prints `downloaded N files, B bytes in T ms`.
  * Exit status (runner contract): 0 success, 1 failure, 127 unsupported TESTCASE.
  */
 
@@ -38,11 +39,36 @@ function cipherSuitesFor(plan: TestcasePlan): TlsCipherSuite[] | undefined {
 
 const SUITE_NAMES = new Map<number, string>(Object.entries(TlsCipherSuite).map(([name, code]) => [code, name]));
 
-/** `alpn=hq-interop cipher=TLS_AES_128_GCM_SHA256 group=x25519`: what the handshake settled. */
+/**
+ * What the facade does not expose yet (the negotiated version and key update counts), read from
+ * the connection's sans-IO core for the log lines; see .scratch/interop-requests.md.
+ */
+interface CoreView {
+  version?: number;
+  keyUpdate?: { localUpdates?: number; remoteUpdates?: number };
+}
+const coreView = (connection: QuicConnection): CoreView => connection.core as unknown as CoreView;
+
+/**
+ * `alpn=hq-interop cipher=TLS_AES_128_GCM_SHA256 group=x25519 version=00000001 resumed=no
+ * early-data=no`: what the handshake settled (tests and people read it).
+ */
 function describeHandshake(connection: QuicConnection): string {
   const suite = connection.cipherSuite;
   const cipher = suite === undefined ? '-' : (SUITE_NAMES.get(suite) ?? `0x${suite.toString(16)}`);
-  return `alpn=${connection.alpn ?? '-'} cipher=${cipher} group=${connection.group ?? '-'}`;
+  const version = coreView(connection).version;
+  const versionHex = version === undefined ? '-' : version.toString(16).padStart(8, '0');
+  const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+  return (
+    `alpn=${connection.alpn ?? '-'} cipher=${cipher} group=${connection.group ?? '-'} version=${versionHex} ` +
+    `resumed=${yesNo(connection.resumed)} early-data=${yesNo(connection.earlyDataAccepted)}`
+  );
+}
+
+/** `key updates: local=N remote=M`: 1-RTT key updates this side started and followed (RFC 9001 §6). */
+function describeKeyUpdates(connection: QuicConnection): string {
+  const updates = coreView(connection).keyUpdate;
+  return `key updates: local=${updates?.localUpdates ?? '-'} remote=${updates?.remoteUpdates ?? '-'}`;
 }
 
 async function main(): Promise<number> {
@@ -61,11 +87,6 @@ async function main(): Promise<number> {
     log(`unsupported test case: ${config.testcase} (${config.role} supports ${supportedTestcases(config.role).join(', ')})`);
     return ExitCode.UNSUPPORTED;
   }
-  if (config.qlogDir) {
-    // The runner always sets QLOGDIR; qlog output comes later. Creating it keeps the runner's
-    // log collection happy.
-    mkdirSync(config.qlogDir, { recursive: true });
-  }
   return config.role === 'server' ? runServer(config, plan) : runClient(config, plan);
 }
 
@@ -82,7 +103,11 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     crypto: config.crypto,
     transport: plan.transport,
     keyLogFile: config.keyLogFile,
+    qlogDir: config.qlogDir,
     cipherSuites: cipherSuitesFor(plan),
+    retry: plan.retry ? 'always' : 'never',
+    versions: plan.versions,
+    earlyData: plan.earlyData,
   });
   const { address, port } = server.address;
   log(`listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
@@ -95,7 +120,7 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     const remote = connection.remoteAddress;
     log(`handshake complete: remote=${remote.address}:${remote.port} ${describeHandshake(connection)}`);
     void serveHqConnection(connection, { root: config.www, log }).then(async () => {
-      log(`connection ended: ${describeClose(await connection.closed)}`);
+      log(`connection ended: ${describeClose(await connection.closed)}; ${describeKeyUpdates(connection)}`);
     });
   }
   return ExitCode.OK;
@@ -116,71 +141,153 @@ async function runClient(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     }
     downloads.push({ url, destination: join(config.downloads, name) });
   }
+  if (plan.resumption !== 'none' && downloads.length < 2) {
+    process.stderr.write(`${config.testcase} needs at least 2 URLs (one per connection)\n`);
+    return ExitCode.FAILED;
+  }
   mkdirSync(config.downloads, { recursive: true });
   const started = performance.now();
   let bytes = 0;
+  let client: ClientSide | undefined;
   try {
+    client = await ClientSide.open(config, plan, downloads);
     if (plan.connectionPerRequest) {
-      for (const download of downloads) {
-        const received = await downloadOverOneConnection(config, plan, [download]);
-        bytes += received;
-      }
+      for (const download of downloads) bytes += await client.download([download], 'fresh');
+    } else if (plan.resumption !== 'none') {
+      // Runner resumption / zerortt: the first file on a first connection, which leaves a
+      // session ticket in the endpoint's store; the rest on a second one that resumes with it.
+      bytes += await client.download(downloads.slice(0, 1), 'fresh');
+      bytes += await client.download(downloads.slice(1), plan.resumption);
     } else {
-      bytes = await downloadOverOneConnection(config, plan, downloads);
+      bytes = await client.download(downloads, 'fresh');
     }
   } catch (error) {
     process.stderr.write(`download failed: ${(error as Error).message}\n`);
     return ExitCode.FAILED;
+  } finally {
+    await client?.close();
   }
   log(`downloaded ${downloads.length} files, ${bytes} bytes in ${Math.round(performance.now() - started)} ms`);
   return ExitCode.OK;
 }
 
-/** One connection to the first URL's authority; every download on it. Resolves with the bytes. */
-async function downloadOverOneConnection(config: EndpointConfig, plan: TestcasePlan, downloads: Download[]): Promise<number> {
-  const first = downloads[0]!.url;
-  const target = urlTarget(first);
-  for (const d of downloads) {
-    const t = urlTarget(d.url);
-    if (t.host !== target.host || t.port !== target.port) throw new Error(`all URLs must name one server (${first.host} vs ${d.url.host})`);
-  }
-  const address = isIP(target.host) ? target.host : (await lookup(target.host)).address;
-  const endpoint = await QuicEndpoint.bind({ host: isIP(address) === 6 ? '::' : '0.0.0.0', crypto: config.crypto, keyLogFile: config.keyLogFile });
-  let connection: QuicConnection | undefined;
-  try {
-    connection = await endpoint.connect({
-      host: address,
-      port: target.port,
-      // RFC 6066 §3: SNI carries host names only, never IP literals.
-      serverName: isIP(target.host) ? undefined : target.host,
-      alpnProtocols: [HQ_ALPN],
-      // Runner certificates are throwaway; the handshake signature is still checked.
-      verification: { mode: 'none' },
-      transport: plan.transport,
-      cipherSuites: cipherSuitesFor(plan),
-    });
-    const conn = connection;
-    log(`handshake complete: ${describeHandshake(conn)}`);
-    let total = 0;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      // Bounded by the download list: each turn takes the next entry.
-      while (next < downloads.length) {
-        const d = downloads[next++]!;
-        const received = await downloadHq(conn, d.url.pathname, d.destination);
-        total += received; // after the await: `total += await ...` would read `total` too early
+/** How a client connection starts: without a ticket, resumed, or resumed with 0-RTT requests. */
+type ConnectionStart = 'fresh' | 'resume' | 'early-data';
 
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_DOWNLOADS, downloads.length) }, worker));
-    await conn.close(0, 'done');
-    return total;
-  } catch (error) {
-    await connection?.close(1, 'download failed');
-    throw error;
-  } finally {
-    await endpoint.close();
+/** A session ticket arrives shortly after the handshake; wait at most this long for one. */
+const TICKET_WAIT_MS = 5_000;
+
+/**
+ * The client's single endpoint (one UDP socket): every connection of a run goes through it, so
+ * session tickets and NEW_TOKEN tokens from one connection are there for the next.
+ */
+class ClientSide {
+  private constructor(
+    readonly config: EndpointConfig,
+    readonly plan: TestcasePlan,
+    readonly endpoint: QuicEndpoint,
+    readonly address: string,
+    readonly port: number,
+    readonly serverName: string | undefined,
+  ) {}
+
+  /** Binds the endpoint for the server all URLs name (they must name one). */
+  static async open(config: EndpointConfig, plan: TestcasePlan, downloads: Download[]): Promise<ClientSide> {
+    const first = downloads[0]!.url;
+    const target = urlTarget(first);
+    for (const d of downloads) {
+      const t = urlTarget(d.url);
+      if (t.host !== target.host || t.port !== target.port) throw new Error(`all URLs must name one server (${first.host} vs ${d.url.host})`);
+    }
+    const address = isIP(target.host) ? target.host : (await lookup(target.host)).address;
+    const endpoint = await QuicEndpoint.bind({
+      host: isIP(address) === 6 ? '::' : '0.0.0.0',
+      crypto: config.crypto,
+      keyLogFile: config.keyLogFile,
+      qlogDir: config.qlogDir,
+    });
+    // RFC 6066 §3: SNI carries host names only, never IP literals.
+    return new ClientSide(config, plan, endpoint, address, target.port, isIP(target.host) ? undefined : target.host);
   }
+
+  /** Where the endpoint files this server's session tickets (`serverName ?? host` and port). */
+  get ticketKey(): string {
+    return `${this.serverName ?? this.address}:${this.port}`;
+  }
+
+  /** Downloads `downloads` over one new connection (all at once); resolves with the bytes. */
+  async download(downloads: Download[], start: ConnectionStart): Promise<number> {
+    let connection: QuicConnection | undefined;
+    try {
+      connection = await this.endpoint.connect({
+        host: this.address,
+        port: this.port,
+        serverName: this.serverName,
+        alpnProtocols: [HQ_ALPN],
+        // Runner certificates are throwaway; the handshake signature is still checked.
+        verification: { mode: 'none' },
+        transport: this.plan.transport,
+        cipherSuites: cipherSuitesFor(this.plan),
+        versions: this.plan.versions,
+        resume: start !== 'fresh',
+        earlyData: start === 'early-data',
+      });
+      const conn = connection;
+      // With 0-RTT, connect() resolved before the handshake: the requests below go as 0-RTT.
+      const announced = conn.opened.then(() => {
+        log(`handshake complete: ${describeHandshake(conn)}`);
+        // RFC 9001 §6.1: updateKeys() waits for the handshake to be confirmed if need be.
+        if (this.plan.initiateKeyUpdate) log(`key update ${conn.updateKeys() ? 'started' : 'requested'}`);
+      });
+      announced.catch(() => undefined); // a failed handshake fails the downloads too; reported there
+      const total = await downloadAll(conn, downloads);
+      await announced;
+      if (start !== 'fresh') checkResumed(conn, start);
+      if (this.plan.resumption !== 'none' && start === 'fresh') await this.waitForTicket();
+      log(describeKeyUpdates(conn));
+      await conn.close(0, 'done');
+      return total;
+    } catch (error) {
+      await connection?.close(1, 'download failed');
+      throw error;
+    }
+  }
+
+  /** The server's NewSessionTicket comes after the handshake; the next connection needs it. */
+  async waitForTicket(): Promise<void> {
+    const deadline = performance.now() + TICKET_WAIT_MS;
+    // Bounded by the deadline: polls every 10 ms.
+    while (this.endpoint.sessionTickets.count(this.ticketKey) === 0) {
+      if (performance.now() > deadline) throw new Error(`no session ticket from the server within ${TICKET_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.endpoint.close();
+  }
+}
+
+/** The runner checks the second connection resumed (and used 0-RTT): say so plainly if not. */
+function checkResumed(connection: QuicConnection, start: ConnectionStart): void {
+  if (!connection.resumed) throw new Error('the second connection did not resume the session');
+  if (start === 'early-data' && !connection.earlyDataAccepted) throw new Error('the server did not accept 0-RTT (the requests were resent in 1-RTT)');
+}
+
+/** Every download on `connection`, at most MAX_CONCURRENT_DOWNLOADS at once; resolves with the bytes. */
+async function downloadAll(connection: QuicConnection, downloads: Download[]): Promise<number> {
+  let total = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    // Bounded by the download list: each turn takes the next entry.
+    while (next < downloads.length) {
+      const d = downloads[next++]!;
+      const received = await downloadHq(connection, d.url.pathname, d.destination);
+      total += received; // after the await: `total += await ...` would read `total` too early
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_DOWNLOADS, downloads.length) }, worker));
+  return total;
 }
 
 main().then(

@@ -12,6 +12,7 @@
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { SimRandom } from '@purequic/quic';
+import type { WireLog } from './wire-log.js';
 
 export interface LossSettings {
   /** Long-run fraction of datagrams dropped in each direction (0-1). */
@@ -19,6 +20,17 @@ export interface LossSettings {
   /** Longest burst of consecutive drops (the runner uses 3). */
   maxBurst: number;
   seed: number;
+}
+
+/** Beyond random loss: a capture of what passed, and drops at fixed positions. */
+export interface RelayExtras {
+  /** Records every datagram (both directions) and whether it was forwarded. */
+  wire?: WireLog;
+  /**
+   * Drops the client's datagrams at these 0-based indices (all flows counted together), e.g.
+   * the runner's amplificationlimit drops the client's packets 2-7 (indices 1-6).
+   */
+  dropToServer?: (index: number) => boolean;
 }
 
 /** Counts per direction, for assertions that loss really happened. */
@@ -81,9 +93,12 @@ export class LossyRelay {
   /** One upstream socket per client address, so the server sees distinct clients. */
   readonly #flows = new Map<string, { upstream: Socket; client: RemoteInfo; lastSeen: number }>();
   #sweep: NodeJS.Timeout | undefined;
+  readonly #extras: RelayExtras;
+  #toServerIndex = 0;
 
-  private constructor(front: Socket, server: { address: string; port: number }, family: 'udp4' | 'udp6', loss: LossSettings) {
+  private constructor(front: Socket, server: { address: string; port: number }, family: 'udp4' | 'udp6', loss: LossSettings, extras: RelayExtras) {
     this.#front = front;
+    this.#extras = extras;
     this.#server = server;
     this.#family = family;
     this.#toServerLoss = new BurstLoss(loss, 0);
@@ -94,7 +109,7 @@ export class LossyRelay {
   }
 
   /** Starts a relay on a free port of `host` forwarding to `server`. */
-  static async start(host: string, server: { address: string; port: number }, loss: LossSettings): Promise<LossyRelay> {
+  static async start(host: string, server: { address: string; port: number }, loss: LossSettings, extras: RelayExtras = {}): Promise<LossyRelay> {
     const family = host.includes(':') ? 'udp6' : 'udp4';
     const front = createSocket(family);
     await new Promise<void>((resolve, reject) => {
@@ -104,7 +119,7 @@ export class LossyRelay {
         resolve();
       });
     });
-    return new LossyRelay(front, server, family, loss);
+    return new LossyRelay(front, server, family, loss, extras);
   }
 
   get port(): number {
@@ -124,7 +139,11 @@ export class LossyRelay {
       flow = created;
     }
     flow.lastSeen = Date.now();
-    if (this.#toServerLoss.drop()) {
+    const index = this.#toServerIndex++;
+    // The random draw happens for every datagram so that a fixed drop keeps the loss pattern.
+    const drop = this.#toServerLoss.drop() || (this.#extras.dropToServer?.(index) ?? false);
+    this.#extras.wire?.record('toServer', msg, !drop);
+    if (drop) {
       this.statistics.toServer.dropped++;
       return;
     }
@@ -133,7 +152,9 @@ export class LossyRelay {
   }
 
   #fromServer(msg: Buffer, client: RemoteInfo): void {
-    if (this.#toClientLoss.drop()) {
+    const drop = this.#toClientLoss.drop();
+    this.#extras.wire?.record('toClient', msg, !drop);
+    if (drop) {
       this.statistics.toClient.dropped++;
       return;
     }

@@ -19,8 +19,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSelfSignedCertificate, SimRandom, type CryptoProviderName } from '@purequic/quic';
+import { generateCertificateChain } from './cert-chain.js';
 import { LossyRelay, type LossSettings, type RelayStatistics } from './lossy-relay.js';
 import { quicGoPeer, REPO_ROOT } from './peers.js';
+import { WireLog } from './wire-log.js';
 
 export type Implementation = 'purequic' | 'quic-go';
 
@@ -53,6 +55,18 @@ export interface InteropCase {
   crypto?: CryptoProviderName;
   /** Keep the temporary directory (www, downloads, logs) instead of removing it. */
   keepDirectory?: boolean;
+  /**
+   * Relay the traffic (without loss unless `loss` is given) and record the cleartext of every
+   * long-header packet, as the runner's packet capture does (`InteropOutcome.wire`).
+   */
+  observeWire?: boolean;
+  /** Drop the client's datagrams at these 0-based indices (runner amplificationlimit: 1-6). */
+  dropToServer?: (index: number) => boolean;
+  /**
+   * A chain of this many certificates made with openssl (runner amplificationlimit: 9) instead
+   * of one self-signed certificate.
+   */
+  certificateChainLength?: number;
 }
 
 /** What the client printed on success: `downloaded N files, B bytes in T ms`. */
@@ -75,6 +89,8 @@ export interface InteropOutcome {
   keyLogBytes: { client: number; server: number };
   /** What the lossy relay forwarded and dropped, when `loss` was given. */
   relay: RelayStatistics | undefined;
+  /** The long-header packets and datagram sizes the relay saw (with `observeWire`). */
+  wire: WireLog | undefined;
   directory: string;
 }
 
@@ -90,7 +106,33 @@ export const RUNNER_FILES: Record<string, InteropFile[]> = {
   chacha20: [{ name: 'chacha20-3m.bin', size: 3 << 20 }],
   keyupdate: [{ name: 'keyupdate-3m.bin', size: 3 << 20 }],
   multiconnect: Array.from({ length: 5 }, (_, i) => ({ name: `mc${i}.bin`, size: 1024 })),
+  retry: [{ name: 'retry-10k.bin', size: 10 * 1024 }],
+  resumption: [
+    { name: 'resumption-5k.bin', size: 5 * 1024 },
+    { name: 'resumption-10k.bin', size: 10 * 1024 },
+  ],
+  // 40 files of 32 bytes with 250-character names, so that the requests (not the answers) weigh.
+  zerortt: Array.from({ length: 40 }, (_, i) => ({ name: `z${String(i).padStart(2, '0')}`.padEnd(250, 'x'), size: 32 })),
+  v2: [{ name: 'v2-1k.bin', size: 1024 }],
+  amplificationlimit: [{ name: 'amplification-5k.bin', size: 5 * 1024 }],
 };
+
+/**
+ * The runner's own arrangement for some cases: the TESTCASE each side gets, the certificate
+ * chain, and the client datagrams its simulator drops (quic-interop-runner testcases_quic.py).
+ */
+export function runnerArrangement(testcase: string): Pick<InteropCase, 'serverTestcase' | 'certificateChainLength' | 'dropToServer'> & { testcase: string } {
+  switch (testcase) {
+    case 'keyupdate':
+      // Only the client updates keys; the server runs transfer.
+      return { testcase, serverTestcase: 'transfer' };
+    case 'amplificationlimit':
+      // Both run transfer with a 9-certificate chain; the client's packets 2-7 are dropped.
+      return { testcase: 'transfer', serverTestcase: 'transfer', certificateChainLength: 9, dropToServer: (i) => i >= 1 && i <= 6 };
+    default:
+      return { testcase };
+  }
+}
 
 const ENDPOINT_SCRIPT = join(REPO_ROOT, 'tools', 'interop', 'endpoint.ts');
 const SERVER_START_TIMEOUT_MS = 60_000;
@@ -240,12 +282,17 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
   const problems: string[] = [];
   let server: SpawnedProcess | undefined;
   let relay: LossyRelay | undefined;
+  const wire = c.observeWire ? new WireLog() : undefined;
   const clients: SpawnedProcess[] = [];
   let clientExitCode: number | null = null;
   try {
-    const certificate = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1', '::1'] });
-    writeFileSync(join(dir.certs, 'cert.pem'), certificate.certificatePem);
-    writeFileSync(join(dir.certs, 'priv.key'), certificate.privateKeyPem);
+    if (c.certificateChainLength !== undefined) {
+      await generateCertificateChain(dir.certs, c.certificateChainLength, ['localhost', '127.0.0.1', '::1']);
+    } else {
+      const certificate = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1', '::1'] });
+      writeFileSync(join(dir.certs, 'cert.pem'), certificate.certificatePem);
+      writeFileSync(join(dir.certs, 'priv.key'), certificate.privateKeyPem);
+    }
     const random = new SimRandom(seed);
     const expected = new Map<string, string>();
     for (const f of c.files) expected.set(f.name, writeSeededFile(join(dir.www, f.name), f.size, random));
@@ -258,7 +305,10 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     }
     const serverPort = Number(listening[1]);
     const address = c.ipv6 ? '::1' : '127.0.0.1';
-    if (c.loss) relay = await LossyRelay.start(address, { address, port: serverPort }, c.loss);
+    if (c.loss || wire || c.dropToServer) {
+      const loss = c.loss ?? { rate: 0, maxBurst: 1, seed: seed };
+      relay = await LossyRelay.start(address, { address, port: serverPort }, loss, { wire, dropToServer: c.dropToServer });
+    }
     const port = relay ? relay.port : serverPort;
     const host = c.ipv6 ? '[::1]' : '127.0.0.1';
     const urls = c.files.map((f) => `https://${host}:${port}/${f.name}`);
@@ -319,6 +369,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
       serverLog: server?.output ?? '',
       keyLogBytes: { client: fileSize(join(dir.logs, 'client-keys.log')), server: fileSize(join(dir.logs, 'server-keys.log')) },
       relay: relay ? structuredClone(relay.statistics) : undefined,
+      wire,
       directory: root,
     };
   }
@@ -336,8 +387,6 @@ async function cli(): Promise<number> {
     return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
   };
   const testcase = option('testcase', 'handshake');
-  // As the interop runner does: in keyupdate only the client updates keys, the server runs transfer.
-  const serverTestcase = testcase === 'keyupdate' ? 'transfer' : testcase;
   const files = RUNNER_FILES[testcase];
   if (!files) {
     process.stderr.write(`no file set for ${testcase}; known: ${Object.keys(RUNNER_FILES).join(', ')}\n`);
@@ -346,8 +395,7 @@ async function cli(): Promise<number> {
   const result = await runInterop({
     server: parseImplementation(option('server', 'purequic')),
     client: parseImplementation(option('client', 'purequic')),
-    testcase,
-    serverTestcase,
+    ...runnerArrangement(testcase),
     files,
     crypto: option('crypto', 'auto') as CryptoProviderName,
     keepDirectory: args.includes('--keep'),

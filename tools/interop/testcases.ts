@@ -8,9 +8,16 @@
  * which is how the runner probes what an endpoint implements.
  */
 
-import type { TransportSettings } from '@purequic/quic';
+import { QUIC_V1, QUIC_V2, type TransportSettings } from '@purequic/quic';
 
 export type InteropRole = 'client' | 'server';
+
+/**
+ * Client: how many connections and how the later one starts (runner `resumption`/`zerortt`):
+ * the first connection fetches the first URL, then a second connection on the same endpoint
+ * resumes with the first one's session ticket and fetches the rest, in 0-RTT for `early-data`.
+ */
+export type ResumptionMode = 'none' | 'resume' | 'early-data';
 
 /** How our endpoint behaves for one test case. */
 export interface TestcasePlan {
@@ -20,6 +27,20 @@ export interface TestcasePlan {
   chacha20Only: boolean;
   /** Client: a new connection per URL, one after another (runner `multiconnect`). */
   connectionPerRequest: boolean;
+  /** Server: send a Retry to every new client (RFC 9000 §8.1.2; runner `retry`). */
+  retry: boolean;
+  /** Server: accept 0-RTT from resumed clients (runner `zerortt`). Client: see `resumption`. */
+  earlyData: boolean;
+  /** Client: one connection, or a first one then a resumed one (runner `resumption`/`zerortt`). */
+  resumption: ResumptionMode;
+  /** Client: start a 1-RTT key update as soon as the handshake is confirmed (runner `keyupdate`). */
+  initiateKeyUpdate: boolean;
+  /**
+   * QUIC versions by preference. Client: the first is used for the first flight, every one is
+   * listed in version_information (RFC 9368 §3). Server: the compatible version it switches a
+   * client to (RFC 9368 §2.3). Undefined: the library's default.
+   */
+  versions: number[] | undefined;
 }
 
 /**
@@ -48,6 +69,17 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     multiplexing: plan({}),
     multiconnect: plan({}),
     chacha20: plan({}, { chacha20Only: true }),
+    retry: plan({}, { retry: true }),
+    // Session tickets are on by default; a resumed handshake sends no Certificate.
+    resumption: plan({}),
+    zerortt: plan({}, { earlyData: true }),
+    // RFC 9369 §4 / RFC 9368 §2.3: prefer v2, so v1 clients that offer v2 are switched to it.
+    v2: plan({}, { versions: [QUIC_V2, QUIC_V1] }),
+    // The runner gives the server `transfer` here (with a 9-certificate chain); the name is
+    // accepted too for direct runs. The 3x limit of RFC 9000 §8.1 is always enforced.
+    amplificationlimit: plan({}),
+    // The runner runs `transfer` on the server for keyupdate; accepted for direct runs.
+    keyupdate: plan({}),
   },
   client: {
     handshake: plan({}),
@@ -55,11 +87,29 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     multiplexing: plan(SMALL_CLIENT_WINDOWS),
     multiconnect: plan({}, { connectionPerRequest: true }),
     chacha20: plan({}, { chacha20Only: true }),
+    // Nothing to ask for: a client always follows a Retry (RFC 9000 §17.2.5.2).
+    retry: plan({}),
+    resumption: plan({}, { resumption: 'resume' }),
+    zerortt: plan({}, { resumption: 'early-data' }),
+    keyupdate: plan({}, { initiateKeyUpdate: true }),
+    // First flight in v1, v2 offered as compatible in version_information (RFC 9368 §3).
+    v2: plan({}, { versions: [QUIC_V1, QUIC_V2] }),
+    amplificationlimit: plan(SMALL_CLIENT_WINDOWS),
   },
 };
 
 function plan(transport: Partial<TransportSettings>, extra: Partial<Omit<TestcasePlan, 'transport'>> = {}): TestcasePlan {
-  return { transport, chacha20Only: false, connectionPerRequest: false, ...extra };
+  return {
+    transport,
+    chacha20Only: false,
+    connectionPerRequest: false,
+    retry: false,
+    earlyData: false,
+    resumption: 'none',
+    initiateKeyUpdate: false,
+    versions: undefined,
+    ...extra,
+  };
 }
 
 /** The plan for a test case, or undefined when we do not support it (exit 127). */

@@ -38,6 +38,7 @@ export * from './transport-params.js';
 
 // Crypto
 export type * from './crypto/provider.js';
+export { AEAD_TAG_LENGTH, hashLength, aeadKeyLength } from './crypto/provider.js';
 export { getCryptoProvider } from './crypto/index.js';
 export { nobleSymmetric } from './crypto/noble.js';
 export { nodeSymmetric } from './crypto/node.js';
@@ -90,3 +91,20 @@ export { Simulator, type SimulatorOptions, type RunLimits, type RunResult, type 
 export { Link, type LinkConfig, type LinkStats, type DatagramHook, type BurstLossConfig } from './sim/link.js';
 export type { SimNode, SimTransmit } from './sim/node.js';
 export { SimRandom } from './sim/prng.js';
+
+// Address validation, versions, stateless reset (RFC 9000 §8.1, §6, §10.3; RFC 9368, RFC 9369)
+export { StatelessResponder, type RetryPolicy, type UnroutedDecision } from './endpoint/stateless-responder.js';
+export { AddressTokens } from './endpoint/address-tokens.js';
+export { ClientTokenStore } from './endpoint/token-store.js';
+export { buildRetryPacket, buildStatelessReset } from './endpoint/stateless-packets.js';
+export { versionAfterNegotiation, clientVersions } from './connection/versions.js';
+export { statelessResetToken } from './connection/reset-token.js';
+
+// Resumption and 0-RTT
+export { ZeroRttReplayCache } from './connection/zero-rtt.js';
+export { SessionTicketStore } from './endpoint/ticket-store.js';
+
+// qlog
+export type { QlogObserver, QlogEvent, QlogEventName } from './qlog/events.js';
+export { JsonSeqQlogWriter, parseJsonSeq, qlogFileHeader, RECORD_SEPARATOR } from './qlog/json-seq.js';
+export { KeyLogger, KEY_LOG_LABELS, type KeyLogSink, type KeyLogEntry } from './tls/keylog.js';

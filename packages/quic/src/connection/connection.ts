@@ -312,6 +312,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     return this.remote;
   }
 
+  get resumed(): boolean {
+    return this.tls.resumed;
+  }
+
+  get earlyDataAccepted(): boolean {
+    return this.tls.earlyDataAccepted;
+  }
+
   get cipherSuite(): TlsCipherSuite | undefined {
     return this.tls.cipherSuite;
   }

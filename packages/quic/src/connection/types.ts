@@ -206,6 +206,11 @@ export interface SansIoConnection {
   readonly isClosed: boolean;
   readonly closeReason: ConnectionCloseReason | undefined;
   readonly negotiatedAlpn: string | undefined;
+  /** The handshake resumed a session (PSK), and 0-RTT data was accepted. */
+  readonly resumed: boolean;
+  readonly earlyDataAccepted: boolean;
+  /** Starts a 1-RTT key update now, or as soon as RFC 9001 §6.1 allows; true if it started now. */
+  updateKeys(): boolean;
   /** The negotiated TLS cipher suite and key exchange group, once known. */
   readonly cipherSuite: TlsCipherSuite | undefined;
   readonly group: NamedGroupName | undefined;

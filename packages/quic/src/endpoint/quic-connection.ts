@@ -104,6 +104,23 @@ export class QuicConnection {
     return this.core.negotiatedAlpn;
   }
 
+  /** True when the handshake resumed a session with a ticket (no certificate was sent). */
+  get resumed(): boolean {
+    return this.core.resumed;
+  }
+
+  /** True when the server accepted our 0-RTT data (or, at a server, we accepted the client's). */
+  get earlyDataAccepted(): boolean {
+    return this.core.earlyDataAccepted;
+  }
+
+  /** Starts a 1-RTT key update now, or as soon as RFC 9001 §6.1 allows; true if it started now. */
+  updateKeys(): boolean {
+    const started = this.core.updateKeys();
+    this.#driver.flush(this);
+    return started;
+  }
+
   /** The negotiated TLS cipher suite (RFC 8446 §B.4 code point) and key exchange group. */
   get cipherSuite(): number | undefined {
     return this.core.cipherSuite;
@@ -197,6 +214,15 @@ export class QuicConnection {
         break;
       case 'datagram':
         this.#datagrams.push(event.data);
+        break;
+      case 'early-data':
+        if (event.streamsReset) {
+          // RFC 9001 §4.6.2: 0-RTT was rejected and the server's limits changed: streams opened
+          // in 0-RTT are gone; fail them so the application can start over.
+          const err = new QuicStreamError('0-RTT rejected: stream discarded, open a new one', 'connection', undefined);
+          for (const s of this.#streams.values()) s.onConnectionClosed(err);
+          this.#streams.clear();
+        }
         break;
       case 'closed':
         this.#onClosed(event.reason);

@@ -13,7 +13,10 @@ import type { TransportSettings } from '../../src/connection/types.js';
 import { TransportErrorCode as E } from '../../src/errors.js';
 import { type Frame, FrameType } from '../../src/frame/types.js';
 import { SimRandom } from '../../src/sim/prng.js';
-import { CLIENT, makePair, type Pair, SERVER } from './harness.js';
+import { decryptPayload, protect, removeHeaderProtection } from '../../src/crypto/protection.js';
+import { CoalescedPacketReader } from '../../src/packet/coalesced.js';
+import { PacketType } from '../../src/packet/types.js';
+import { CLIENT, makePair, type Pair, payload, SERVER } from './harness.js';
 import { assertTransportClose, deliverTo, enc, establish, forge1Rtt, injectFrames, peekFrames, runUntilTerminated } from './scenario.js';
 
 const SEED = Number(process.env.SIM_SEED ?? 1);
@@ -226,6 +229,62 @@ test('seeded fuzz: random frames in validly protected packets never throw, close
   }
   assert.ok(closes >= 20, `most fuzz rounds end in an error close (${closes}/40)`);
   console.log(`    fuzz: ${injected} packets, ${closes} closes, codes ${[...codes].map(([c, n]) => `0x${c.toString(16)}x${n}`).join(' ')}`);
+});
+
+/** Re-encrypts `datagram`'s 1-RTT packet after flipping 1-3 bytes of its plaintext frames. */
+function mutatePlaintext(datagram: Uint8Array, receiver: Connection, rng: SimRandom): Uint8Array | undefined {
+  const keys = receiver.keyPhases.read;
+  if (!keys) return undefined;
+  const copy = datagram.slice();
+  const h = new CoalescedPacketReader({ shortDcidLength: 8 }).reset(copy).next();
+  if (!h || h.type !== PacketType.ONE_RTT) return undefined;
+  const largest = receiver.spaces[2].ack.largestReceived;
+  const header = removeHeaderProtection(keys.headerProtection, copy, h.start, h.pnOffset, h.end, largest);
+  if (!header) return undefined;
+  const plain = decryptPayload(keys, copy, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber);
+  if (!plain || plain.length === 0) return undefined;
+  const flips = 1 + rng.int(3);
+  for (let i = 0; i < flips; i++) {
+    // Mostly in the first bytes, where frame types, stream IDs, offsets and lengths are.
+    const at = rng.chance(0.7) ? rng.int(Math.min(16, plain.length)) : rng.int(plain.length);
+    plain[at] = (plain[at] as number) ^ (1 << rng.int(8));
+  }
+  const payloadEnd = h.pnOffset + header.pnLength + plain.length;
+  protect(keys, copy, h.start, h.pnOffset, header.pnLength, payloadEnd, header.packetNumber);
+  return copy.subarray(0, h.end);
+}
+
+test('seeded fuzz: real packets with mutated frames, re-encrypted: errors close cleanly with a protocol code, nothing throws', () => {
+  const rng = new SimRandom(SEED * 613 + 5);
+  let closes = 0;
+  let mutated = 0;
+  for (let round = 0; round < 16; round++) {
+    let ref: Pair | undefined;
+    const hook = (d: Uint8Array, info: { from: string }): Uint8Array => {
+      const server = ref?.serverNode.conn;
+      if (info.from !== CLIENT || !server?.handshakeConfirmed || !rng.chance(0.2)) return d;
+      const m = mutatePlaintext(d, server, rng);
+      if (m) mutated++;
+      return m ?? d;
+    };
+    const pair = makePair({ seed: SEED * 50 + round, link: { delayMs: 10, bandwidthBps: 20e6, hook } });
+    ref = pair;
+    establish(pair);
+    const c = pair.client;
+    for (let k = 0; k < 4; k++) c.writeStream(c.openStream(k % 2 === 0 ? 'bidi' : 'uni')!, payload(20_000, k), k % 3 === 0);
+    c.sendDatagram(payload(100, 1));
+    pair.run(() => pair.server().isClosed || pair.client.isClosed, 3_000);
+    const r = pair.server().closeReason ?? pair.client.closeReason;
+    if (r) {
+      closes++;
+      assert.ok(r.kind === 'transport' || r.kind === 'application', JSON.stringify(r));
+      if (r.kind === 'transport') assert.ok(ALLOWED_CODES.has(r.code) || (r.code === E.NO_ERROR && r.remote), `round ${round}: code 0x${r.code.toString(16)} ${r.reason}`);
+      assert.ok(runUntilTerminated(pair, 40_000), `round ${round}: terminates`);
+    }
+  }
+  assert.ok(mutated > 20, `${mutated} packets mutated`);
+  assert.ok(closes >= 6, `${closes} of 16 rounds closed`);
+  console.log(`    plaintext fuzz: ${mutated} packets mutated, ${closes} closes`);
 });
 
 test('seeded fuzz: garbage datagrams and bit-flipped valid datagrams are dropped without closing or throwing', () => {

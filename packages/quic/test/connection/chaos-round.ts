@@ -177,10 +177,11 @@ export function chaosRound(
   steps: number,
   reliableResets: boolean,
   congestionControl: TransportSettings['congestionControl'] = 'cubic',
-): { streams: number; bytes: number } {
+  keyUpdates: { intervalPackets?: number; randomCalls?: boolean } = {},
+): { streams: number; bytes: number; keyUpdates: number } {
   const rng = new SimRandom(seed * 7 + 1);
   const link = { delayMs: 5 + (seed % 20), lossRate: 0.05, reorderRate: 0.05, reorderDelayMs: 8, duplicateRate: 0.02, bandwidthBps: 30e6 };
-  const pair: Pair = makePair({ seed, link, clientTransport: { initialMaxStreamsBidi: 8, initialMaxStreamsUni: 8, congestionControl }, serverTransport: { initialMaxStreamsBidi: 8, initialMaxStreamsUni: 8, congestionControl } });
+  const pair: Pair = makePair({ seed, link, clientTransport: { initialMaxStreamsBidi: 8, initialMaxStreamsUni: 8, congestionControl, keyUpdateIntervalPackets: keyUpdates.intervalPackets }, serverTransport: { initialMaxStreamsBidi: 8, initialMaxStreamsUni: 8, congestionControl, keyUpdateIntervalPackets: keyUpdates.intervalPackets } });
   establish(pair, 30_000);
   tracing = seed === TRACE_SEED;
   traceNow = () => pair.sim.now;
@@ -199,6 +200,10 @@ export function chaosRound(
   pair.serverNode.onEvent = (e) => onEvent(sides[1]!, e, rng);
   for (let i = 0; i < steps; i++) {
     const side = sides[rng.int(2)]!;
+    if (keyUpdates.randomCalls && rng.chance(0.1)) {
+      const started = side.conn.updateKeys();
+      trace(`${side.name} updateKeys -> ${started}`);
+    }
     randomStep(side, rng, reliableResets);
     flushEvents(pair);
     pair.run(() => false, rng.int(25));
@@ -232,10 +237,11 @@ export function chaosRound(
   for (const s of sides) assert.equal(s.problems, [], `seed ${seed}`);
   let bytes = 0;
   let streams = 0;
+  const updates = pair.client.keyPhases.updates + pair.server().keyPhases.updates;
   for (const s of sides) {
     for (const st of s.receiving.values()) bytes += st.read;
     streams += s.sending.size;
   }
-  return { streams, bytes };
+  return { streams, bytes, keyUpdates: updates };
 }
 

@@ -90,6 +90,32 @@ test('rotation: the client moves to a new server CID and retires the old one; th
   assert.not.ok(c.isClosed || s.isClosed);
 });
 
+test('rotation under 20% loss and reordering, both sides rotating: NEW/RETIRE frames are resent until they settle, no limit error', () => {
+  const pair = makePair({ seed: SEED + 5, link: { delayMs: 10, lossRate: 0.2, reorderRate: 0.1, reorderDelayMs: 8 } });
+  establish(pair, 30_000);
+  const c = pair.client;
+  const s = pair.server();
+  assert.ok(pair.run(() => c.peerCids.size === 4 && s.peerCids.size === 4, 10_000));
+  for (let i = 0; i < 12; i++) {
+    const side = i % 2 === 0 ? c : s;
+    side.peerCids.rotate();
+    side.writeStream(side.openStream('uni')!, payload(3000, i), true);
+    pair.run(() => false, 50);
+    assert.not.ok(c.isClosed || s.isClosed, `step ${i}: ${JSON.stringify(c.closeReason ?? s.closeReason)}`);
+  }
+  const settled = () =>
+    c.peerCids.size === 4 && s.peerCids.size === 4 && c.peerCids.pendingRetirements.size === 0 && s.peerCids.pendingRetirements.size === 0 && c.localCids.size === 4 && s.localCids.size === 4;
+  assert.ok(pair.run(settled, 20_000), `client holds ${c.peerCids.size}, server holds ${s.peerCids.size}`);
+  // The routes the endpoints were told about match what each side has issued.
+  for (const [node, conn] of [[pair.clientNode, c], [pair.serverNode, s]] as const) {
+    const routes = routed(node.events);
+    for (const issued of conn.localCids.all()) assert.ok(routes.has(hex(issued.cid)), 'issued CID routed');
+    // Retired CIDs are no longer routed (the server also keeps the client's original DCID).
+    assert.is(routes.size, conn.localCids.size + (conn === s ? 1 : 0));
+  }
+  assert.not.ok(c.isClosed || s.isClosed);
+});
+
 test('a peer issuing more CIDs than our limit: CONNECTION_ID_LIMIT_ERROR', () => {
   const pair = makePair({ seed: SEED + 2, link: { delayMs: 10 } });
   establish(pair);

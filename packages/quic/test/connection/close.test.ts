@@ -166,6 +166,23 @@ test('server close after its first flight, before the client finished: the clien
   assert.ok(ok, JSON.stringify(r));
 });
 
+test('both sides close at the same instant: each keeps its own reason, a few CONNECTION_CLOSE packets cross, both terminate', () => {
+  const c = counting();
+  const pair = makePair({ seed: SEED + 9, link: { delayMs: 10, hook: c.hook } });
+  establish(pair);
+  const id = pair.client.openStream('bidi')!;
+  pair.client.writeStream(id, payload(50_000), false);
+  pair.run(() => false, 20);
+  const t = pair.sim.now;
+  pair.client.close(1, 'client bye', t);
+  pair.server().close(2, 'server bye', t);
+  assert.ok(runUntilTerminated(pair, 10_000), 'both terminate');
+  assert.equal(pair.client.closeReason, { kind: 'application', code: 1, reason: 'client bye', remote: false });
+  assert.equal(pair.server().closeReason, { kind: 'application', code: 2, reason: 'server bye', remote: false });
+  const crossed = c.sentAfter(CLIENT, t - 0.001) + c.sentAfter(SERVER, t - 0.001);
+  assert.ok(crossed >= 2 && crossed <= 12, `${crossed} datagrams after both closed (no close ping-pong)`);
+});
+
 test('idle timeout (§10.1): the effective timeout is the smaller one, both sides close silently', () => {
   const c = counting();
   const pair = makePair({

@@ -9,9 +9,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Connection } from '../../src/connection/connection.js';
 import type { StreamDirection } from '../../src/connection/types.js';
+import { TransportErrorCode } from '../../src/errors.js';
 import { FrameType } from '../../src/frame/types.js';
 import { makePair, payload, sameBytes } from './harness.js';
-import { enc, establish, flushEvents, injectFrames } from './scenario.js';
+import { assertTransportClose, enc, establish, flushEvents, injectFrames } from './scenario.js';
 
 const SEED = Number(process.env.SIM_SEED ?? 1);
 
@@ -173,6 +174,27 @@ test('2000 request/response streams, 10 at a time: state stays bounded, every st
   assert.ok(pair.run(() => answered === total && c.streams.size === 0 && s.streams.size === 0, 120_000), `answered ${answered}, client holds ${c.streams.size}, server ${s.streams.size}`);
   assert.ok(peak <= 10, `server held at most ${peak} streams`);
   assert.is(finished, total, 'one stream-finished per request');
+});
+
+test('STREAM_LIMIT_ERROR against the raised limit: after MAX_STREAMS grants 8, stream index 7 is fine and index 8 is not (§4.6)', () => {
+  const pair = makePair({ seed: SEED + 5, link: { delayMs: 10 }, serverTransport: { initialMaxStreamsUni: 4 } });
+  establish(pair);
+  const c = pair.client;
+  const s = pair.server();
+  for (let i = 0; i < 4; i++) c.writeStream(c.openStream('uni')!, enc('x'), true);
+  pair.serverNode.onEvent = (e, conn) => {
+    if (e.type === 'stream-readable') readAllOf(conn, e.streamId, []);
+  };
+  let available = false;
+  pair.clientNode.onEvent = (e) => {
+    if (e.type === 'streams-available' && e.direction === 'uni') available = true;
+  };
+  assert.ok(pair.run(() => available, 2_000), 'MAX_STREAMS raised the limit');
+  // Client uni streams are 2 + 4 * index; index 7 is within the new limit of 8.
+  injectFrames(pair, 'client', [{ type: FrameType.STREAM, streamId: 2 + 4 * 7, offset: 0, data: enc('ok'), fin: true, hasLength: true }]);
+  assert.not.ok(s.isClosed, JSON.stringify(s.closeReason));
+  injectFrames(pair, 'client', [{ type: FrameType.STREAM, streamId: 2 + 4 * 8, offset: 0, data: enc('no'), fin: true, hasLength: true }]);
+  assertTransportClose(s.closeReason, TransportErrorCode.STREAM_LIMIT_ERROR, false, 'server');
 });
 
 test('0.5-RTT: the server opens a stream and writes before the handshake completes; the client gets it all', () => {

@@ -4,6 +4,10 @@
 //
 // It opens ONE connection to the host of the first URL (one per URL, in turn, for TESTCASE
 // multiconnect) and fetches every URL on its own bidirectional stream, all concurrently ("GET /path\r\n" + FIN, the response ends at FIN).
+// For "resumption" and "zerortt" the first URL is fetched on a first connection, which leaves a
+// TLS session ticket in the client's session cache, and the rest on a second connection that
+// resumes it (and, for zerortt, sends its requests in 0-RTT before the handshake completes); the
+// run fails unless the second connection did resume (and its 0-RTT was accepted).
 // Exit status follows the interop runner: 0 all files downloaded, 1 failure, 127 unsupported
 // test case. On success it prints "downloaded N files, B bytes in T ms".
 package main
@@ -56,8 +60,11 @@ func main() {
 	// (runner "handshakeloss") do not fail a handshake that PTO backoff would still complete.
 	quicConf := &quic.Config{Tracer: trace.Tracer{}, HandshakeIdleTimeout: 30 * time.Second}
 	connectionPerURL := false
+	resumption := ""
 	switch *testcase {
-	case "handshake", "multiplexing", "":
+	case "handshake", "multiplexing", "retry", "":
+	case "resumption", "zerortt":
+		resumption = *testcase
 	case "multiconnect":
 		connectionPerURL = true
 	case "transfer":
@@ -81,7 +88,13 @@ func main() {
 
 	started := time.Now()
 	var total int64
-	if connectionPerURL {
+	if resumption != "" {
+		n, err := fetchResumed(tlsConf, quicConf, urls, *downloads, resumption == "zerortt")
+		total = n
+		if err != nil {
+			fail(1, "%v", err)
+		}
+	} else if connectionPerURL {
 		for _, raw := range urls {
 			n, err := fetchAll(tlsConf, quicConf, []string{raw}, *downloads)
 			total += n
@@ -99,18 +112,93 @@ func main() {
 	fmt.Printf("downloaded %d files, %d bytes in %d ms\n", len(urls), total, time.Since(started).Milliseconds())
 }
 
+// ticketCache is a TLS session cache that signals each ticket it stores.
+type ticketCache struct {
+	tls.ClientSessionCache
+	stored chan struct{}
+}
+
+func (c *ticketCache) Put(key string, state *tls.ClientSessionState) {
+	c.ClientSessionCache.Put(key, state)
+	if state != nil {
+		select {
+		case c.stored <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// fetchResumed fetches the first URL, waits for a session ticket, then fetches the rest on a
+// second connection that must resume the session (with early: requests in 0-RTT, accepted).
+func fetchResumed(tlsConf *tls.Config, quicConf *quic.Config, urls []string, dir string, early bool) (int64, error) {
+	if len(urls) < 2 {
+		return 0, fmt.Errorf("resumption needs at least 2 URLs")
+	}
+	cache := &ticketCache{ClientSessionCache: tls.NewLRUClientSessionCache(4), stored: make(chan struct{}, 1)}
+	tlsConf.ClientSessionCache = cache
+	var total int64
+	n, err := fetchAllWith(tlsConf, quicConf, urls[:1], dir, false, func(quic.Connection) error {
+		select {
+		case <-cache.stored:
+			return nil
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("no session ticket within 10 s")
+		}
+	})
+	total += n
+	if err != nil {
+		return total, err
+	}
+	n, err = fetchAllWith(tlsConf, quicConf, urls[1:], dir, early, func(conn quic.Connection) error {
+		state := conn.ConnectionState().TLS
+		if !state.DidResume {
+			return fmt.Errorf("the second connection did not resume")
+		}
+		if early && !state.Used0RTT {
+			return fmt.Errorf("the server did not accept 0-RTT")
+		}
+		return nil
+	})
+	return total + n, err
+}
+
 // fetchAll opens one connection to the first URL's host and downloads every URL on it at once.
 func fetchAll(tlsConf *tls.Config, quicConf *quic.Config, urls []string, dir string) (int64, error) {
+	return fetchAllWith(tlsConf, quicConf, urls, dir, false, nil)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// fetchAllWith is fetchAll, optionally sending the requests in 0-RTT (early: they go before the
+// handshake completes) and running check once everything is downloaded, before closing.
+func fetchAllWith(tlsConf *tls.Config, quicConf *quic.Config, urls []string, dir string, early bool, check func(quic.Connection) error) (int64, error) {
 	first, err := url.Parse(urls[0])
 	if err != nil {
 		return 0, fmt.Errorf("bad URL %q: %v", urls[0], err)
 	}
-	conn, err := quic.DialAddr(first.Host, tlsConf, quicConf)
-	if err != nil {
-		return 0, fmt.Errorf("connecting to %s: %v", first.Host, err)
+	var conn quic.Connection
+	if early {
+		earlyConn, err := quic.DialAddrEarly(first.Host, tlsConf, quicConf)
+		if err != nil {
+			return 0, fmt.Errorf("connecting to %s: %v", first.Host, err)
+		}
+		conn = earlyConn
+		go func() {
+			<-earlyConn.HandshakeComplete().Done()
+			reportHandshake(earlyConn)
+		}()
+	} else {
+		conn, err = quic.DialAddr(first.Host, tlsConf, quicConf)
+		if err != nil {
+			return 0, fmt.Errorf("connecting to %s: %v", first.Host, err)
+		}
+		reportHandshake(conn)
 	}
-	state := conn.ConnectionState().TLS
-	fmt.Printf("handshake complete: alpn=%s cipher=%s\n", state.NegotiatedProtocol, tls.CipherSuiteName(state.CipherSuite))
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -130,12 +218,21 @@ func fetchAll(tlsConf *tls.Config, quicConf *quic.Config, urls []string, dir str
 		}(raw)
 	}
 	wg.Wait()
+	if firstErr == nil && check != nil {
+		firstErr = check(conn)
+	}
 	if firstErr != nil {
 		conn.CloseWithError(1, "download failed")
 		return total, firstErr
 	}
 	conn.CloseWithError(0, "")
 	return total, nil
+}
+
+// reportHandshake prints what the handshake settled; ConnectionState waits for its completion.
+func reportHandshake(conn quic.Connection) {
+	state := conn.ConnectionState().TLS
+	fmt.Printf("handshake complete: alpn=%s cipher=%s resumed=%s 0rtt=%s\n", state.NegotiatedProtocol, tls.CipherSuiteName(state.CipherSuite), yesNo(state.DidResume), yesNo(state.Used0RTT))
 }
 
 func download(conn quic.Connection, raw string, dir string) (int64, error) {

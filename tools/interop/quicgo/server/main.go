@@ -7,7 +7,12 @@
 // Response: the file's bytes, then FIN. A malformed request or a missing file resets the
 // stream (RESET_STREAM) so that a client can never mistake an error for file content.
 //
-// It prints "listening on ADDR" once the socket is bound, then one line per connection.
+// Test cases beyond a plain transfer: "retry" sends a Retry to every client (quic-go's
+// RequireAddressValidation), "zerortt" accepts 0-RTT (an early listener; the TLS stack issues
+// tickets that allow it), "resumption" needs nothing special (tickets are always issued).
+//
+// It prints "listening on ADDR" once the socket is bound, then one line per connection:
+// "handshake complete: remote=ADDR alpn=A cipher=C resumed=yes|no 0rtt=yes|no".
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
@@ -60,10 +66,15 @@ func main() {
 	// A 30 s handshake timeout (quic-go's default is 5 s) so that tests with 30% burst loss
 	// (runner "handshakeloss") do not fail a handshake that PTO backoff would still complete.
 	quicConf := &quic.Config{Tracer: trace.Tracer{}, HandshakeIdleTimeout: 30 * time.Second}
+	early := false
 	switch *testcase {
-	case "handshake", "transfer", "multiplexing", "multiconnect", "":
+	case "handshake", "transfer", "multiplexing", "multiconnect", "resumption", "":
 	case "chacha20":
 		tlsConf.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
+	case "retry":
+		quicConf.RequireAddressValidation = func(net.Addr) bool { return true }
+	case "zerortt":
+		early = true
 	default:
 		fail(127, "unsupported test case: %s", *testcase)
 	}
@@ -72,6 +83,26 @@ func main() {
 		trace.SetKeyUpdateInterval(*keyUpdateInterval)
 	}
 
+	if early {
+		// An early listener hands out connections before the handshake completes, so that the
+		// requests that came in 0-RTT are served at once.
+		ln, err := quic.ListenAddrEarly(*listen, tlsConf, quicConf)
+		if err != nil {
+			fail(1, "listen: %v", err)
+		}
+		fmt.Printf("listening on %s\n", ln.Addr())
+		for {
+			conn, err := ln.Accept(context.Background())
+			if err != nil {
+				fail(1, "accept: %v", err)
+			}
+			go func() {
+				<-conn.HandshakeComplete().Done()
+				reportHandshake(conn)
+			}()
+			go serveConnection(conn, *www)
+		}
+	}
 	ln, err := quic.ListenAddr(*listen, tlsConf, quicConf)
 	if err != nil {
 		fail(1, "listen: %v", err)
@@ -82,13 +113,26 @@ func main() {
 		if err != nil {
 			fail(1, "accept: %v", err)
 		}
+		reportHandshake(conn)
 		go serveConnection(conn, *www)
 	}
 }
 
-func serveConnection(conn quic.Connection, root string) {
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// reportHandshake prints what the handshake settled; ConnectionState waits for its completion.
+func reportHandshake(conn quic.Connection) {
 	state := conn.ConnectionState().TLS
-	fmt.Printf("handshake complete: remote=%s alpn=%s cipher=%s\n", conn.RemoteAddr(), state.NegotiatedProtocol, tls.CipherSuiteName(state.CipherSuite))
+	fmt.Printf("handshake complete: remote=%s alpn=%s cipher=%s resumed=%s 0rtt=%s\n", conn.RemoteAddr(), state.NegotiatedProtocol,
+		tls.CipherSuiteName(state.CipherSuite), yesNo(state.DidResume), yesNo(state.Used0RTT))
+}
+
+func serveConnection(conn quic.Connection, root string) {
 	for {
 		stream, err := conn.AcceptStream(context.Background())
 		if err != nil {
