@@ -204,7 +204,10 @@ const DOWNLOAD_FLUSH_BYTES = 256 * 1024;
 
 /** Fetches one path into a file (created or truncated); resolves with the byte count. */
 export async function downloadHq(connection: QuicConnection, path: string, destination: string): Promise<number> {
-  const file = await open(destination, 'w');
+  // The request leaves before the file is open (an fs open is a thread-pool round trip): with
+  // 0-RTT, every request should go in the client's first flight, not after the handshake.
+  const opening = open(destination, 'w');
+  opening.catch(() => undefined); // awaited below; a failure surfaces there
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   const flush = async (): Promise<void> => {
@@ -212,7 +215,7 @@ export async function downloadHq(connection: QuicConnection, path: string, desti
     const parts = pending;
     pending = [];
     pendingBytes = 0;
-    await file.writev(parts);
+    await (await opening).writev(parts);
   };
   try {
     const total = await fetchHq(connection, path, async (chunk) => {
@@ -223,6 +226,7 @@ export async function downloadHq(connection: QuicConnection, path: string, desti
     await flush();
     return total;
   } finally {
-    await file.close();
+    // Also creates the file of an empty response; rethrows an open failure.
+    await (await opening).close();
   }
 }

@@ -31,6 +31,11 @@ export interface RelayExtras {
    * the runner's amplificationlimit drops the client's packets 2-7 (indices 1-6).
    */
   dropToServer?: (index: number) => boolean;
+  /**
+   * One-way delay added to every datagram, in ms (the runner's simulator has 15 ms): over bare
+   * loopback a handshake completes before a client has written its 0-RTT requests.
+   */
+  delayMs?: number;
 }
 
 /** Counts per direction, for assertions that loss really happened. */
@@ -95,6 +100,7 @@ export class LossyRelay {
   #sweep: NodeJS.Timeout | undefined;
   readonly #extras: RelayExtras;
   #toServerIndex = 0;
+  #closed = false;
 
   private constructor(front: Socket, server: { address: string; port: number }, family: 'udp4' | 'udp6', loss: LossSettings, extras: RelayExtras) {
     this.#front = front;
@@ -148,7 +154,8 @@ export class LossyRelay {
       return;
     }
     this.statistics.toServer.forwarded++;
-    flow.upstream.send(msg, this.#server.port, this.#server.address);
+    const upstream = flow.upstream;
+    this.#later(() => upstream.send(msg, this.#server.port, this.#server.address));
   }
 
   #fromServer(msg: Buffer, client: RemoteInfo): void {
@@ -159,7 +166,19 @@ export class LossyRelay {
       return;
     }
     this.statistics.toClient.forwarded++;
-    this.#front.send(msg, client.port, client.address);
+    this.#later(() => this.#front.send(msg, client.port, client.address));
+  }
+
+  /** Runs `send` after the configured delay (timers of equal delay keep their order). */
+  #later(send: () => void): void {
+    const delay = this.#extras.delayMs ?? 0;
+    if (delay <= 0) {
+      send();
+      return;
+    }
+    setTimeout(() => {
+      if (!this.#closed) send();
+    }, delay);
   }
 
   #forgetIdleFlows(): void {
@@ -173,6 +192,7 @@ export class LossyRelay {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#sweep) clearInterval(this.#sweep);
     this.#sweep = undefined;
     for (const flow of this.#flows.values()) flow.upstream.close();

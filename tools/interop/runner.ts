@@ -22,6 +22,7 @@ import { generateSelfSignedCertificate, SimRandom, type CryptoProviderName } fro
 import { generateCertificateChain } from './cert-chain.js';
 import { LossyRelay, type LossSettings, type RelayStatistics } from './lossy-relay.js';
 import { quicGoPeer, REPO_ROOT } from './peers.js';
+import { wireChecks } from './runner-checks.js';
 import { WireLog } from './wire-log.js';
 
 export type Implementation = 'purequic' | 'quic-go';
@@ -60,6 +61,8 @@ export interface InteropCase {
    * long-header packet, as the runner's packet capture does (`InteropOutcome.wire`).
    */
   observeWire?: boolean;
+  /** One-way delay the relay adds, in ms (the runner's simulator: 15). */
+  delayMs?: number;
   /** Drop the client's datagrams at these 0-based indices (runner amplificationlimit: 1-6). */
   dropToServer?: (index: number) => boolean;
   /**
@@ -305,9 +308,9 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     }
     const serverPort = Number(listening[1]);
     const address = c.ipv6 ? '::1' : '127.0.0.1';
-    if (c.loss || wire || c.dropToServer) {
+    if (c.loss || wire || c.dropToServer || c.delayMs) {
       const loss = c.loss ?? { rate: 0, maxBurst: 1, seed: seed };
-      relay = await LossyRelay.start(address, { address, port: serverPort }, loss, { wire, dropToServer: c.dropToServer });
+      relay = await LossyRelay.start(address, { address, port: serverPort }, loss, { wire, dropToServer: c.dropToServer, delayMs: c.delayMs });
     }
     const port = relay ? relay.port : serverPort;
     const host = c.ipv6 ? '[::1]' : '127.0.0.1';
@@ -399,12 +402,18 @@ async function cli(): Promise<number> {
     files,
     crypto: option('crypto', 'auto') as CryptoProviderName,
     keepDirectory: args.includes('--keep'),
+    observeWire: true,
+    // The runner's link: 15 ms each way.
+    delayMs: Number(option('delay', '15')),
     ...(option('loss', '') !== '' ? { loss: { rate: Number(option('loss', '0')), maxBurst: 3, seed: 1 } } : {}),
   });
   process.stdout.write(`--- server\n${result.serverLog}--- client\n${result.clientLog}---\n`);
-  process.stdout.write(result.ok ? `PASS ${testcase}\n` : `FAIL ${testcase}\n  ${result.problems.join('\n  ')}\n`);
+  // The runner's packet-capture checks, as far as cleartext headers show them.
+  const problems = [...result.problems, ...(result.wire ? wireChecks(testcase, result.wire, files) : [])];
+  const ok = result.ok && problems.length === 0;
+  process.stdout.write(ok ? `PASS ${testcase} (files and wire checks)\n` : `FAIL ${testcase}\n  ${problems.join('\n  ')}\n`);
   if (args.includes('--keep')) process.stdout.write(`files kept in ${result.directory}\n`);
-  return result.ok ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

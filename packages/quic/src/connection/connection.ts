@@ -383,7 +383,11 @@ export class Connection extends ConnectionCore implements SansIoConnection {
 
   sendDatagram(data: Uint8Array): number | undefined {
     if (this.isClosed || data.length > this.maxDatagramPayload) return undefined;
-    if (this.#datagrams.length >= MAX_QUEUED_DATAGRAMS) this.#datagrams.shift();
+    if (this.#datagrams.length >= MAX_QUEUED_DATAGRAMS) {
+      // Unreliable by design (RFC 9221 §5): the oldest queued one is dropped, and reported lost.
+      const dropped = this.#datagrams.shift()!;
+      this.events.push({ type: 'datagram-lost', id: dropped.id });
+    }
     const id = this.#nextDatagramId++;
     this.#datagrams.push({ id, data });
     return id;
@@ -477,6 +481,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       if (!this.closeSendPending || !this.closeFrame) return undefined;
       this.closeSendPending = false;
       const length = this.#buildCloseDatagram(buffer, this.closeFrame);
+      // RFC 9000 §8.1 holds while closing too: no more than 3x what the unvalidated peer sent.
+      if (!this.addressValidated && this.bytesSent + length > AMPLIFICATION_FACTOR * this.bytesReceived) return undefined;
       return length > 0 ? this.#transmit(length) : undefined;
     }
     this.#updateDatagramSize();
