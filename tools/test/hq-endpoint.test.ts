@@ -1,21 +1,25 @@
 /**
  * The interop endpoint without peers: HTTP/0.9 request parsing and path confinement, the
  * runner's environment contract, test-case plans, HTTP/0.9 over a real loopback QUIC connection
- * (our client and server), and the endpoint's exit statuses.
+ * (our client and server), the endpoint's exit statuses, and the runner's handshake-feature
+ * cases with both sides ours (retry, resumption, zerortt, keyupdate, v2, amplificationlimit),
+ * checked on the wire the way the runner reads its capture (tools/interop/runner-checks.ts).
  */
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generateSelfSignedCertificate, QuicEndpoint, QuicStreamError, SimRandom } from '@purequic/quic';
+import { generateSelfSignedCertificate, QUIC_V1, QUIC_V2, QuicEndpoint, QuicStreamError, SimRandom } from '@purequic/quic';
 import { ConfigError, downloadName, readEndpointConfig, urlTarget } from '../interop/config.js';
 import { downloadHq, fetchHq, fileUnderRoot, formatHqRequest, HQ_ALPN, HqErrorCode, HqRequestError, MAX_REQUEST_BYTES, parseHqRequest, serveHqConnection } from '../interop/hq.js';
 import { REPO_ROOT } from '../interop/peers.js';
-import { runInterop, SpawnedProcess } from '../interop/runner.js';
+import { AMPLIFICATION_FACTOR, wireChecks } from '../interop/runner-checks.js';
+import { RUNNER_FILES, runInterop, runnerArrangement, SpawnedProcess, type InteropOutcome } from '../interop/runner.js';
 import { planTestcase, SERVER_INITIAL_MAX_STREAMS_BIDI } from '../interop/testcases.js';
+import { parseLongHeaders } from '../interop/wire-log.js';
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -85,9 +89,12 @@ test('readEndpointConfig: invalid settings are ConfigErrors', () => {
 });
 
 test('planTestcase: supported cases, small client windows for transfer, stream limit for multiplexing', () => {
+  const supported = ['handshake', 'transfer', 'multiplexing', 'chacha20', 'multiconnect', 'retry', 'resumption', 'zerortt', 'keyupdate', 'v2', 'amplificationlimit'];
   for (const role of ['client', 'server'] as const) {
-    for (const name of ['handshake', 'transfer', 'multiplexing', 'chacha20', 'multiconnect']) assert.ok(planTestcase(role, name), `${role} ${name}`);
-    for (const name of ['retry', 'http3', 'zerortt', 'transferloss', 'constructor', '']) assert.is(planTestcase(role, name), undefined, `${role} ${name}`);
+    for (const name of supported) assert.ok(planTestcase(role, name), `${role} ${name}`);
+    for (const name of ['http3', 'ecn', 'rebind-port', 'rebind-addr', 'connectionmigration', 'transferloss', 'constructor', '']) {
+      assert.is(planTestcase(role, name), undefined, `${role} ${name}`);
+    }
   }
   const transfer = planTestcase('client', 'transfer')!;
   assert.ok((transfer.transport.initialMaxStreamDataBidiLocal ?? Infinity) <= 64 * 1024);
@@ -97,6 +104,41 @@ test('planTestcase: supported cases, small client windows for transfer, stream l
   assert.is(planTestcase('server', 'multiplexing')!.transport.initialMaxStreamsBidi, SERVER_INITIAL_MAX_STREAMS_BIDI);
   assert.ok(planTestcase('client', 'chacha20')!.chacha20Only);
   assert.ok(planTestcase('client', 'multiconnect')!.connectionPerRequest);
+  assert.ok(planTestcase('server', 'retry')!.retry);
+  assert.not.ok(planTestcase('server', 'handshake')!.retry, 'runner handshake: no Retry');
+  assert.is(planTestcase('client', 'resumption')!.resumption, 'resume');
+  assert.is(planTestcase('client', 'zerortt')!.resumption, 'early-data');
+  assert.ok(planTestcase('server', 'zerortt')!.earlyData);
+  assert.ok(planTestcase('client', 'keyupdate')!.initiateKeyUpdate);
+  // RFC 9368 §2.3: the client's first flight in v1 offering v2; the server prefers v2.
+  assert.equal(planTestcase('client', 'v2')!.versions, [QUIC_V1, QUIC_V2]);
+  assert.equal(planTestcase('server', 'v2')!.versions, [QUIC_V2, QUIC_V1]);
+});
+
+test('parseLongHeaders: v1 Initial with token coalesced with a Handshake, v2 packet types, Retry, Version Negotiation', () => {
+  // v1 Initial: DCID 0102, SCID 03, token aabb, Length 2 (+2 bytes), then a Handshake, DCID 01, SCID -, Length 1.
+  const v1 = Uint8Array.from([0xc0, 0, 0, 0, 1, 2, 1, 2, 1, 3, 2, 0xaa, 0xbb, 2, 0, 0, 0xe0, 0, 0, 0, 1, 1, 1, 0, 1, 0]);
+  const packets = parseLongHeaders(v1, 'toServer', 4);
+  assert.equal(
+    packets.map((p) => [p.kind, p.version, p.dcid, p.scid, p.token, p.datagram]),
+    [
+      ['initial', 1, '0102', '03', 'aabb', 4],
+      ['handshake', 1, '01', '', '', 4],
+    ],
+  );
+  // RFC 9369 §3.2: in v2 the type bits 0b01 are Initial, 0b11 Handshake, 0b00 Retry.
+  const v2Initial = Uint8Array.from([0xd0, 0x6b, 0x33, 0x43, 0xcf, 0, 0, 0, 1, 0]);
+  assert.is(parseLongHeaders(v2Initial, 'toClient', 0)[0]?.kind, 'initial');
+  const v2Handshake = Uint8Array.from([0xf0, 0x6b, 0x33, 0x43, 0xcf, 0, 0, 1, 0]);
+  assert.is(parseLongHeaders(v2Handshake, 'toClient', 0)[0]?.kind, 'handshake');
+  const retry = new Uint8Array(7 + 3 + 16);
+  retry.set([0xf0, 0, 0, 0, 1, 0, 0, 0x11, 0x22, 0x33]);
+  assert.equal(parseLongHeaders(retry, 'toClient', 0).map((p) => [p.kind, p.token]), [['retry', '112233']]);
+  const vn = Uint8Array.from([0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  assert.is(parseLongHeaders(vn, 'toClient', 0)[0]?.kind, 'version-negotiation');
+  // A short header, or a truncated long one, yields nothing.
+  assert.equal(parseLongHeaders(Uint8Array.from([0x40, 1, 2, 3, 4, 5, 6, 7]), 'toServer', 0), []);
+  assert.equal(parseLongHeaders(Uint8Array.from([0xc0, 0, 0, 0, 1, 20, 1]), 'toServer', 0), []);
 });
 
 test('HTTP/0.9 over loopback QUIC: files served intact, missing and escaping paths reset with NOT_FOUND, bad request reset', async () => {
@@ -159,9 +201,12 @@ async function runEndpoint(env: Record<string, string>): Promise<{ code: number 
 }
 
 test('endpoint exits 127 for an unsupported TESTCASE and 1 for a bad configuration', async () => {
-  const unsupported = await runEndpoint({ ROLE: 'client', TESTCASE: 'zerortt', REQUESTS: 'https://127.0.0.1:1/a' });
+  const unsupported = await runEndpoint({ ROLE: 'client', TESTCASE: 'http3', REQUESTS: 'https://127.0.0.1:1/a' });
   assert.is(unsupported.code, 127, unsupported.output);
-  assert.match(unsupported.output, /unsupported test case: zerortt/);
+  assert.match(unsupported.output, /unsupported test case: http3/);
+  const oneUrl = await runEndpoint({ ROLE: 'client', TESTCASE: 'resumption', REQUESTS: 'https://127.0.0.1:1/a' });
+  assert.is(oneUrl.code, 1, oneUrl.output);
+  assert.match(oneUrl.output, /needs at least 2 URLs/);
   const badRole = await runEndpoint({ ROLE: 'proxy', TESTCASE: 'handshake' });
   assert.is(badRole.code, 1, badRole.output);
   assert.match(badRole.output, /ROLE must be client or server/);
@@ -191,6 +236,92 @@ test('endpoint chacha20 case (both ours): both sides restrict to TLS_CHACHA20_PO
   assert.ok(result.ok, `${result.problems.join('\n')}\n--- server\n${result.serverLog}\n--- client\n${result.clientLog}`);
   assert.match(result.serverLog, /handshake complete: \S+ alpn=hq-interop cipher=TLS_CHACHA20_POLY1305_SHA256 /);
   assert.match(result.clientLog, /handshake complete: alpn=hq-interop cipher=TLS_CHACHA20_POLY1305_SHA256 /);
+});
+
+/** Both sides ours through `pnpm endpoint`, the relay recording the wire (15 ms each way, as the runner's link). */
+async function runOurs(testcase: string, seed: number, keepDirectory = false): Promise<InteropOutcome> {
+  const result = await runInterop({
+    server: 'purequic',
+    client: 'purequic',
+    files: RUNNER_FILES[testcase]!,
+    seed,
+    timeoutMs: 90_000,
+    observeWire: true,
+    delayMs: 15,
+    keepDirectory,
+    ...runnerArrangement(testcase),
+  });
+  assert.ok(result.ok, `${result.problems.join('\n')}\n--- server\n${result.serverLog}\n--- client\n${result.clientLog}`);
+  return result;
+}
+
+function handshakeLines(log: string): string[] {
+  return log.split('\n').filter((l) => l.startsWith('handshake complete:'));
+}
+
+test('endpoint retry case (both ours): a Retry, its token in the next client Initial, one handshake', async () => {
+  const result = await runOurs('retry', 21);
+  assert.equal(wireChecks('retry', result.wire!, RUNNER_FILES.retry!), []);
+});
+
+test('endpoint handshake case (both ours): no Retry, one handshake, v1 only', async () => {
+  const result = await runOurs('handshake', 22);
+  assert.equal(wireChecks('handshake', result.wire!, RUNNER_FILES.handshake!), []);
+  assert.ok(result.wire!.packets.every((p) => p.version === QUIC_V1), 'only QUIC v1 on the wire');
+});
+
+test('endpoint resumption case (both ours): the second connection resumes without 0-RTT', async () => {
+  const result = await runOurs('resumption', 23);
+  assert.equal(wireChecks('resumption', result.wire!, RUNNER_FILES.resumption!), []);
+  const server = handshakeLines(result.serverLog);
+  assert.match(server[0] ?? '', /resumed=no early-data=no/);
+  assert.match(server[1] ?? '', /resumed=yes early-data=no/);
+  assert.is(result.wire!.long('toServer', '0rtt').length, 0, 'no 0-RTT in the resumption case');
+});
+
+test('endpoint zerortt case (both ours): the second connection sends its requests in 0-RTT, accepted', async () => {
+  const result = await runOurs('zerortt', 24);
+  const wire = result.wire!;
+  assert.is(wire.handshakes, 2);
+  assert.ok(wire.long('toServer', '0rtt').length > 0, 'the client sent 0-RTT packets');
+  assert.match(handshakeLines(result.serverLog)[1] ?? '', /resumed=yes early-data=yes/);
+  assert.match(handshakeLines(result.clientLog)[1] ?? '', /resumed=yes early-data=yes/);
+});
+
+test('endpoint keyupdate case (both ours): the client starts a key update, the server follows; qlog records it', async () => {
+  const result = await runOurs('keyupdate', 25, true);
+  try {
+    assert.match(result.clientLog, /key updates: local=[1-9]\d* /);
+    assert.match(result.serverLog, /key updates: local=\d+ remote=[1-9]/);
+    // QLOGDIR: one .sqlog per connection on each side; the client's shows its key update.
+    const clientQlogs = readdirSync(join(result.directory, 'logs', 'qlog-client')).filter((f) => f.endsWith('_client.sqlog'));
+    const serverQlogs = readdirSync(join(result.directory, 'logs', 'qlog-server')).filter((f) => f.endsWith('_server.sqlog'));
+    assert.is(clientQlogs.length, 1);
+    assert.is(serverQlogs.length, 1);
+    const qlog = readFileSync(join(result.directory, 'logs', 'qlog-client', clientQlogs[0]!), 'utf8');
+    assert.match(qlog, /"quic:key_updated".*"trigger":"local_update"/);
+  } finally {
+    rmSync(result.directory, { recursive: true, force: true });
+  }
+});
+
+test('endpoint v2 case (both ours): first flight in v1, the server switches to v2, Handshake packets v2 only', async () => {
+  const result = await runOurs('v2', 26);
+  assert.equal(wireChecks('v2', result.wire!, RUNNER_FILES.v2!), []);
+  assert.match(handshakeLines(result.serverLog)[0] ?? '', /version=6b3343cf/);
+  assert.match(handshakeLines(result.clientLog)[0] ?? '', /version=6b3343cf/);
+});
+
+test('endpoint amplificationlimit (both ours): 9-certificate chain, client packets 2-7 dropped, server within 3x', async () => {
+  const result = await runOurs('amplificationlimit', 27);
+  const wire = result.wire!;
+  assert.equal(wireChecks('amplificationlimit', wire, RUNNER_FILES.amplificationlimit!), []);
+  assert.ok(wire.datagrams.filter((d) => d.direction === 'toServer' && !d.forwarded).length === 6, 'client datagrams 2-7 were dropped');
+  // The limit mattered: the server's handshake flight is larger than 3x the client's Initial.
+  const firstInitial = wire.datagrams.find((d) => d.direction === 'toServer')!.size;
+  const serverFlight = wire.datagrams.filter((d) => d.direction === 'toClient' && wire.packets.some((p) => p.direction === 'toClient' && p.datagram === d.index && p.kind === 'handshake'));
+  const flightBytes = serverFlight.reduce((sum, d) => sum + d.size, 0);
+  assert.ok(flightBytes > AMPLIFICATION_FACTOR * firstInitial, `server flight ${flightBytes} bytes, client Initial ${firstInitial}`);
 });
 
 test.run();
