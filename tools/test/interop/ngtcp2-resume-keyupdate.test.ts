@@ -5,7 +5,10 @@
  *    request in 0-RTT, which our server accepts (RFC 9001 §4.6);
  *  - our server starts a key update every 100 packets; ngtcp2 confirms each (RFC 9001 §6);
  *  - our client resumes from its endpoint's ticket store, `connect()` returns before the
- *    handshake and the request goes in 0-RTT to gtlsserver; it also starts key updates.
+ *    handshake and the request goes in 0-RTT to gtlsserver; it also starts key updates;
+ *  - gtlsclient --disable-early-data: plain resumption, the runner's `resumption` case;
+ *  - gtlsclient's 0-RTT to a restarted server (its ticket keys gone): 0-RTT rejected, a full
+ *    handshake, the request answered in 1-RTT (RFC 9001 §4.6.2).
  * Skipped (reason printed) when the Debian ngtcp2 packages are absent.
  */
 
@@ -161,6 +164,60 @@ it('gtlsclient resumes with its session file and sends its request in 0-RTT; our
   } finally {
     await server.close();
     await serving;
+  }
+});
+
+it('gtlsclient --disable-early-data resumes without sending 0-RTT (runner resumption)', async () => {
+  const peer = lookup.ok ? lookup.peer : undefined;
+  if (!peer) return;
+  const { server, connections, serving } = await ourServer({ earlyData: true });
+  const port = server.address.port;
+  const session = ['--no-quic-dump', '--disable-early-data', '--session-file=' + join(directory, 'session-noearly.pem'), '--tp-file=' + join(directory, 'tp-noearly.txt')];
+  try {
+    for (let run = 0; run < 2; run++) {
+      const downloads = join(directory, 'downloads-noearly-' + run);
+      const client = runGtlsClient(peer, port, downloads, session);
+      try {
+        const code = await withTimeout(client.exited, 'gtlsclient');
+        assert.is(code, 0, `gtlsclient failed:\n${summary(client.output)}`);
+        assert.is(sha256(readFileSync(join(downloads, 'file.bin'))), fileDigest);
+        const connection = connections[run]!;
+        assert.is(connection.resumed, run === 1, `run ${run}: resumed`);
+        // GnuTLS still offers early_data in its ClientHello (so TLS may accept it), but the
+        // client sends no 0-RTT packet: the resumption is a plain one, as the runner wants.
+        assert.not.match(client.output, /0RTT/, 'gtlsclient sent nothing in 0-RTT');
+      } finally {
+        await client.stop();
+      }
+    }
+  } finally {
+    await server.close();
+    await serving;
+  }
+});
+
+it('gtlsclient 0-RTT to a restarted server: ticket unknown, 0-RTT rejected, the request answered in 1-RTT', async () => {
+  const peer = lookup.ok ? lookup.peer : undefined;
+  if (!peer) return;
+  const session = ['--no-quic-dump', '--session-file=' + join(directory, 'session-restart.pem'), '--tp-file=' + join(directory, 'tp-restart.txt')];
+  for (let run = 0; run < 2; run++) {
+    // A new server endpoint each run: new session ticket keys, so the first run's ticket is void.
+    const { server, connections, serving } = await ourServer({ earlyData: true });
+    const downloads = join(directory, 'downloads-restart-' + run);
+    const client = runGtlsClient(peer, server.address.port, downloads, session);
+    try {
+      const code = await withTimeout(client.exited, 'gtlsclient');
+      assert.is(code, 0, `gtlsclient failed:\n${summary(client.output)}`);
+      assert.is(sha256(readFileSync(join(downloads, 'file.bin'))), fileDigest);
+      const connection = connections[0]!;
+      assert.is(connection.resumed, false, `run ${run}: nothing to resume with`);
+      assert.is(connection.earlyDataAccepted, false, `run ${run}: 0-RTT rejected`);
+      if (run === 1) assert.match(client.output, /frm tx \d+ 0RTT STREAM\(0x0b\) id=0x0 fin=1/, 'gtlsclient tried its request in 0-RTT');
+    } finally {
+      await client.stop();
+      await server.close();
+      await serving;
+    }
   }
 });
 
