@@ -220,6 +220,15 @@ export class PeerConnectionIds {
     }
   }
 
+  /** The unused peer CID `rotate()` would move to (for probing another path first, §9.5), or undefined. */
+  peekNext(): Uint8Array | undefined {
+    let next: PeerConnectionId | undefined;
+    for (const c of this.active.values()) {
+      if (c.sequence !== this.current.sequence && (!next || c.sequence < next.sequence)) next = c;
+    }
+    return next?.cid;
+  }
+
   /** Moves to an unused peer CID (migration, §9.5) and retires the old one. Returns false if none. */
   rotate(): boolean {
     let next: PeerConnectionId | undefined;

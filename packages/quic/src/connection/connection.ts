@@ -26,6 +26,7 @@ import { createTlsServer } from '../tls/server.js';
 import { encodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
+import type { NetworkPath } from './path.js';
 import { statelessResetToken } from './reset-token.js';
 import { clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
 import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt.js';
@@ -119,6 +120,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   #pacingDeadline = Infinity;
   #maxDatagramSize = MIN_INITIAL_DATAGRAM;
   #scratch = new ByteWriter(new Uint8Array(0));
+  /** ECN codepoint of the datagram being built (one per datagram, recorded per packet). */
+  #txEcn = 0;
+  /** Packets sent when the peer CID last rotated (settings.peerCidRotationPackets). */
+  #lastCidRotation = 0;
 
   /** Server: the TLS options object, whose transport parameters follow a version switch. */
   #tlsServerOptions: { transportParameters?: Uint8Array | undefined } | undefined;
@@ -425,6 +430,38 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     this.enterClosing({ application: true, code: errorCode, frameType: 0, reason });
   }
 
+  /**
+   * Active migration of a client whose local address changed to `local` (RFC 9000 §9.2): the
+   * new path is probed with PATH_CHALLENGE from `local` (datagrams whose `Transmit.local` is
+   * set) using a fresh peer CID (§9.5); once PATH_RESPONSE arrives the connection sends from
+   * `local` (a 'path' event, change 'migrated'); if validation fails it stays on the old path
+   * ('probe-failed'). Returns false when migration is not possible now: not a client, the
+   * handshake not confirmed (§9), the peer disabled active migration (§18.2), or no spare
+   * peer CID to use on the new path (§9.5).
+   */
+  migrate(local: PathAddress, now: number): boolean {
+    this.now = now;
+    if (this.isServer || !this.handshakeConfirmed || this.isClosed) return false;
+    if (this.peerParams?.disableActiveMigration) return false;
+    if (this.peerCids.currentCid.length > 0 && this.peerCids.size < 2) return false;
+    this.paths.probeLocal(local, now, this.ptoMs());
+    return true;
+  }
+
+  /**
+   * Moves to another connection ID of the peer's and retires the current one (RFC 9000 §5.1.2,
+   * §9.5), e.g. to make the connection harder to link over time. False if none is spare.
+   */
+  rotatePeerConnectionId(): boolean {
+    if (this.#probingLocal()) return false; // the spare CID is promised to the probed path
+    return this.peerCids.rotate();
+  }
+
+  #probingLocal(): boolean {
+    for (const c of this.paths.candidates) if (c.migrating) return true;
+    return false;
+  }
+
   // ------------------------------------------------------------------ send path
 
   pollTransmit(now: number, buffer: Uint8Array): Transmit | undefined {
@@ -453,6 +490,12 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       this.#maybeUpdateKeys();
       if (this.isClosed) return this.pollTransmit(now, buffer); // AEAD limit reached: send the close
     }
+    this.#txEcn = 0;
+    // Path validation frames go in their own probing datagrams, on the path they belong to.
+    const probing = this.#buildPathDatagram(buffer, now);
+    if (probing) return probing;
+    this.#txEcn = this.ecn.codepoint;
+    this.#maybeRotatePeerCid();
     let maxSize = Math.min(this.#maxDatagramSize, buffer.length);
     if (!this.addressValidated) {
       // RFC 9000 §8.1: at most three times the bytes received before the address is validated.
@@ -462,6 +505,24 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         return undefined;
       }
       maxSize = Math.min(maxSize, allowance);
+    }
+    const activePath = this.paths.active;
+    if (!activePath.validated) {
+      // RFC 9000 §9.3/§8.1: 3x what the new peer address sent until it is validated.
+      const allowance = activePath.allowance;
+      if (activePath.sendBlocked) {
+        // Only bytes arriving from that address unblock us: no pacing timer until then.
+        this.#pacingDeadline = Infinity;
+        return undefined;
+      }
+      maxSize = Math.min(maxSize, allowance);
+    }
+
+    if (this.pmtud.state === 'confirming' && activePath.validated && this.handshakeConfirmed) {
+      // RFC 8899 §4.3: confirm a size in doubt with one probe at a time, like a PTO probe
+      // regardless of the window (ordinary packets meanwhile go at the base size).
+      const size = this.pmtud.probeSize(now);
+      if (size > 0 && size <= buffer.length) return this.#buildMtuProbe(buffer, size, now);
     }
 
     // Congestion control and pacing gate everything but ACK-only packets and PTO probes.
@@ -479,6 +540,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       if (wait > PACING_EPSILON_MS) {
         mayElicit = false;
         if (this.#hasAckElicitingWork()) this.#pacingDeadline = now + wait;
+      }
+    }
+
+    if (mayElicit && activePath.validated && this.handshakeConfirmed && (inFlight > 0 || this.#hasAckElicitingWork())) {
+      // RFC 9000 §14.3 / RFC 8899: a DPLPMTUD probe when one is due and the window allows it.
+      const probeSize = this.pmtud.probeSize(now);
+      if (probeSize > 0 && probeSize <= buffer.length && this.congestion.canSend(inFlight, probeSize)) {
+        return this.#buildMtuProbe(buffer, probeSize, now);
       }
     }
 
@@ -525,14 +594,87 @@ export class Connection extends ConnectionCore implements SansIoConnection {
 
   #transmit(length: number): Transmit {
     this.bytesSent += length;
-    return { length, remote: this.remote, ecn: 0 };
+    const path = this.paths.active;
+    path.bytesSent += length;
+    return path.local ? { length, remote: this.remote, ecn: this.#txEcn, local: path.local } : { length, remote: this.remote, ecn: this.#txEcn };
   }
 
   #updateDatagramSize(): void {
-    // Until DPLPMTUD (the transport's next issue) we send 1200-byte datagrams, the size every
-    // QUIC path must carry (RFC 9000 §14), within the peer's max_udp_payload_size.
+    // DPLPMTUD's current size (1200 bytes, the size every QUIC path must carry (RFC 9000 §14),
+    // until probes confirm more), within the peer's max_udp_payload_size.
     const peer = this.peerParams?.maxUdpPayloadSize ?? 65527;
-    this.#maxDatagramSize = Math.min(MIN_INITIAL_DATAGRAM, peer);
+    this.#maxDatagramSize = Math.min(this.pmtud.sendSize, peer);
+  }
+
+  #maybeRotatePeerCid(): void {
+    const every = this.settings.peerCidRotationPackets ?? 0;
+    if (every <= 0 || this.isServer || !this.handshakeConfirmed) return;
+    if (this.stats.packetsSent - this.#lastCidRotation < every) return;
+    this.#lastCidRotation = this.stats.packetsSent;
+    this.rotatePeerConnectionId();
+  }
+
+  /** The peer CID for packets on `path`: the current one, or the next spare for another path (§9.5). */
+  #dcidFor(path: NetworkPath): Uint8Array {
+    if (path === this.paths.active) return this.peerCids.currentCid;
+    return this.peerCids.peekNext() ?? this.peerCids.currentCid;
+  }
+
+  /**
+   * A probing datagram (RFC 9000 §9.1) with PATH_CHALLENGE and/or PATH_RESPONSE for one path,
+   * padded to 1,200 bytes unless that path's anti-amplification allowance is smaller
+   * (§8.2.1, §8.2.2). Not congestion-limited (a few small packets per validation) and, off the
+   * active path, exempt from congestion reaction when lost.
+   */
+  #buildPathDatagram(buffer: Uint8Array, now: number): Transmit | undefined {
+    if (!this.handshakeComplete || !this.keyPhases.write || this.spaces[PacketNumberSpace.APPLICATION].discarded) return undefined;
+    const path = this.paths.nextPathWithFrames();
+    if (!path) return undefined;
+    const room = Math.min(path.allowance, buffer.length, this.#maxDatagramSize);
+    if (room < MIN_PACKET_ROOM) {
+      // The allowance may grow with the next datagram from that address; the challenge retry
+      // timer sends a new one later. Responses are optional (§8.2.2): drop them.
+      path.responses.length = 0;
+      path.challengePending = false;
+      return undefined;
+    }
+    const sp = this.spaces[PacketNumberSpace.APPLICATION];
+    const w = this.#scratch;
+    w.buf = buffer;
+    const pn = sp.nextPacketNumber;
+    const pnLength = packetNumberLength(pn, sp.largestAcked < 0 ? undefined : sp.largestAcked);
+    const pnOffset = writeShortHeader(buffer, 0, { dcid: this.#dcidFor(path), packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
+    w.offset = pnOffset + pnLength;
+    const limit = room - AEAD_TAG_LENGTH;
+    const challenge = this.paths.takeChallenge(path, now, this.ptoMs());
+    if (challenge) writePathFrame(w, { type: FrameType.PATH_CHALLENGE, data: challenge });
+    for (let i = 0; i < 2 && path.responses.length > 0 && limit - w.offset >= 9; i++) {
+      writePathFrame(w, { type: FrameType.PATH_RESPONSE, data: path.responses.shift()! });
+    }
+    const tokens = [token(TokenKind.PING)]; // neither frame is retransmitted (§13.3)
+    const pending: PendingPacket = { sp, start: 0, pnOffset, pnLength, payloadEnd: w.offset, packetNumber: pn, isLong: false, ackEliciting: true, tokens };
+    const padding = Math.max(0, Math.min(MIN_INITIAL_DATAGRAM, room) - (w.offset + AEAD_TAG_LENGTH));
+    const length = this.#seal(buffer, pending, padding, path !== this.paths.active);
+    path.probesSent++;
+    this.bytesSent += length;
+    path.bytesSent += length;
+    return path.local ? { length, remote: path.remote, ecn: 0, local: path.local } : { length, remote: path.remote, ecn: 0 };
+  }
+
+  /** A DPLPMTUD probe (RFC 9000 §14.4): PING and PADDING to exactly `size` bytes. */
+  #buildMtuProbe(buffer: Uint8Array, size: number, now: number): Transmit {
+    const sp = this.spaces[PacketNumberSpace.APPLICATION];
+    const pn = sp.nextPacketNumber;
+    const pnLength = packetNumberLength(pn, sp.largestAcked < 0 ? undefined : sp.largestAcked);
+    const pnOffset = writeShortHeader(buffer, 0, { dcid: this.peerCids.currentCid, packetNumber: pn, pnLength, keyPhase: this.keyPhases.phase });
+    let at = pnOffset + pnLength;
+    buffer[at++] = FrameType.PING;
+    const tokens = [token(TokenKind.PMTU_PROBE, 0, size)];
+    const pending: PendingPacket = { sp, start: 0, pnOffset, pnLength, payloadEnd: at, packetNumber: pn, isLong: false, ackEliciting: true, tokens };
+    const length = this.#seal(buffer, pending, size - (at + AEAD_TAG_LENGTH), true);
+    this.pmtud.onProbeSent(size);
+    void now;
+    return this.#transmit(length);
   }
 
   /** Any space with keys has ack-eliciting frames waiting (a paced sender must arm its timer for them). */
@@ -552,7 +694,6 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     if (!this.handshakeComplete && !this.isServer && !sp.writeKeys) return false; // nothing but ACK/CRYPTO before 1-RTT (or 0-RTT) keys
     return (
       this.handshakeDonePending ||
-      this.pathResponses.length > 0 ||
       (this.handshakeConfirmed && this.newTokens.hasPending) ||
       this.pingPending ||
       this.localCids.pendingAnnouncements.size > 0 ||
@@ -635,10 +776,6 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       this.handshakeDonePending = false;
       tokens.push(token(TokenKind.HANDSHAKE_DONE));
     }
-    while (this.pathResponses.length > 0 && limit - w.offset >= 9) {
-      writePathFrame(w, { type: FrameType.PATH_RESPONSE, data: this.pathResponses.shift()! });
-      tokens.push(token(TokenKind.PING)); // PATH_RESPONSE is never retransmitted (§13.3)
-    }
     for (const seq of this.localCids.pendingAnnouncements) {
       const issued = this.localCids.get(seq);
       this.localCids.pendingAnnouncements.delete(seq);
@@ -691,7 +828,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   }
 
   /** Pads, fills the Length field, protects in place, records the packet. Returns its end. */
-  #seal(buf: Uint8Array, p: PendingPacket, padding: number): number {
+  #seal(buf: Uint8Array, p: PendingPacket, padding: number, congestionExempt = false): number {
     let payloadEnd = p.payloadEnd;
     // RFC 9001 §5.4.2: packet number + payload must be at least 4 bytes for the HP sample.
     const minPayload = 4 - p.pnLength;
@@ -710,7 +847,9 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     }
     const size = end - p.start;
     const inFlight = p.ackEliciting || extra > 0;
-    this.recovery.onPacketSent(p.sp.id, p.packetNumber, this.now, size, p.ackEliciting, inFlight, p.tokens);
+    const record = this.recovery.onPacketSent(p.sp.id, p.packetNumber, this.now, size, p.ackEliciting, inFlight, p.tokens);
+    if (congestionExempt) record.congestionExempt = true;
+    this.ecn.onPacketSent(p.sp.id, p.packetNumber, this.#txEcn);
     p.sp.nextPacketNumber++;
     this.stats.packetsSent++;
     if (inFlight) this.pacer.onSent(this.now, size);

@@ -24,6 +24,10 @@ import type { TlsEngine, TlsOutput } from '../tls/engine-api.js';
 import { formatKeyLogLine } from '../tls/keylog.js';
 import { decodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { equalBytes, LocalConnectionIds, PeerConnectionIds } from './cid.js';
+import { EcnValidator } from './ecn.js';
+import { onPathOutcome, onPeerAddressChange } from './migration.js';
+import { type NetworkPath, PathManager } from './path.js';
+import { MAX_UDP_PAYLOAD, PathMtuDiscovery } from './pmtud.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
 import { ConnectionQlog, qlogKeyType } from '../qlog/connection-qlog.js';
 import { KeyUpdatePolicy } from './key-update.js';
@@ -55,6 +59,11 @@ function createController(name: TransportSettings['congestionControl'], maxDatag
     default:
       return new Cubic({ maxDatagramSize });
   }
+}
+
+/** RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames. */
+function isProbingFrame(type: FrameType): boolean {
+  return type === FrameType.PATH_CHALLENGE || type === FrameType.PATH_RESPONSE || type === FrameType.NEW_CONNECTION_ID || type === FrameType.PADDING;
 }
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'terminated';
@@ -117,7 +126,8 @@ export abstract class ConnectionCore {
   /** 0-RTT keys and remembered parameters (RFC 9001 §4.6, RFC 9000 §7.4.1). */
   readonly zeroRtt = new ZeroRttState();
   readonly recovery: LossRecovery<RecoveryToken[]>;
-  readonly congestion: CongestionController;
+  /** The active path's controller; replaced on a path change (RFC 9000 §9.4). */
+  congestion: CongestionController;
   readonly pacer: Pacer;
   /** Replaced only when rejected 0-RTT resets every stream (RFC 9001 §4.6.2). */
   streams: StreamMap;
@@ -170,7 +180,17 @@ export abstract class ConnectionCore {
   #packetsSinceClose = 0;
   #nextCloseAt = 1;
 
-  pathResponses: Uint8Array[] = [];
+  /** Paths, PATH_CHALLENGE/PATH_RESPONSE and migration (RFC 9000 §8.2, §9): path.ts. */
+  readonly paths: PathManager;
+  /** ECN marking and validation on the active path (RFC 9000 §13.4): ecn.ts. */
+  readonly ecn: EcnValidator;
+  /** DPLPMTUD on the active path (RFC 8899, RFC 9000 §14.3): pmtud.ts. */
+  readonly pmtud: PathMtuDiscovery;
+  /** The datagram being processed: its path (once known), peer address, size, ECN codepoint. */
+  #rxPath: NetworkPath | undefined;
+  #rxRemote: PathAddress;
+  #rxLength = 0;
+  #rxEcn = 0;
   /** Server: NEW_TOKEN frames to send (RFC 9000 §8.1.3). */
   readonly newTokens = new NewTokenSender();
   pingPending = false;
@@ -212,6 +232,15 @@ export abstract class ConnectionCore {
     this.congestion = createController(init.settings.congestionControl, mds, init.now, init.random);
     this.pacer = new Pacer({ maxDatagramSize: mds });
     this.recovery = new LossRecovery<RecoveryToken[]>({ isServer: init.isServer, congestion: this.congestion });
+    // The handshake path's address validation is the connection's own (addressValidated, §8.1).
+    this.paths = new PathManager(init.remote, true, init.random);
+    this.#rxRemote = init.remote;
+    this.ecn = new EcnValidator(init.settings.ecn !== false);
+    this.pmtud = new PathMtuDiscovery();
+    this.pmtud.onSizeChange = (size) => {
+      this.congestion.setMaxDatagramSize(size);
+      this.pacer.setMaxDatagramSize(size);
+    };
     this.streams = new StreamMap({ isServer: init.isServer, settings: init.settings, events: this.events });
     this.localCids = new LocalConnectionIds(() => {
       const cid = init.random(init.settings.localConnectionIdLength);
@@ -259,7 +288,9 @@ export abstract class ConnectionCore {
     let t = Math.min(this.idleDeadline, this.closeDeadline);
     if (this.state === 'closing' || this.state === 'draining') return t;
     t = Math.min(t, this.recovery.lossDetectionTimer, this.keyPhases.previousExpiry, this.pacingDeadline());
-    for (const sp of this.spaces) if (sp.writeKeys && !sp.discarded) t = Math.min(t, sp.ack.ackDeadline);
+    t = Math.min(t, this.paths.nextTimeout(), this.pmtud.nextTimeout);
+    // An ACK cannot go out while the active path's amplification allowance is used up (§9.3).
+    if (!this.paths.active.sendBlocked) for (const sp of this.spaces) if (sp.writeKeys && !sp.discarded) t = Math.min(t, sp.ack.ackDeadline);
     return Number.isFinite(t) ? t : undefined;
   }
 
@@ -293,6 +324,7 @@ export abstract class ConnectionCore {
     }
     if (this.state === 'closing' || this.state === 'draining') return;
     this.keyPhases.dropPreviousIfExpired(now);
+    if (now >= this.paths.nextTimeout()) onPathOutcome(this, this.paths.onTimeout(now), now);
     if (now >= this.recovery.lossDetectionTimer) {
       try {
         const outcome = this.recovery.onLossDetectionTimeout(now);
@@ -301,6 +333,8 @@ export abstract class ConnectionCore {
         } else if (outcome.action === TimeoutAction.PTO) {
           this.stats.ptoCount++;
           this.#onPto(outcome.space);
+          // RFC 8899 §4.3: PTOs in a row may mean packets of the current size are black-holed.
+          if (this.recovery.ptoCount >= 2) this.pmtud.onRepeatedPto();
         }
         if (this.qlog) this.qlog.recoveryUpdated(now, this.recovery, this.congestion, outcome.action === TimeoutAction.LOSS);
       } catch (e) {
@@ -339,7 +373,7 @@ export abstract class ConnectionCore {
 
   // ------------------------------------------------------------------ receive
 
-  handleDatagram(data: Uint8Array, remote: PathAddress, now: number): void {
+  handleDatagram(data: Uint8Array, remote: PathAddress, now: number, ecn = 0): void {
     this.now = now;
     this.streams.now = now;
     if (this.state === 'terminated' || this.state === 'draining') return;
@@ -352,7 +386,14 @@ export abstract class ConnectionCore {
       return;
     }
     this.bytesReceived += data.length;
-    this.remote = remote;
+    // RFC 9000 §9.3: the send path changes only once a packet from a new address is
+    // authenticated (#processPacket); until then just count the bytes on a known path.
+    const path = this.paths.find(remote);
+    if (path) path.bytesReceived += data.length;
+    this.#rxPath = path;
+    this.#rxRemote = remote;
+    this.#rxLength = data.length;
+    this.#rxEcn = ecn;
     if (!this.addressValidated) {
       // RFC 9002 §6.2.2.1, A.6: bytes received raise the amplification allowance; a server
       // blocked by it re-arms its PTO once it may send again.
@@ -489,14 +530,23 @@ export abstract class ConnectionCore {
     this.receivedAnyPacket = true;
 
     const frames = parseFrames(payload, h.type);
+    if (!this.#rxPath) {
+      // An authenticated packet from a peer address we had no path for (§9.3).
+      this.#rxPath = this.paths.findOrCreate(this.#rxRemote);
+      this.#rxPath.bytesReceived += this.#rxLength;
+    }
     if (this.qlog) this.qlog.packetReceived(now, h.type, header.packetNumber, h.end - h.start, header.keyPhase, frames);
     let ackEliciting = false;
+    let probingOnly = true;
     for (const f of frames) {
       if (isAckEliciting(f.type)) ackEliciting = true;
+      if (probingOnly && !isProbingFrame(f.type)) probingOnly = false;
       this.#onFrame(space, f, h);
       if (this.state !== 'handshake' && this.state !== 'established') break;
     }
-    sp.ack.onPacketReceived(header.packetNumber, now, ackEliciting);
+    const largestSoFar = header.packetNumber > largest;
+    sp.ack.onPacketReceived(header.packetNumber, now, ackEliciting, this.#rxEcn as 0 | 1 | 2 | 3);
+    if (space === 2 && !probingOnly && largestSoFar && this.#rxPath !== this.paths.active) onPeerAddressChange(this, this.#rxPath, now);
     this.stats.packetsReceived++;
     this.ackElicitingSentSinceReceive = false;
     this.#armIdle(now);
@@ -573,11 +623,12 @@ export abstract class ConnectionCore {
         this.localCids.onRetire(f.sequenceNumber, h.dcid);
         return;
       case FrameType.PATH_CHALLENGE:
-        // RFC 9000 §8.2.2: echo the data (bounded: at most a few outstanding).
-        if (this.pathResponses.length < 4) this.pathResponses.push(f.data.slice());
+        // RFC 9000 §8.2.2: echo the data on the path it came from (bounded per path).
+        if (this.#rxPath) this.paths.onChallenge(this.#rxPath, f.data.slice());
         return;
       case FrameType.PATH_RESPONSE:
-        return; // we send no PATH_CHALLENGE yet (path validation comes with migration)
+        onPathOutcome(this, this.paths.onResponse(f.data), this.now);
+        return;
       case FrameType.NEW_TOKEN:
         if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', FrameType.NEW_TOKEN);
         // RFC 9000 §8.1.3: the driver keeps it for a later connection to this server.
@@ -607,18 +658,27 @@ export abstract class ConnectionCore {
     // RFC 9000 §19.3: ACK Delay is in microseconds scaled by 2^ack_delay_exponent.
     const ackDelayMs = (f.ackDelay * 2 ** exponent) / 1000;
     const sp = this.spaces[space];
-    const outcome = this.recovery.onAckReceived(space, f.ranges, ackDelayMs, this.now, f.ecn);
+    // ECN counts go to loss recovery (its CE reaction) unless ECN failed validation on this
+    // path; the check itself needs the newly acknowledged packets, so it follows (ecn.ts).
+    const ecnCounts = this.ecn.state === 'failed' ? undefined : f.ecn;
+    const outcome = this.recovery.onAckReceived(space, f.ranges, ackDelayMs, this.now, ecnCounts);
     const largest = f.ranges[0]?.largest ?? -1;
+    const largestIncreased = largest > sp.largestAcked;
     if (largest > sp.largestAcked) sp.largestAcked = largest;
     if (space === PacketNumberSpace.APPLICATION) this.keyUpdate.onAckReceived(largest);
     for (const p of outcome.acked) this.#onPacketAcked(space, p);
     for (const p of outcome.lost) this.onPacketLost(space, p);
+    // RFC 9000 §13.4.2.1: validate with ACKs that raise the largest acknowledged only.
+    if (largestIncreased) this.ecn.onAckFrame(space, f.ecn);
+    else this.ecn.onAckFrame(space, undefined, true);
     this.stats.spuriousLosses += outcome.spuriouslyLost.length;
     if (this.qlog) this.qlog.recoveryUpdated(this.now, this.recovery, this.congestion, outcome.lost.length > 0);
   }
 
   #onPacketAcked(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
     const sp = this.spaces[space];
+    this.ecn.onPacketAcked(space, p.packetNumber);
+    if (p.size >= this.pmtud.current && !p.congestionExempt) this.pmtud.onLargePacketAcked();
     for (const t of p.tokens) {
       switch (t.kind) {
         case TokenKind.ACK:
@@ -638,6 +698,9 @@ export abstract class ConnectionCore {
         case TokenKind.RETIRE_CONNECTION_ID:
         case TokenKind.PING:
           break;
+        case TokenKind.PMTU_PROBE:
+          this.pmtud.onProbeAcked(t.a);
+          break;
         default:
           this.streams.onTokenAcked(t);
       }
@@ -649,6 +712,8 @@ export abstract class ConnectionCore {
     this.stats.packetsLost++;
     if (this.qlog) this.qlog.packetLost(this.now, space, p.packetNumber);
     const sp = this.spaces[space];
+    this.ecn.onPacketLost(space, p.packetNumber);
+    if (p.size >= this.pmtud.current && !p.congestionExempt) this.pmtud.onLargePacketLost();
     for (const t of p.tokens) {
       switch (t.kind) {
         case TokenKind.ACK:
@@ -668,6 +733,9 @@ export abstract class ConnectionCore {
           break;
         case TokenKind.DATAGRAM:
           this.events.push({ type: 'datagram-lost', id: t.a });
+          break;
+        case TokenKind.PMTU_PROBE:
+          this.pmtud.onProbeLost(t.a, this.now); // never retransmitted (RFC 9000 §14.4)
           break;
         case TokenKind.NEW_TOKEN:
           this.newTokens.onLost(t.a);
@@ -846,6 +914,25 @@ export abstract class ConnectionCore {
     this.discardSpace(PacketNumberSpace.INITIAL);
     // RFC 9000 §5.1.1: now give the peer more connection IDs, up to its limit.
     if (this.peerParams) this.localCids.setPeerLimit(this.peerParams.activeConnectionIdLimit);
+    // RFC 9000 §14.3: probe for a larger datagram size, within both sides' limits.
+    if (this.settings.pmtud !== false) {
+      const peerMax = this.peerParams?.maxUdpPayloadSize ?? MAX_UDP_PAYLOAD;
+      this.pmtud.enable(Math.min(peerMax, this.settings.maxUdpPayloadSize), this.now);
+    }
+  }
+
+  // ------------------------------------------------------------------ paths (RFC 9000 §8.2, §9)
+
+  /**
+   * RFC 9000 §9.4: a new path gets a new congestion controller and RTT estimate, unless only
+   * the peer's port changed; ECN is validated again (§13.4.2) and the MTU searched again.
+   */
+  resetPathState(now: number, portOnly: boolean): void {
+    this.ecn.resetForNewPath(this.settings.ecn !== false);
+    if (portOnly) return;
+    this.pmtud.resetForNewPath(now);
+    this.congestion = createController(this.settings.congestionControl, this.pmtud.current, now, this.random);
+    this.recovery.resetPath(now, this.congestion);
   }
 
   discardSpace(space: PacketNumberSpace): void {

@@ -33,6 +33,8 @@ export const TokenKind = {
   PING: 15,
   /** `a` = the NewTokenSender's id of the token. */
   NEW_TOKEN: 16,
+  /** A DPLPMTUD probe packet (PING + PADDING); `a` = the probed datagram size. */
+  PMTU_PROBE: 17,
 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 

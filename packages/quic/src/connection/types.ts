@@ -51,6 +51,12 @@ export interface TransportSettings {
   localConnectionIdLength: number;
   /** Congestion controller (RFC 9002 NewReno, RFC 9438 CUBIC with HyStart++, or BBRv3). */
   congestionControl: 'cubic' | 'newreno' | 'bbr';
+  /** Mark ECT(0) and validate ECN on the path (RFC 9000 §13.4); default true. */
+  ecn?: boolean;
+  /** DPLPMTUD probing above 1,200 bytes (RFC 9000 §14.3); default true. */
+  pmtud?: boolean;
+  /** A client moves to a new peer connection ID every this many packets (0/absent: only on migration). */
+  peerCidRotationPackets?: number;
   /**
    * Start a 1-RTT key update after this many packets in a key phase (RFC 9001 §6; tests and the
    * interop `keyupdate` case). Default: only near the AEAD confidentiality limit (§6.6).
@@ -158,6 +164,13 @@ export type ConnectionEvent =
   /** Route this CID (ours) to this connection, or stop routing it. */
   | { type: 'cid-route'; cid: Uint8Array; active: boolean; resetToken?: Uint8Array }
   /**
+   * The send path changed or a validation ended (RFC 9000 §8.2, §9): `validated` (the active
+   * peer address passed), `migrated` (we now send on `remote` from `local`), `probe-failed` (a
+   * path we probed did not validate; we stay), `reverted` (back to the last validated path),
+   * `failed` (the active path did not validate and there is nothing to go back to).
+   */
+  | { type: 'path'; change: 'validated' | 'migrated' | 'probe-failed' | 'reverted' | 'failed'; remote: PathAddress; local?: PathAddress }
+  /**
    * A stateless reset token of the peer (RFC 9000 §10.3.1), for the driver's index of which
    * connection a Stateless Reset (whose CID is random) is for. The connection itself decides,
    * with `matchesStatelessReset`, whether the token is still in use.
@@ -173,6 +186,8 @@ export interface Transmit {
   remote: PathAddress;
   /** ECN codepoint to set (0 = not-ECT). */
   ecn: number;
+  /** Local address to send from, when not the default (a client migrating, RFC 9000 §9.2). */
+  local?: PathAddress;
 }
 
 /** A chunk read from a stream: bytes (possibly empty) and whether the stream ended there. */
@@ -203,7 +218,8 @@ export interface SansIoConnection {
   /** The largest DATAGRAM payload the peer accepts now (0 if not negotiated). */
   readonly maxDatagramPayload: number;
 
-  handleDatagram(data: Uint8Array, remote: PathAddress, now: number): void;
+  /** `ecn`: the datagram's ECN codepoint when the driver can read it (0 = not-ECT, unknown). */
+  handleDatagram(data: Uint8Array, remote: PathAddress, now: number, ecn?: number): void;
   handleTimeout(now: number): void;
   nextTimeout(): number | undefined;
   pollEvent(): ConnectionEvent | undefined;

@@ -203,6 +203,8 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #replayCache = new ZeroRttReplayCache();
   readonly #qlogCloses = new Set<Promise<void>>();
   readonly #cidLength: number;
+  /** Sockets bound for client migration (RFC 9000 §9.2), by "address|port". */
+  readonly #migrationSockets = new Map<string, dgram.Socket>();
   #flushScheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
@@ -323,6 +325,29 @@ export class QuicEndpoint implements ConnectionDriver {
     return entry.facade;
   }
 
+  /**
+   * Active migration of a client connection (RFC 9000 §9.2): binds a new socket (same host, a
+   * new port) and probes the path from it with PATH_CHALLENGE; the connection moves there once
+   * the server answers (its 'path' event), or stays if the probe fails. Resolves to false when
+   * the connection cannot migrate now (a server connection, handshake not confirmed, the peer
+   * disabled active migration, or no spare peer connection ID).
+   */
+  async migrate(connection: QuicConnection): Promise<boolean> {
+    const entry = this.#byFacade.get(connection);
+    if (!entry || this.#closing || entry.core.isServer) return false;
+    const socket = await bindSocket(this.#socket.address().address, 0);
+    const bound = socket.address();
+    if (!entry.core.migrate({ address: bound.address, port: bound.port, family: bound.family as 'IPv4' | 'IPv6' }, this.now())) {
+      socket.close();
+      return false;
+    }
+    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+    socket.on('error', () => {});
+    this.#migrationSockets.set(`${bound.address}|${bound.port}`, socket);
+    this.#markDirty(entry);
+    return true;
+  }
+
   /** Closes every connection (application code 0) and the socket. Idempotent; always resolves. */
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
@@ -340,6 +365,8 @@ export class QuicEndpoint implements ConnectionDriver {
       await Promise.all(this.#qlogCloses);
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = undefined;
+      for (const extra of this.#migrationSockets.values()) extra.close();
+      this.#migrationSockets.clear();
       await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     })();
     return this.#closed;
@@ -401,10 +428,13 @@ export class QuicEndpoint implements ConnectionDriver {
     for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
     let sent = 0;
     for (; sent < MAX_TRANSMITS_PER_FLUSH; sent++) {
-      const buf = Buffer.allocUnsafe(SEND_BUFFER_SIZE);
+      // DPLPMTUD may grow datagrams up to our max_udp_payload_size (65,527 for loopback benchmarks).
+      const buf = Buffer.allocUnsafe(Math.max(SEND_BUFFER_SIZE, core.settings.maxUdpPayloadSize));
       const t = core.pollTransmit(now, buf);
       if (!t) break;
-      this.#socket.send(buf, 0, t.length, t.remote.port, t.remote.address);
+      // A migrating client sends some datagrams from the socket of its new local address.
+      const socket = t.local === undefined ? this.#socket : (this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
+      socket.send(buf, 0, t.length, t.remote.port, t.remote.address);
     }
     if (sent === MAX_TRANSMITS_PER_FLUSH) this.#markDirty(entry); // more to send: next turn
     // Events raised while sending (e.g. closed) are dispatched now too.

@@ -567,7 +567,8 @@ export class LossRecovery<T> {
     let largestLostSentTime = -Infinity;
     for (let i = 0; i < lost.length; i++) {
       const p = lost[i]!;
-      if (!p.inFlight) continue;
+      // RFC 9000 §14.4: a lost PMTU probe (or probe on another path) is no congestion signal.
+      if (!p.inFlight || p.congestionExempt) continue;
       lostBytes += p.size;
       if (p.timeSent > largestLostSentTime) largestLostSentTime = p.timeSent;
       const lostSinceSent = rate.onPacketLost(p);

@@ -51,6 +51,11 @@ export class SentPacket<T> {
   retainUntil = -Infinity;
   /** Set once a LOST packet was acknowledged after all (reported once). */
   spuriouslyLost = false;
+  /**
+   * Set by the sender right after `onPacketSent` (the one field it writes): a PMTU probe
+   * (RFC 9000 §14.4) or a probe on another path, whose loss is no congestion signal.
+   */
+  congestionExempt = false;
 
   constructor(
     readonly packetNumber: number,

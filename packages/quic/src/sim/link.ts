@@ -60,8 +60,16 @@ export interface LinkConfig {
   bandwidthBps?: number;
   /** Drop-tail queue capacity in bytes, including the datagram being serialized (default unlimited). */
   bufferBytes?: number;
-  /** Datagrams larger than this are dropped (default unlimited). */
+  /** Datagrams larger than this are dropped (default unlimited). Tests may change it mid-run. */
   mtu?: number;
+  /**
+   * AQM-style ECN marking (RFC 3168 §5): an ECN-capable datagram (ECT(0) or ECT(1)) that finds
+   * more than this many bytes queued ahead of it is delivered marked CE instead of being
+   * delayed further; not-ECT datagrams are unaffected. Needs `bandwidthBps` (a queue).
+   */
+  ceThresholdBytes?: number;
+  /** The path clears the ECN field of every datagram (a middlebox "bleaching" ECN). */
+  ecnBleach?: boolean;
   /** Drops or modifies specific datagrams before anything else. */
   hook?: DatagramHook;
   /** How many queueing delay samples to keep (default 100,000; the sum and count continue past it). */
@@ -85,6 +93,8 @@ export interface LinkStats {
   duplicated: number;
   reordered: number;
   modifiedByHook: number;
+  /** Datagrams marked CE by the link (`ceThresholdBytes`). */
+  ceMarked: number;
   /** Highest queue occupancy seen (bytes). */
   maxQueuedBytes: number;
   /** Time each accepted datagram waited in the queue before serialization started (ms). */
@@ -95,7 +105,8 @@ export interface LinkStats {
 
 /** Where a link hands datagrams that survive it: the simulator's event queue. */
 export interface DeliverySink {
-  scheduleDelivery(time: number, link: Link, data: Uint8Array): void;
+  /** `ecn` is the codepoint the datagram arrives with (RFC 3168). */
+  scheduleDelivery(time: number, link: Link, data: Uint8Array, ecn: number): void;
 }
 
 export class Link {
@@ -115,6 +126,7 @@ export class Link {
     duplicated: 0,
     reordered: 0,
     modifiedByHook: 0,
+    ceMarked: 0,
     maxQueuedBytes: 0,
     queueDelaySamples: [],
     queueDelaySumMs: 0,
@@ -147,8 +159,11 @@ export class Link {
     return this.queued;
   }
 
-  /** Offers a datagram to the link at `now`; it is delivered later or dropped. */
-  send(input: Uint8Array, now: number): void {
+  /**
+   * Offers a datagram to the link at `now` with the ECN codepoint `ecn` (0 not-ECT, 1 ECT(1),
+   * 2 ECT(0), 3 CE); it is delivered later, perhaps CE-marked, or dropped.
+   */
+  send(input: Uint8Array, now: number, ecn = 0): void {
     const cfg = this.config;
     const stats = this.stats;
     stats.sent++;
@@ -171,9 +186,15 @@ export class Link {
       if (this.inBurst && this.random.chance(burst.lossInBad ?? 1)) return this.drop('loss');
     }
 
+    if (cfg.ecnBleach === true) ecn = 0;
     let departure = now;
     if (cfg.bandwidthBps !== undefined && cfg.bandwidthBps > 0) {
       this.drainQueue(now);
+      // RFC 3168 §5: an AQM marks ECN-capable packets CE when its queue builds up.
+      if ((ecn === 1 || ecn === 2) && cfg.ceThresholdBytes !== undefined && this.queued > cfg.ceThresholdBytes) {
+        ecn = 3;
+        stats.ceMarked++;
+      }
       // Drop-tail: a datagram that does not fit in the buffer is lost.
       if (this.queued + data.length > (cfg.bufferBytes ?? Number.POSITIVE_INFINITY)) return this.drop('queue');
       const start = Math.max(now, this.busyUntil);
@@ -196,10 +217,10 @@ export class Link {
       if (cfg.jitterReorders !== true && arrival < this.lastArrival) arrival = this.lastArrival;
       this.lastArrival = arrival;
     }
-    this.sink.scheduleDelivery(arrival, this, data);
+    this.sink.scheduleDelivery(arrival, this, data, ecn);
     if (this.random.chance(cfg.duplicateRate ?? 0)) {
       stats.duplicated++;
-      this.sink.scheduleDelivery(arrival, this, data.slice());
+      this.sink.scheduleDelivery(arrival, this, data.slice(), ecn);
     }
   }
 

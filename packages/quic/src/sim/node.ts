@@ -10,11 +10,21 @@ export interface SimTransmit {
   to: string;
   /** The bytes; the simulator copies them, so the node may reuse the buffer afterwards. */
   data: Uint8Array;
+  /**
+   * Source address to send from when the node owns several (see `Simulator.alias`): a client
+   * migrating to a new local address. Default: the address the node was added at.
+   */
+  from?: string;
+  /** ECN codepoint of the IP header (RFC 3168: 0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE); default 0. */
+  ecn?: number;
 }
 
 export interface SimNode {
-  /** A datagram from `from` arrived at virtual time `now`. */
-  handleDatagram(data: Uint8Array, from: string, now: number): void;
+  /**
+   * A datagram from `from` arrived at virtual time `now`, with the ECN codepoint the network
+   * delivered (`ecn`, 0 when not-ECT) at the node's address `to`.
+   */
+  handleDatagram(data: Uint8Array, from: string, now: number, ecn?: number, to?: string): void;
   /** The next datagram to send now, or undefined when there is none. Polled until undefined. */
   pollTransmit(now: number): SimTransmit | undefined;
   /** Absolute virtual time of the node's next timer, or undefined if none is armed. */

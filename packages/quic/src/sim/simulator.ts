@@ -55,6 +55,7 @@ export interface TraceEntry {
 interface Delivery {
   link: Link;
   data: Uint8Array;
+  ecn: number;
 }
 
 interface NodeEntry {
@@ -99,6 +100,16 @@ export class Simulator implements DeliverySink {
     this.nodeByAddress.set(address, node);
   }
 
+  /**
+   * Makes `node` (already added elsewhere) reachable at another `address` too, without polling
+   * it twice: a multi-homed host, or a client that moves to a new local address and sends
+   * from it with `SimTransmit.from`.
+   */
+  alias(address: string, node: SimNode): void {
+    if (this.nodeByAddress.has(address)) throw new Error(`address ${address} already in use`);
+    this.nodeByAddress.set(address, node);
+  }
+
   /** The node at `address`. */
   node(address: string): SimNode | undefined {
     return this.nodeByAddress.get(address);
@@ -124,13 +135,13 @@ export class Simulator implements DeliverySink {
   }
 
   /** Sends a datagram from `from` to `to` through their link, as if `from` had sent it now. */
-  inject(from: string, to: string, data: Uint8Array): void {
-    this.route(from, to, data.slice());
+  inject(from: string, to: string, data: Uint8Array, ecn = 0): void {
+    this.route(from, to, data.slice(), ecn);
   }
 
   /** @internal Called by links: queue a surviving datagram for delivery at `time`. */
-  scheduleDelivery(time: number, link: Link, data: Uint8Array): void {
-    this.queue.push(time, { link, data });
+  scheduleDelivery(time: number, link: Link, data: Uint8Array, ecn: number): void {
+    this.queue.push(time, { link, data, ecn });
   }
 
   /**
@@ -178,7 +189,7 @@ export class Simulator implements DeliverySink {
       const target = this.nodeByAddress.get(d.link.to);
       d.link.onDelivered(d.data);
       this.trace?.push({ time: now, kind: 'deliver', from: d.link.from, to: d.link.to, size: d.data.length });
-      target?.handleDatagram(d.data, d.link.from, now);
+      target?.handleDatagram(d.data, d.link.from, now, d.ecn, d.link.to);
     }
     for (const { address, node } of this.nodes) {
       if (done >= budget) break;
@@ -199,12 +210,12 @@ export class Simulator implements DeliverySink {
         const tx = node.pollTransmit(now);
         if (tx === undefined) break;
         // Copy: a sans-IO node may reuse its transmit buffer.
-        this.route(address, tx.to, tx.data.slice());
+        this.route(tx.from ?? address, tx.to, tx.data.slice(), tx.ecn ?? 0);
       }
     }
   }
 
-  private route(from: string, to: string, data: Uint8Array): void {
+  private route(from: string, to: string, data: Uint8Array, ecn: number): void {
     const link = this.links.get(linkKey(from, to));
     if (link === undefined) {
       this.unroutable++;
@@ -212,7 +223,7 @@ export class Simulator implements DeliverySink {
       return;
     }
     const droppedBefore = link.stats.dropped;
-    link.send(data, this._now);
+    link.send(data, this._now, ecn);
     if (this.trace !== undefined) {
       const kind = link.stats.dropped > droppedBefore ? 'drop' : 'send';
       this.trace.push({ time: this._now, kind, from, to, size: data.length });

@@ -121,11 +121,12 @@ test('Initial and Handshake spaces discarded with packets in flight under 25% lo
 function blackoutScenario(congestionControl: TransportSettings['congestionControl']): void {
   let blackout = false;
   const drop = (d: Uint8Array) => (blackout ? null : d);
+  // 1200-byte datagrams throughout (no DPLPMTUD), so the minimum window below is 2 x 1200.
   const pair = makePair({
     seed: SEED + 7,
     link: { delayMs: 10, bandwidthBps: 50e6, hook: drop },
-    clientTransport: { congestionControl },
-    serverTransport: { congestionControl },
+    clientTransport: { congestionControl, pmtud: false },
+    serverTransport: { congestionControl, pmtud: false },
   });
   establish(pair);
   const c = pair.client;
