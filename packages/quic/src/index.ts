@@ -108,3 +108,8 @@ export { SessionTicketStore } from './endpoint/ticket-store.js';
 export type { QlogObserver, QlogEvent, QlogEventName } from './qlog/events.js';
 export { JsonSeqQlogWriter, parseJsonSeq, qlogFileHeader, RECORD_SEPARATOR } from './qlog/json-seq.js';
 export { KeyLogger, KEY_LOG_LABELS, type KeyLogSink, type KeyLogEntry } from './tls/keylog.js';
+
+// Paths, migration, path MTU, ECN (RFC 9000 §8.2, §9, §13.4, §14.3; RFC 8899)
+export { PathManager, NetworkPath, PathOutcome } from './connection/path.js';
+export { PathMtuDiscovery, BASE_PLPMTU, type PmtudState } from './connection/pmtud.js';
+export { EcnValidator, ECN_NOT_ECT, ECN_ECT0, ECN_ECT1, ECN_CE, type EcnState } from './connection/ecn.js';
