@@ -36,6 +36,13 @@ export interface RelayExtras {
    * loopback a handshake completes before a client has written its 0-RTT requests.
    */
   delayMs?: number;
+  /**
+   * A NAT that rebinds (runner `rebind-port` / `rebind-addr`): every `everyMs` ms, starting
+   * `firstMs` ms after a flow's first datagram, the flow's traffic to the server leaves from a
+   * new port (and, with `changeAddress`, from another IPv4 loopback address, 127.0.0.2 upwards);
+   * the old mapping is gone, as in a real NAT.
+   */
+  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean };
 }
 
 /** Counts per direction, for assertions that loss really happened. */
@@ -88,6 +95,15 @@ export class BurstLoss {
 /** Idle client flows are forgotten after this (a flow is one client address and port). */
 const FLOW_IDLE_MS = 60_000;
 
+/** One client address and port, and the socket its traffic leaves from towards the server. */
+interface Flow {
+  upstream: Socket;
+  client: RemoteInfo;
+  lastSeen: number;
+  /** When the NAT rebinds this flow next (Infinity: never). */
+  nextRebind: number;
+}
+
 export class LossyRelay {
   readonly statistics: RelayStatistics = { toServer: { forwarded: 0, dropped: 0 }, toClient: { forwarded: 0, dropped: 0 } };
   readonly #front: Socket;
@@ -96,7 +112,8 @@ export class LossyRelay {
   readonly #toServerLoss: BurstLoss;
   readonly #toClientLoss: BurstLoss;
   /** One upstream socket per client address, so the server sees distinct clients. */
-  readonly #flows = new Map<string, { upstream: Socket; client: RemoteInfo; lastSeen: number }>();
+  readonly #flows = new Map<string, Flow>();
+  #rebinds = 0;
   #sweep: NodeJS.Timeout | undefined;
   readonly #extras: RelayExtras;
   #toServerIndex = 0;
@@ -136,15 +153,13 @@ export class LossyRelay {
     const key = `${client.address}|${client.port}`;
     let flow = this.#flows.get(key);
     if (!flow) {
-      const upstream = createSocket(this.#family);
-      const created = { upstream, client, lastSeen: Date.now() };
-      upstream.on('message', (reply) => this.#fromServer(reply, created.client));
-      upstream.on('error', () => undefined); // ICMP errors after the server stops: nothing to do
-      upstream.bind(0);
+      const rebind = this.#extras.rebind;
+      const created: Flow = { upstream: this.#upstream(client, undefined), client, lastSeen: Date.now(), nextRebind: rebind ? Date.now() + rebind.firstMs : Infinity };
       this.#flows.set(key, created);
       flow = created;
     }
     flow.lastSeen = Date.now();
+    if (flow.lastSeen >= flow.nextRebind) this.#rebind(flow);
     const index = this.#toServerIndex++;
     // The random draw happens for every datagram so that a fixed drop keeps the loss pattern.
     const drop = this.#toServerLoss.drop() || (this.#extras.dropToServer?.(index) ?? false);
@@ -154,8 +169,9 @@ export class LossyRelay {
       return;
     }
     this.statistics.toServer.forwarded++;
-    const upstream = flow.upstream;
-    this.#later(() => upstream.send(msg, this.#server.port, this.#server.address));
+    // The mapping in force when the datagram leaves (a rebinding may happen during the delay).
+    const current = flow;
+    this.#later(() => current.upstream.send(msg, this.#server.port, this.#server.address));
   }
 
   #fromServer(msg: Buffer, client: RemoteInfo): void {
@@ -169,6 +185,31 @@ export class LossyRelay {
     this.#later(() => this.#front.send(msg, client.port, client.address));
   }
 
+  /** A socket for a flow's traffic to the server; replies go back to `client`. */
+  #upstream(client: RemoteInfo, address: string | undefined): Socket {
+    const upstream = createSocket(this.#family);
+    upstream.on('message', (reply) => this.#fromServer(reply, client));
+    upstream.on('error', () => undefined); // ICMP errors after the server stops: nothing to do
+    upstream.bind(0, address);
+    return upstream;
+  }
+
+  /** The NAT gives the flow a new port (and maybe address); the old mapping stops working. */
+  #rebind(flow: Flow): void {
+    const rebind = this.#extras.rebind!;
+    this.#rebinds++;
+    // 127.0.0.2 ... 127.0.0.254: all of 127/8 is loopback on Linux.
+    const address = rebind.changeAddress && this.#family === 'udp4' ? `127.0.0.${2 + (this.#rebinds % 253)}` : undefined;
+    flow.upstream.close();
+    flow.upstream = this.#upstream(flow.client, address);
+    flow.nextRebind = Date.now() + rebind.everyMs;
+  }
+
+  /** NAT rebindings so far (all flows). */
+  get rebinds(): number {
+    return this.#rebinds;
+  }
+
   /** Runs `send` after the configured delay (timers of equal delay keep their order). */
   #later(send: () => void): void {
     const delay = this.#extras.delayMs ?? 0;
@@ -177,7 +218,12 @@ export class LossyRelay {
       return;
     }
     setTimeout(() => {
-      if (!this.#closed) send();
+      if (this.#closed) return;
+      try {
+        send();
+      } catch {
+        // The flow's socket was closed meanwhile (idle sweep): the datagram is lost.
+      }
     }, delay);
   }
 

@@ -63,6 +63,8 @@ export interface InteropCase {
   observeWire?: boolean;
   /** One-way delay the relay adds, in ms (the runner's simulator: 15). */
   delayMs?: number;
+  /** The relay acts as a rebinding NAT (runner rebind-port / rebind-addr). */
+  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean };
   /** Drop the client's datagrams at these 0-based indices (runner amplificationlimit: 1-6). */
   dropToServer?: (index: number) => boolean;
   /**
@@ -94,12 +96,16 @@ export interface InteropOutcome {
   relay: RelayStatistics | undefined;
   /** The long-header packets and datagram sizes the relay saw (with `observeWire`). */
   wire: WireLog | undefined;
+  /** NAT rebindings the relay made (with `rebind`). */
+  rebinds: number;
   directory: string;
 }
 
 /** Test cases as the interop runner sizes them (quic-interop-runner testcases_quic.py). */
 export const RUNNER_FILES: Record<string, InteropFile[]> = {
   handshake: [{ name: 'handshake-1k.bin', size: 1024 }],
+  'rebind-port': [{ name: 'rebind-port-10m.bin', size: 10 << 20 }],
+  'rebind-addr': [{ name: 'rebind-addr-10m.bin', size: 10 << 20 }],
   transfer: [
     { name: 'transfer-2m.bin', size: 2 << 20 },
     { name: 'transfer-3m.bin', size: 3 << 20 },
@@ -124,7 +130,7 @@ export const RUNNER_FILES: Record<string, InteropFile[]> = {
  * The runner's own arrangement for some cases: the TESTCASE each side gets, the certificate
  * chain, and the client datagrams its simulator drops (quic-interop-runner testcases_quic.py).
  */
-export function runnerArrangement(testcase: string): Pick<InteropCase, 'serverTestcase' | 'certificateChainLength' | 'dropToServer'> & { testcase: string } {
+export function runnerArrangement(testcase: string): Pick<InteropCase, 'serverTestcase' | 'certificateChainLength' | 'dropToServer' | 'rebind'> & { testcase: string } {
   switch (testcase) {
     case 'keyupdate':
       // Only the client updates keys; the server runs transfer.
@@ -132,6 +138,11 @@ export function runnerArrangement(testcase: string): Pick<InteropCase, 'serverTe
     case 'amplificationlimit':
       // Both run transfer with a 9-certificate chain; the client's packets 2-7 are dropped.
       return { testcase: 'transfer', serverTestcase: 'transfer', certificateChainLength: 9, dropToServer: (i) => i >= 1 && i <= 6 };
+    case 'rebind-port':
+    case 'rebind-addr':
+      // Both run transfer; the NAT rebinds after 1 s and then every 5 s (the runner's scenario;
+      // shorter here so that a loopback transfer sees several).
+      return { testcase: 'transfer', serverTestcase: 'transfer', rebind: { firstMs: 300, everyMs: 500, changeAddress: testcase === 'rebind-addr' } };
     default:
       return { testcase };
   }
@@ -308,9 +319,9 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     }
     const serverPort = Number(listening[1]);
     const address = c.ipv6 ? '::1' : '127.0.0.1';
-    if (c.loss || wire || c.dropToServer || c.delayMs) {
+    if (c.loss || wire || c.dropToServer || c.delayMs || c.rebind) {
       const loss = c.loss ?? { rate: 0, maxBurst: 1, seed: seed };
-      relay = await LossyRelay.start(address, { address, port: serverPort }, loss, { wire, dropToServer: c.dropToServer, delayMs: c.delayMs });
+      relay = await LossyRelay.start(address, { address, port: serverPort }, loss, { wire, dropToServer: c.dropToServer, delayMs: c.delayMs, rebind: c.rebind });
     }
     const port = relay ? relay.port : serverPort;
     const host = c.ipv6 ? '[::1]' : '127.0.0.1';
@@ -373,6 +384,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
       keyLogBytes: { client: fileSize(join(dir.logs, 'client-keys.log')), server: fileSize(join(dir.logs, 'server-keys.log')) },
       relay: relay ? structuredClone(relay.statistics) : undefined,
       wire,
+      rebinds: relay?.rebinds ?? 0,
       directory: root,
     };
   }
