@@ -120,7 +120,9 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     const remote = connection.remoteAddress;
     log(`handshake complete: remote=${remote.address}:${remote.port} ${describeHandshake(connection)}`);
     void serveHqConnection(connection, { root: config.www, log }).then(async () => {
-      log(`connection ended: ${describeClose(await connection.closed)}; ${describeKeyUpdates(connection)}`);
+      // The peer's address at the end: another one than at the handshake after a migration.
+      const last = connection.remoteAddress;
+      log(`connection ended: ${describeClose(await connection.closed)}; ${describeKeyUpdates(connection)}; remote=${last.address}:${last.port}`);
     });
   }
   return ExitCode.OK;
@@ -173,6 +175,9 @@ async function runClient(config: EndpointConfig, plan: TestcasePlan): Promise<nu
 
 /** How a client connection starts: without a ticket, resumed, or resumed with 0-RTT requests. */
 type ConnectionStart = 'fresh' | 'resume' | 'early-data';
+
+/** How long the client tries to start its migration (it needs a confirmed handshake). */
+const MIGRATION_WAIT_MS = 3_000;
 
 /** A session ticket arrives shortly after the handshake; wait at most this long for one. */
 const TICKET_WAIT_MS = 5_000;
@@ -238,6 +243,7 @@ class ClientSide {
         log(`handshake complete: ${describeHandshake(conn)}`);
         // RFC 9001 §6.1: updateKeys() waits for the handshake to be confirmed if need be.
         if (this.plan.initiateKeyUpdate) log(`key update ${conn.updateKeys() ? 'started' : 'requested'}`);
+        if (this.plan.migrate) void this.migrateSoon(conn);
       });
       announced.catch(() => undefined); // a failed handshake fails the downloads too; reported there
       const total = await downloadAll(conn, downloads);
@@ -251,6 +257,24 @@ class ClientSide {
       await connection?.close(1, 'download failed');
       throw error;
     }
+  }
+
+  /**
+   * Active migration to a new local port (RFC 9000 §9.2) as soon as it is allowed: the
+   * handshake must be confirmed (HANDSHAKE_DONE, one round trip after completion) and the
+   * server must have given us a spare connection ID.
+   */
+  async migrateSoon(connection: QuicConnection): Promise<void> {
+    const deadline = performance.now() + MIGRATION_WAIT_MS;
+    // Bounded by the deadline: one attempt every 10 ms.
+    while (performance.now() < deadline) {
+      if (await this.endpoint.migrate(connection)) {
+        log('migration: probing a new path from a new local port');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    log(`migration: not possible within ${MIGRATION_WAIT_MS} ms`);
   }
 
   /** The server's NewSessionTicket comes after the handshake; the next connection needs it. */

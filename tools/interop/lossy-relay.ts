@@ -163,7 +163,7 @@ export class LossyRelay {
     const index = this.#toServerIndex++;
     // The random draw happens for every datagram so that a fixed drop keeps the loss pattern.
     const drop = this.#toServerLoss.drop() || (this.#extras.dropToServer?.(index) ?? false);
-    this.#extras.wire?.record('toServer', msg, !drop);
+    this.#extras.wire?.record('toServer', msg, !drop, key);
     if (drop) {
       this.statistics.toServer.dropped++;
       return;
@@ -176,7 +176,7 @@ export class LossyRelay {
 
   #fromServer(msg: Buffer, client: RemoteInfo): void {
     const drop = this.#toClientLoss.drop();
-    this.#extras.wire?.record('toClient', msg, !drop);
+    this.#extras.wire?.record('toClient', msg, !drop, `${client.address}|${client.port}`);
     if (drop) {
       this.statistics.toClient.dropped++;
       return;

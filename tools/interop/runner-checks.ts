@@ -6,6 +6,8 @@
  * ../shared/specs/quic-interop-runner-testcases-summary.md).
  */
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { QUIC_V1, QUIC_V2 } from '@purequic/quic';
 import type { WireLog } from './wire-log.js';
 
@@ -108,7 +110,50 @@ export function wireChecks(testcase: string, wire: WireLog, files: readonly { na
       return [...checkAmplification(wire), ...checkNoRetry(wire)];
     case 'multiconnect':
       return [...checkHandshakeCount(wire, files.length), ...checkNoRetry(wire)];
+    case 'connectionmigration':
+      return [...checkMigration(wire), ...checkNoRetry(wire)];
     default:
       return [...checkHandshakeCount(wire, 1), ...checkNoRetry(wire)];
   }
+}
+
+/**
+ * `connectionmigration` (the runner's newer definition: the client migrates actively): the
+ * server saw more than one client address, and the client's first datagram from each new
+ * address uses a Destination Connection ID it never used before (RFC 9000 §9.5: no linkability).
+ */
+export function checkMigration(wire: WireLog): string[] {
+  const flows = wire.flows;
+  if (flows.length < 2) return [`the client used ${flows.length} address(es); no migration seen`];
+  const problems: string[] = [];
+  const used = new Set<string>();
+  for (const flow of flows) {
+    const datagrams = wire.datagrams.filter((d) => d.direction === 'toServer' && d.flow === flow);
+    const first = datagrams[0]!;
+    if (used.size > 0 && used.has(first.dcid)) problems.push(`the first datagram from ${flow} reuses DCID ${first.dcid}`);
+    for (const d of datagrams) used.add(d.dcid);
+  }
+  return [...problems, ...checkHandshakeCount(wire, 1)];
+}
+
+/**
+ * Frames of each type an endpoint received, from the qlog files (`*.sqlog`, JSON-SEQ) in its
+ * QLOGDIR: what a capture would show after decryption (PATH_CHALLENGE / PATH_RESPONSE for the
+ * runner's rebind and migration checks).
+ */
+export function receivedFrameCounts(qlogDir: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of readdirSync(qlogDir)) {
+    if (!name.endsWith('.sqlog')) continue;
+    // JSON-SEQ (RFC 7464): records start with RS (0x1e).
+    for (const record of readFileSync(join(qlogDir, name), 'utf8').split('\x1e')) {
+      if (!record.includes('"quic:packet_received"')) continue;
+      const event = JSON.parse(record) as { data?: { frames?: { frame_type?: string }[] } };
+      for (const frame of event.data?.frames ?? []) {
+        const type = frame.frame_type ?? 'unknown';
+        counts.set(type, (counts.get(type) ?? 0) + 1);
+      }
+    }
+  }
+  return counts;
 }

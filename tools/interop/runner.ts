@@ -123,6 +123,7 @@ export const RUNNER_FILES: Record<string, InteropFile[]> = {
   // 40 files of 32 bytes with 250-character names, so that the requests (not the answers) weigh.
   zerortt: Array.from({ length: 40 }, (_, i) => ({ name: `z${String(i).padStart(2, '0')}`.padEnd(250, 'x'), size: 32 })),
   v2: [{ name: 'v2-1k.bin', size: 1024 }],
+  connectionmigration: [{ name: 'migration-5m.bin', size: 5 << 20 }],
   amplificationlimit: [{ name: 'amplification-5k.bin', size: 5 * 1024 }],
 };
 
@@ -143,6 +144,9 @@ export function runnerArrangement(testcase: string): Pick<InteropCase, 'serverTe
       // Both run transfer; the NAT rebinds after 1 s and then every 5 s (the runner's scenario;
       // shorter here so that a loopback transfer sees several).
       return { testcase: 'transfer', serverTestcase: 'transfer', rebind: { firstMs: 300, everyMs: 500, changeAddress: testcase === 'rebind-addr' } };
+    case 'connectionmigration':
+      // The runner's newer definition: the client migrates, the server runs transfer.
+      return { testcase, serverTestcase: 'transfer' };
     default:
       return { testcase };
   }

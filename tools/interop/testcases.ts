@@ -36,6 +36,11 @@ export interface TestcasePlan {
   /** Client: start a 1-RTT key update as soon as the handshake is confirmed (runner `keyupdate`). */
   initiateKeyUpdate: boolean;
   /**
+   * Client: migrate actively to a new local port once the handshake is confirmed, during the
+   * transfer (RFC 9000 §9.2; runner `connectionmigration` as the client's test name).
+   */
+  migrate: boolean;
+  /**
    * QUIC versions by preference. Client: the first is used for the first flight, every one is
    * listed in version_information (RFC 9368 §3). Server: the compatible version it switches a
    * client to (RFC 9368 §2.3). Undefined: the library's default.
@@ -80,6 +85,12 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     amplificationlimit: plan({}),
     // The runner runs `transfer` on the server for keyupdate; accepted for direct runs.
     keyupdate: plan({}),
+    // The runner gives the server `transfer`: a client's new port or address is validated with
+    // PATH_CHALLENGE before the connection moves there (RFC 9000 §9). Accepted for direct runs.
+    'rebind-port': plan({}),
+    'rebind-addr': plan({}),
+    // Not `connectionmigration`: older runners give the server that name to make it advertise
+    // a preferred_address (RFC 9000 §9.6), which we do not implement: 127 then.
   },
   client: {
     handshake: plan({}),
@@ -95,6 +106,10 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     // First flight in v1, v2 offered as compatible in version_information (RFC 9368 §3).
     v2: plan({}, { versions: [QUIC_V1, QUIC_V2] }),
     amplificationlimit: plan(SMALL_CLIENT_WINDOWS),
+    'rebind-port': plan(SMALL_CLIENT_WINDOWS),
+    'rebind-addr': plan(SMALL_CLIENT_WINDOWS),
+    // The runner's newer definition: the client migrates actively during a transfer.
+    connectionmigration: plan(SMALL_CLIENT_WINDOWS, { migrate: true }),
   },
 };
 
@@ -107,6 +122,7 @@ function plan(transport: Partial<TransportSettings>, extra: Partial<Omit<Testcas
     earlyData: false,
     resumption: 'none',
     initiateKeyUpdate: false,
+    migrate: false,
     versions: undefined,
     ...extra,
   };

@@ -104,6 +104,13 @@ export interface DatagramRecord {
   size: number;
   /** False when the relay dropped it (on purpose: loss, or the amplificationlimit pattern). */
   forwarded: boolean;
+  /** The client's address and port as the relay saw it (`address|port`): a new one after migration. */
+  flow: string;
+  /**
+   * Destination Connection ID of the datagram's first packet, hex: from the long header, or for
+   * a short header the `shortDcidLength` bytes after the first byte ('' when unknown).
+   */
+  dcid: string;
 }
 
 /** Everything the relay saw, in arrival order (both directions). */
@@ -112,11 +119,25 @@ export class WireLog {
   readonly datagrams: DatagramRecord[] = [];
   readonly #counts = { toServer: 0, toClient: 0 };
 
-  /** Records one datagram and whether the relay forwarded it. */
-  record(direction: Direction, datagram: Uint8Array, forwarded: boolean): void {
+  /**
+   * @param shortDcidLength the length of the connection IDs the receiver of short-header
+   *   packets chose (RFC 9000 §17.3: not on the wire); 8 is our default, and quic-go's is 4.
+   */
+  constructor(readonly shortDcidLength = 8) {}
+
+  /** Records one datagram, whether the relay forwarded it, and the client flow it belongs to. */
+  record(direction: Direction, datagram: Uint8Array, forwarded: boolean, flow = ''): void {
     const index = this.#counts[direction]++;
-    this.packets.push(...parseLongHeaders(datagram, direction, index));
-    this.datagrams.push({ direction, index, size: datagram.length, forwarded });
+    const long = parseLongHeaders(datagram, direction, index);
+    this.packets.push(...long);
+    const short = datagram.length > this.shortDcidLength && ((datagram[0] ?? 0x80) & 0x80) === 0;
+    const dcid = long[0]?.dcid ?? (short ? hex(datagram.subarray(1, 1 + this.shortDcidLength)) : '');
+    this.datagrams.push({ direction, index, size: datagram.length, forwarded, flow, dcid });
+  }
+
+  /** Client flows (address|port) in the order they first appeared. */
+  get flows(): string[] {
+    return [...new Set(this.datagrams.filter((d) => d.direction === 'toServer').map((d) => d.flow))];
   }
 
   /** Long-header packets of a kind in a direction. */

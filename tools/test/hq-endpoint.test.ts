@@ -16,7 +16,7 @@ import { generateSelfSignedCertificate, QUIC_V1, QUIC_V2, QuicEndpoint, QuicStre
 import { ConfigError, downloadName, readEndpointConfig, urlTarget } from '../interop/config.js';
 import { downloadHq, fetchHq, fileUnderRoot, formatHqRequest, HQ_ALPN, HqErrorCode, HqRequestError, MAX_REQUEST_BYTES, parseHqRequest, serveHqConnection } from '../interop/hq.js';
 import { REPO_ROOT } from '../interop/peers.js';
-import { AMPLIFICATION_FACTOR, wireChecks } from '../interop/runner-checks.js';
+import { AMPLIFICATION_FACTOR, receivedFrameCounts, wireChecks } from '../interop/runner-checks.js';
 import { RUNNER_FILES, runInterop, runnerArrangement, SpawnedProcess, type InteropOutcome } from '../interop/runner.js';
 import { planTestcase, SERVER_INITIAL_MAX_STREAMS_BIDI } from '../interop/testcases.js';
 import { parseLongHeaders } from '../interop/wire-log.js';
@@ -89,13 +89,14 @@ test('readEndpointConfig: invalid settings are ConfigErrors', () => {
 });
 
 test('planTestcase: supported cases, small client windows for transfer, stream limit for multiplexing', () => {
-  const supported = ['handshake', 'transfer', 'multiplexing', 'chacha20', 'multiconnect', 'retry', 'resumption', 'zerortt', 'keyupdate', 'v2', 'amplificationlimit'];
+  const supported = ['handshake', 'transfer', 'multiplexing', 'chacha20', 'multiconnect', 'retry', 'resumption', 'zerortt', 'keyupdate', 'v2', 'amplificationlimit', 'rebind-port', 'rebind-addr'];
   for (const role of ['client', 'server'] as const) {
     for (const name of supported) assert.ok(planTestcase(role, name), `${role} ${name}`);
-    for (const name of ['http3', 'ecn', 'rebind-port', 'rebind-addr', 'connectionmigration', 'transferloss', 'constructor', '']) {
-      assert.is(planTestcase(role, name), undefined, `${role} ${name}`);
-    }
+    for (const name of ['http3', 'ecn', 'transferloss', 'constructor', '']) assert.is(planTestcase(role, name), undefined, `${role} ${name}`);
   }
+  // The client migrates actively; a server asked for `connectionmigration` would owe a preferred_address.
+  assert.ok(planTestcase('client', 'connectionmigration')!.migrate);
+  assert.is(planTestcase('server', 'connectionmigration'), undefined);
   const transfer = planTestcase('client', 'transfer')!;
   assert.ok((transfer.transport.initialMaxStreamDataBidiLocal ?? Infinity) <= 64 * 1024);
   assert.ok((transfer.transport.initialMaxData ?? Infinity) < 1 << 20, 'windows must grow during MB-sized files');
@@ -324,14 +325,48 @@ test('endpoint amplificationlimit (both ours): 9-certificate chain, client packe
   assert.ok(flightBytes > AMPLIFICATION_FACTOR * firstInitial, `server flight ${flightBytes} bytes, client Initial ${firstInitial}`);
 });
 
+/** The server's `connection ended: ...; remote=ADDR:PORT` against its `handshake complete: remote=...`. */
+function serverRemotes(log: string): { first: string; last: string } {
+  return { first: /handshake complete: remote=(\S+)/.exec(log)?.[1] ?? '', last: /connection ended: .*; remote=(\S+)/.exec(log)?.[1] ?? '' };
+}
+
+function qlogFrames(result: InteropOutcome, side: 'client' | 'server'): Map<string, number> {
+  return receivedFrameCounts(join(result.directory, 'logs', `qlog-${side}`));
+}
+
 for (const testcase of ['rebind-port', 'rebind-addr'] as const) {
-  test(`${testcase} (both ours, runner behaviour transfer): 10 MiB through a NAT that rebinds every 500 ms`, async () => {
-    const result = await runOurs(testcase, 28);
-    assert.ok(result.rebinds >= 1, `the relay rebound ${result.rebinds} times`);
-    assert.equal(wireChecks(testcase, result.wire!, RUNNER_FILES[testcase]!), [], 'one handshake, no Retry');
-    // Path validation on the new path (PATH_CHALLENGE, RFC 9000 §9.3) is issue5-paths' to add;
-    // here the server must at least keep the connection and its data flowing across rebindings.
+  test(`${testcase} (both ours, runner behaviour transfer): 10 MiB through a NAT that rebinds every 500 ms; the server validates each new path`, async () => {
+    const result = await runOurs(testcase, 28, true);
+    try {
+      assert.ok(result.rebinds >= 1, `the relay rebound ${result.rebinds} times`);
+      assert.equal(wireChecks(testcase, result.wire!, RUNNER_FILES[testcase]!), [], 'one handshake, no Retry');
+      // RFC 9000 §9.3: the server challenges the new path, the client answers.
+      const challenges = qlogFrames(result, 'client').get('path_challenge') ?? 0;
+      const responses = qlogFrames(result, 'server').get('path_response') ?? 0;
+      assert.ok(challenges >= 1, `the client received no PATH_CHALLENGE after ${result.rebinds} rebindings`);
+      assert.ok(responses >= 1, 'the server received no PATH_RESPONSE');
+      const { first, last } = serverRemotes(result.serverLog);
+      assert.is.not(last, first, 'the server ends on the NAT\'s new mapping');
+      if (testcase === 'rebind-addr') assert.not.match(last, /^127\.0\.0\.1:/, 'the server ends on another client address');
+    } finally {
+      rmSync(result.directory, { recursive: true, force: true });
+    }
   });
 }
+
+test('connectionmigration (both ours; the client migrates, the server runs transfer): new port, new DCID, path validated', async () => {
+  const result = await runOurs('connectionmigration', 29, true);
+  try {
+    assert.match(result.clientLog, /migration: probing a new path/);
+    assert.equal(wireChecks('connectionmigration', result.wire!, RUNNER_FILES.connectionmigration!), []);
+    // RFC 9000 §9.2-9.3: the client probes from its new port with PATH_CHALLENGE; the server answers.
+    assert.ok((qlogFrames(result, 'server').get('path_challenge') ?? 0) >= 1, 'the server received no PATH_CHALLENGE');
+    assert.ok((qlogFrames(result, 'client').get('path_response') ?? 0) >= 1, 'the client received no PATH_RESPONSE');
+    const { first, last } = serverRemotes(result.serverLog);
+    assert.is.not(last, first, 'the server ends on the client\'s new address');
+  } finally {
+    rmSync(result.directory, { recursive: true, force: true });
+  }
+});
 
 test.run();
