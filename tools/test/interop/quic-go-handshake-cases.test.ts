@@ -2,14 +2,17 @@
  * The interop runner's handshake-feature cases against quic-go 0.29, both roles, through the
  * tiny runner with the relay recording the cleartext long headers (the runner's pcap checks,
  * tools/interop/runner-checks.ts): retry, resumption, zerortt, and a key update that our client
- * starts (quic-go starting them is in quic-go-runner-cases.test.ts). Debian's quic-go knows only
+ * starts (quic-go starting them is in quic-go-runner-cases.test.ts), and our server validating
+ * a quic-go client's new address behind a rebinding NAT. Debian's quic-go knows only
  * the draft codepoint of QUIC v2, so v2 is tested against ourselves (hq-endpoint.test.ts).
  * Skipped (reason printed) when quic-go cannot be built here.
  */
 
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
-import { checkHandshakeCount, checkNoRetry, checkRetry, checkZeroRtt, wireChecks } from '../../interop/runner-checks.js';
+import { checkHandshakeCount, checkNoRetry, checkRetry, checkZeroRtt, receivedFrameCounts, wireChecks } from '../../interop/runner-checks.js';
 import { RUNNER_FILES, runnerArrangement, type Implementation, type InteropOutcome } from '../../interop/runner.js';
 import { buildQuicGoPeer, expectTransfer, quicGoTest, tail } from './quic-go-helpers.js';
 
@@ -20,8 +23,8 @@ test.before(buildQuicGoPeer);
 /** The runner's link delay (15 ms each way): over bare loopback 0-RTT would hardly matter. */
 const LINK_DELAY_MS = 15;
 
-async function runCase(server: Implementation, client: Implementation, testcase: string, seed: number): Promise<InteropOutcome> {
-  return expectTransfer(server, client, testcase, RUNNER_FILES[testcase]!, seed, { ...runnerArrangement(testcase), observeWire: true, delayMs: LINK_DELAY_MS });
+async function runCase(server: Implementation, client: Implementation, testcase: string, seed: number, keepDirectory = false): Promise<InteropOutcome> {
+  return expectTransfer(server, client, testcase, RUNNER_FILES[testcase]!, seed, { ...runnerArrangement(testcase), observeWire: true, delayMs: LINK_DELAY_MS, keepDirectory });
 }
 
 function assertWire(problems: string[], result: InteropOutcome): void {
@@ -95,6 +98,19 @@ it('keyupdate: our client starts a key update once the handshake is confirmed; q
   const theirs = /key updates: local=(\d+) remote=(\d+)/.exec(result.serverLog);
   assert.ok(theirs && Number(theirs[2]) >= 1, `quic-go followed no key update:\n${tail(result.serverLog)}`);
   assertWire([...checkHandshakeCount(result.wire!, 1), ...checkNoRetry(result.wire!)], result);
+});
+
+it('rebind-addr: our server validates the new address of a quic-go client behind a rebinding NAT (RFC 9000 §9.3)', async () => {
+  const result = await runCase('purequic', 'quic-go', 'rebind-addr', 38, true);
+  try {
+    assert.ok(result.rebinds >= 1, `the relay rebound ${result.rebinds} times`);
+    assertWire([...checkHandshakeCount(result.wire!, 1), ...checkNoRetry(result.wire!)], result);
+    // quic-go answered our PATH_CHALLENGE on the new path.
+    assert.ok((receivedFrameCounts(join(result.directory, 'logs', 'qlog-server')).get('path_response') ?? 0) >= 1, 'no PATH_RESPONSE from quic-go');
+    assert.match(result.serverLog, /connection ended: .*; remote=127\.0\.0\.(?!1:)\d+:\d+/, 'the server ends on the new address');
+  } finally {
+    rmSync(result.directory, { recursive: true, force: true });
+  }
 });
 
 test.run();
