@@ -6,7 +6,7 @@
  *   TESTCASE       test case name (required; unknown ones exit 127)
  *   REQUESTS       space-separated URLs (client)
  *   SSLKEYLOGFILE  append TLS secrets here (optional)
- *   QLOGDIR        accepted and created; qlog output is not written yet
+ *   QLOGDIR        one qlog file per connection is written here (optional)
  *   WWW            directory to serve (server; default /www)
  *   DOWNLOADS      directory to write files into (client; default /downloads)
  *   CERTS          directory with cert.pem and priv.key (server; default /certs)

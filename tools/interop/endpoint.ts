@@ -120,9 +120,10 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     const remote = connection.remoteAddress;
     log(`handshake complete: remote=${remote.address}:${remote.port} ${describeHandshake(connection)}`);
     void serveHqConnection(connection, { root: config.www, log }).then(async () => {
+      const reason = await connection.closed;
       // The peer's address at the end: another one than at the handshake after a migration.
       const last = connection.remoteAddress;
-      log(`connection ended: ${describeClose(await connection.closed)}; ${describeKeyUpdates(connection)}; remote=${last.address}:${last.port}`);
+      log(`connection ended: ${describeClose(reason)}; ${describeKeyUpdates(connection)}; remote=${last.address}:${last.port}`);
     });
   }
   return ExitCode.OK;
