@@ -531,7 +531,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     this.streams.sendBufferLimit = Math.max(MIN_SEND_BUFFER, Math.min(2 * cwnd, MAX_SEND_BUFFER));
     let mayElicit = this.congestion.canSend(inFlight, maxSize);
     this.#pacingDeadline = Infinity;
-    if (mayElicit) {
+    // RFC 9002 §7.7 paces at a rate derived from the RTT: before the first sample (the 333 ms
+    // initial RTT) that would throttle the first flight, 0-RTT included, so the initial window
+    // goes out unpaced.
+    if (mayElicit && this.recovery.rtt.hasSample) {
       // Each controller states its rate (RFC 9002 §7.7: 1.25 cwnd/srtt for window-based ones; BBR its own).
       this.pacer.setRate(now, this.congestion.pacingRate(this.recovery.rtt.smoothedRtt), this.congestion.congestionWindow);
       const wait = this.pacer.timeUntilSend(now, maxSize);

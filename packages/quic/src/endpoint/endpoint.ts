@@ -502,7 +502,11 @@ export class QuicEndpoint implements ConnectionDriver {
     const now = this.now();
     // Node timers may fire up to ~1 ms early relative to performance.now(): allow that slack.
     for (const entry of this.#deadlines.popDue(now + 1)) {
-      entry.core.handleTimeout(Math.max(now, entry.core.nextTimeout() ?? now));
+      // A timer may fire up to ~1 ms before its deadline: run it at the deadline then, but never
+      // jump further (a stale queue entry must not advance a connection to a later deadline,
+      // e.g. the end of its closing period before its CONNECTION_CLOSE went out).
+      const due = entry.core.nextTimeout();
+      entry.core.handleTimeout(due !== undefined && due > now && due <= now + 1 ? due : now);
       this.#dirty.add(entry);
     }
     this.#flushDirty();
