@@ -111,20 +111,30 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
   });
   const { address, port } = server.address;
   log(`listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
+  // Each connection's closing line; the process exits only after they are written (a stop that
+  // closes the connections would otherwise race their log lines).
+  const endings = new Set<Promise<void>>();
   const stop = (): void => {
-    void server.close().then(() => process.exit(ExitCode.OK));
+    void server
+      .close()
+      .then(() => Promise.race([Promise.allSettled(endings), new Promise((resolve) => setTimeout(resolve, 1000))]))
+      .then(() => process.exit(ExitCode.OK));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   for await (const connection of server.incoming) {
     const remote = connection.remoteAddress;
     log(`handshake complete: remote=${remote.address}:${remote.port} ${describeHandshake(connection)}`);
-    void serveHqConnection(connection, { root: config.www, log }).then(async () => {
-      const reason = await connection.closed;
+    void serveHqConnection(connection, { root: config.www, log });
+    // `closed` resolves as the connection starts closing: the line is written then, not after
+    // the closing period (RFC 9000 §10.2), which a stopping runner may not wait for.
+    const ending = connection.closed.then((reason) => {
       // The peer's address at the end: another one than at the handshake after a migration.
       const last = connection.remoteAddress;
       log(`connection ended: ${describeClose(reason)}; ${describeKeyUpdates(connection)}; remote=${last.address}:${last.port}`);
     });
+    endings.add(ending);
+    void ending.finally(() => endings.delete(ending));
   }
   return ExitCode.OK;
 }

@@ -154,8 +154,11 @@ export function runnerArrangement(testcase: string): Pick<InteropCase, 'serverTe
 
 const ENDPOINT_SCRIPT = join(REPO_ROOT, 'tools', 'interop', 'endpoint.ts');
 const SERVER_START_TIMEOUT_MS = 60_000;
-/** A killed process gets this long to exit after SIGTERM before SIGKILL. */
-const KILL_GRACE_MS = 2_000;
+/**
+ * A killed process gets this long to exit after SIGTERM before SIGKILL: longer than our
+ * endpoint's `close()` bound (3 s for connections' closing periods) plus writing its last lines.
+ */
+const KILL_GRACE_MS = 5_000;
 
 /** Writes `size` seeded pseudo-random bytes to `path` and returns their SHA-256 (hex). */
 function writeSeededFile(path: string, size: number, random: SimRandom): string {
