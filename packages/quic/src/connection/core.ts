@@ -4,7 +4,7 @@
  * `Connection` (connection.ts) adds the send path and the public API on top.
  */
 
-import { Bbr, type CongestionController, Cubic, NewReno, Pacer } from '@purequic/congestion';
+import { type CongestionController, Pacer } from '@purequic/congestion';
 import { requireCipherSuite } from '../crypto/cipher-suites.js';
 import { EncryptionLevel } from '../crypto/encryption-level.js';
 import { type PacketProtectionKeys, createPacketProtectionKeys } from '../crypto/keys.js';
@@ -12,18 +12,17 @@ import { decryptPayload, removeHeaderProtection } from '../crypto/protection.js'
 import type { CryptoProvider } from '../crypto/provider.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
 import { parseFrames } from '../frame/parse.js';
-import { type AckFrame, type Frame, FrameType, isAckEliciting } from '../frame/types.js';
+import { type AckFrame, type Frame, FrameType, isAckEliciting, isProbingFrame } from '../frame/types.js';
 import { CoalescedPacketReader } from '../packet/coalesced.js';
 import { hasReservedBitsSet, type PacketHeader } from '../packet/header.js';
 import { PacketType } from '../packet/types.js';
 import { SUPPORTED_VERSIONS } from '../packet/version.js';
 import { LossRecovery, TimeoutAction } from '../recovery/loss-recovery.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
-import type { SentPacket } from '../recovery/sent-packet-tracker.js';
 import type { TlsEngine, TlsOutput } from '../tls/engine-api.js';
 import { formatKeyLogLine } from '../tls/keylog.js';
 import { decodeTransportParameters, type TransportParameters } from '../transport-params.js';
-import { equalBytes, LocalConnectionIds, PeerConnectionIds } from './cid.js';
+import { LocalConnectionIds, PeerConnectionIds } from './cid.js';
 import { EcnValidator } from './ecn.js';
 import { onPathOutcome, onPeerAddressChange } from './migration.js';
 import { type NetworkPath, PathManager } from './path.js';
@@ -35,9 +34,12 @@ import { reducedParameter, ZeroRttState } from './zero-rtt.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
 import { acceptRetry } from './retry-client.js';
-import { checkClientVersionInformation, checkServerVersionInformation, ClientHelloPeek } from './versions.js';
+import { ClientHelloPeek } from './versions.js';
 import { acceptOtherVersion, peekClientHello, undoVersionSwitch } from './version-switch.js';
+import { createController } from './congestion-choice.js';
 import { NewTokenSender } from './new-tokens.js';
+import { acceptHandshakeParameters } from './peer-parameters.js';
+import { onPacketAcked, onPacketLost } from './token-outcomes.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
 
@@ -47,24 +49,6 @@ export const MIN_INITIAL_DATAGRAM = 1200;
 export const AMPLIFICATION_FACTOR = 3;
 /** Undecryptable packets kept while keys are missing (RFC 9001 §5.7), per connection. */
 const MAX_BUFFERED_PACKETS = 16;
-
-function createController(name: TransportSettings['congestionControl'], maxDatagramSize: number, now: number, random: (n: number) => Uint8Array): CongestionController {
-  switch (name) {
-    case 'newreno':
-      return new NewReno({ maxDatagramSize });
-    case 'bbr': {
-      const seed = random(4);
-      return new Bbr({ maxDatagramSize, now, randomSeed: ((seed[0]! << 24) | (seed[1]! << 16) | (seed[2]! << 8) | seed[3]!) >>> 0 });
-    }
-    default:
-      return new Cubic({ maxDatagramSize });
-  }
-}
-
-/** RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames. */
-function isProbingFrame(type: FrameType): boolean {
-  return type === FrameType.PATH_CHALLENGE || type === FrameType.PATH_RESPONSE || type === FrameType.NEW_CONNECTION_ID || type === FrameType.PADDING;
-}
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'terminated';
 
@@ -329,7 +313,7 @@ export abstract class ConnectionCore {
       try {
         const outcome = this.recovery.onLossDetectionTimeout(now);
         if (outcome.action === TimeoutAction.LOSS) {
-          for (const p of outcome.lost) this.onPacketLost(outcome.space, p);
+          for (const p of outcome.lost) onPacketLost(this, outcome.space, p);
         } else if (outcome.action === TimeoutAction.PTO) {
           this.stats.ptoCount++;
           this.#onPto(outcome.space);
@@ -666,84 +650,13 @@ export abstract class ConnectionCore {
     const largestIncreased = largest > sp.largestAcked;
     if (largest > sp.largestAcked) sp.largestAcked = largest;
     if (space === PacketNumberSpace.APPLICATION) this.keyUpdate.onAckReceived(largest);
-    for (const p of outcome.acked) this.#onPacketAcked(space, p);
-    for (const p of outcome.lost) this.onPacketLost(space, p);
+    for (const p of outcome.acked) onPacketAcked(this, space, p);
+    for (const p of outcome.lost) onPacketLost(this, space, p);
     // RFC 9000 §13.4.2.1: validate with ACKs that raise the largest acknowledged only.
     if (largestIncreased) this.ecn.onAckFrame(space, f.ecn);
     else this.ecn.onAckFrame(space, undefined, true);
     this.stats.spuriousLosses += outcome.spuriouslyLost.length;
     if (this.qlog) this.qlog.recoveryUpdated(this.now, this.recovery, this.congestion, outcome.lost.length > 0);
-  }
-
-  #onPacketAcked(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
-    const sp = this.spaces[space];
-    this.ecn.onPacketAcked(space, p.packetNumber);
-    if (p.size >= this.pmtud.current && !p.congestionExempt) this.pmtud.onLargePacketAcked();
-    for (const t of p.tokens) {
-      switch (t.kind) {
-        case TokenKind.ACK:
-          sp.ack.onAckFrameAcked(t.a);
-          break;
-        case TokenKind.CRYPTO:
-          sp.cryptoSend.onAcked(t.a, t.b, false);
-          break;
-        case TokenKind.DATAGRAM:
-          this.events.push({ type: 'datagram-acked', id: t.a });
-          break;
-        case TokenKind.NEW_TOKEN:
-          this.newTokens.onAcked(t.a);
-          break;
-        case TokenKind.HANDSHAKE_DONE:
-        case TokenKind.NEW_CONNECTION_ID:
-        case TokenKind.RETIRE_CONNECTION_ID:
-        case TokenKind.PING:
-          break;
-        case TokenKind.PMTU_PROBE:
-          this.pmtud.onProbeAcked(t.a);
-          break;
-        default:
-          this.streams.onTokenAcked(t);
-      }
-    }
-  }
-
-  /** A packet was declared lost: requeue exactly what it carried that still matters (§13.3). */
-  onPacketLost(space: PacketNumberSpace, p: SentPacket<RecoveryToken[]>): void {
-    this.stats.packetsLost++;
-    if (this.qlog) this.qlog.packetLost(this.now, space, p.packetNumber);
-    const sp = this.spaces[space];
-    this.ecn.onPacketLost(space, p.packetNumber);
-    if (p.size >= this.pmtud.current && !p.congestionExempt) this.pmtud.onLargePacketLost();
-    for (const t of p.tokens) {
-      switch (t.kind) {
-        case TokenKind.ACK:
-        case TokenKind.PING:
-          break;
-        case TokenKind.CRYPTO:
-          if (!sp.discarded) sp.cryptoSend.onLost(t.a, t.b, false);
-          break;
-        case TokenKind.HANDSHAKE_DONE:
-          this.handshakeDonePending = true;
-          break;
-        case TokenKind.NEW_CONNECTION_ID:
-          this.localCids.onAnnouncementLost(t.a);
-          break;
-        case TokenKind.RETIRE_CONNECTION_ID:
-          this.peerCids.onRetirementLost(t.a);
-          break;
-        case TokenKind.DATAGRAM:
-          this.events.push({ type: 'datagram-lost', id: t.a });
-          break;
-        case TokenKind.PMTU_PROBE:
-          this.pmtud.onProbeLost(t.a, this.now); // never retransmitted (RFC 9000 §14.4)
-          break;
-        case TokenKind.NEW_TOKEN:
-          this.newTokens.onLost(t.a);
-          break;
-        default:
-          this.streams.onTokenLost(t);
-      }
-    }
   }
 
   #onCrypto(space: PacketNumberSpace, offset: number, data: Uint8Array): void {
@@ -868,35 +781,11 @@ export abstract class ConnectionCore {
       if (this.peerParams) this.streams.applyPeerParameters(this.peerParams, this.peerParams.resetStreamAt && this.settings.resetStreamAt);
     }
     this.events.push({ type: 'early-data', accepted, streamsReset });
-    for (const p of rejected) this.onPacketLost(PacketNumberSpace.APPLICATION, p);
+    for (const p of rejected) onPacketLost(this, PacketNumberSpace.APPLICATION, p);
   }
 
   #applyPeerParameters(p: TransportParameters): void {
-    // RFC 9000 §7.3: authenticate the connection IDs used during the handshake.
-    const fail = (what: string): never => {
-      throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, what);
-    };
-    if (!p.initialSourceConnectionId || !this.peerHandshakeCid || !equalBytes(p.initialSourceConnectionId, this.peerHandshakeCid)) {
-      fail('initial_source_connection_id does not match');
-    }
-    // RFC 9368 §4: version_information authenticates the version negotiation.
-    if (this.isServer) checkClientVersionInformation(p.versionInformation, this.originalVersion);
-    else checkServerVersionInformation(p.versionInformation, this.version, this.offeredVersions, this.preferredVersions, this.reactedToVersionNegotiation);
-    if (!this.isServer) {
-      if (!p.originalDestinationConnectionId || !equalBytes(p.originalDestinationConnectionId, this.originalDcid)) {
-        fail('original_destination_connection_id does not match');
-      }
-      // RFC 9000 §7.3: retry_source_connection_id is present exactly when we acted on a Retry, and names its SCID.
-      if (this.retrySourceCid === undefined) {
-        if (p.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
-      } else if (!p.retrySourceConnectionId || !equalBytes(p.retrySourceConnectionId, this.retrySourceCid)) {
-        fail('retry_source_connection_id does not match the Retry');
-      }
-      if (p.statelessResetToken) {
-        this.peerCids.setInitialResetToken(p.statelessResetToken);
-        this.events.push({ type: 'peer-reset-token', token: p.statelessResetToken });
-      }
-    }
+    acceptHandshakeParameters(this, p);
     this.peerParams = p;
     if (this.qlog) this.qlog.parametersSet(this.now, 'remote', p);
     this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);

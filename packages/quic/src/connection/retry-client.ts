@@ -10,6 +10,7 @@ import type { PacketHeader } from '../packet/header.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
 import { equalBytes } from './cid.js';
 import type { ConnectionCore } from './core.js';
+import { onPacketLost } from './token-outcomes.js';
 import { TokenKind } from './recovery-token.js';
 
 /**
@@ -45,7 +46,7 @@ export function acceptRetry(core: ConnectionCore, h: PacketHeader, now: number):
     } else {
       // 0-RTT packets (the Application space, RFC 9002 §6.3) the server never read: their
       // content is requeued like a loss, to go again in 0-RTT or 1-RTT.
-      core.onPacketLost(PacketNumberSpace.APPLICATION, p);
+      onPacketLost(core, PacketNumberSpace.APPLICATION, p);
     }
   }
   return true;
