@@ -898,4 +898,3 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   }
 }
 
-export { PacketType };

@@ -110,28 +110,6 @@ export class StreamMap {
     return this.#streams.size;
   }
 
-  /** Per-stream state for diagnostics and tests. */
-  describeStream(id: number): Record<string, unknown> | undefined {
-    const s = this.#streams.get(id);
-    if (!s) return undefined;
-    return {
-      scheduled: this.#scheduler.isScheduled(id),
-      wantsWritable: s.wantsWritable,
-      connectionBlocked: s.connectionBlocked,
-      send: s.send && {
-        state: s.send.state.state,
-        written: s.send.buffer.writeOffset,
-        sent: s.send.buffer.sentOffset,
-        acked: s.send.buffer.ackedOffset,
-        buffered: s.send.buffer.bufferedBytes,
-        pending: s.send.buffer.hasPendingData(),
-        creditLimit: s.send.credit.limit,
-        creditUsed: s.send.credit.used,
-      },
-      recv: s.recv && { state: s.recv.state.state, read: s.recv.buffer.readOffset, highest: s.recv.buffer.highestOffset, limit: s.recv.window.limit },
-    };
-  }
-
   /** Flow-control state for diagnostics: our connection window, and the peer's credit for us. */
   get flowControl(): { receiveLimit: number; receiveWindow: number; consumed: number; sendLimit: number; sendUsed: number } {
     return {
