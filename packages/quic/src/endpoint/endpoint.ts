@@ -53,7 +53,16 @@ export interface EndpointOptions {
   statelessResetKey?: Uint8Array;
   /** Write one qlog file per connection here (`<ODCID>_<client|server>.sqlog`, JSON-SEQ). */
   qlogDir?: string;
+  /**
+   * For protocol layers above QUIC (HTTP/3): called synchronously for each new connection, before
+   * any of its events is dispatched, so the layer can take them over with
+   * `QuicConnection.takeEvents`. Connect options may give their own.
+   */
+  protocol?: ProtocolAttach;
 }
+
+/** See `EndpointOptions.protocol`. */
+export type ProtocolAttach = (connection: QuicConnection) => void;
 
 export interface ListenOptions extends EndpointOptions {
   host?: string;
@@ -107,6 +116,8 @@ export interface ConnectOptions {
   resume?: boolean;
   /** Offer 0-RTT when resuming (default false). */
   earlyData?: boolean;
+  /** Overrides the endpoint's `protocol` for this connection. */
+  protocol?: ProtocolAttach;
 }
 
 interface Entry {
@@ -318,7 +329,7 @@ export class QuicEndpoint implements ConnectionDriver {
       earlyData: options.earlyData,
       qlog,
     });
-    const entry = this.#add(core, qlog);
+    const entry = this.#add(core, qlog, options.protocol);
     entry.tokenKey = tokenKey;
     entry.ticketServer = ticketServer;
     this.flush(entry.facade);
@@ -611,8 +622,9 @@ export class QuicEndpoint implements ConnectionDriver {
     return entry;
   }
 
-  #add(core: Connection, qlog?: QlogFile): Entry {
+  #add(core: Connection, qlog?: QlogFile, protocol?: ProtocolAttach): Entry {
     const facade = new QuicConnection(core, this);
+    (protocol ?? this.#options.protocol)?.(facade);
     const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog };
     if (qlog && this.#options.qlogDir) qlog.open(this.#options.qlogDir, core.originalDcid, core.role, Date.now());
     this.#entries.add(entry);

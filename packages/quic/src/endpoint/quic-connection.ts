@@ -39,6 +39,18 @@ export interface ConnectionDriver {
   now(): number;
 }
 
+/**
+ * What a protocol layer above QUIC (HTTP/3, WebTransport) gets when it takes over a connection's
+ * events: the sans-IO connection to call, and a way to have the endpoint act on those calls.
+ */
+export interface ProtocolHost {
+  readonly connection: SansIoConnection;
+  /** Have the endpoint send what became sendable and re-arm its timer (once per event-loop turn). */
+  flush(): void;
+  /** The endpoint's clock (ms, monotonic). */
+  now(): number;
+}
+
 /** A queue that async iterators consume; `end()` finishes every waiting consumer. */
 class AsyncQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
@@ -87,6 +99,7 @@ export class QuicConnection {
   #resolveClosed!: (r: ConnectionCloseReason) => void;
   #closeError: QuicStreamError | undefined;
   #closedReason: ConnectionCloseReason | undefined;
+  #protocol: ((event: ConnectionEvent) => void) | undefined;
 
   /** @internal created by QuicEndpoint */
   constructor(core: SansIoConnection, driver: ConnectionDriver) {
@@ -181,10 +194,27 @@ export class QuicConnection {
     return this.closed;
   }
 
+  /**
+   * Hands every event of this connection to a protocol layer (HTTP/3) instead of this facade's
+   * streams and datagrams; `opened`, `closed` and `close()` keep working. Call it from the
+   * endpoint's `protocol` hook, before any event is dispatched. Once per connection.
+   */
+  takeEvents(handler: (event: ConnectionEvent) => void): ProtocolHost {
+    if (this.#protocol) throw new Error('a protocol layer already took this connection\'s events');
+    this.#protocol = handler;
+    return { connection: this.core, flush: () => this.#driver.flush(this), now: () => this.#driver.now() };
+  }
+
   // ---- driver side ----
 
   /** @internal dispatches one core event */
   onEvent(event: ConnectionEvent): void {
+    if (this.#protocol) {
+      this.#protocol(event);
+      if (event.type === 'handshake-complete') this.#resolveOpened();
+      else if (event.type === 'closed') this.#onClosed(event.reason);
+      return;
+    }
     switch (event.type) {
       case 'handshake-complete':
         this.#resolveOpened();
