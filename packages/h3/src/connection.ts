@@ -560,7 +560,9 @@ export class H3Connection {
    */
   readBody(streamId: number, maxBytes = MAX_BODY_READ): { data: Uint8Array; fin: boolean } | undefined {
     const s = this.#streams.get(streamId);
-    if (!s || s.phase === InPhase.Headers || s.phase === InPhase.Extension) return undefined;
+    // A stream already released ended (its 'stream-reset' or 'stream-error' came first if it failed).
+    if (!s) return { data: new Uint8Array(0), fin: true };
+    if (s.phase === InPhase.Headers || s.phase === InPhase.Extension) return undefined;
     if (s.phase === InPhase.Done) return { data: new Uint8Array(0), fin: true };
     let result: { data: Uint8Array; fin: boolean } | undefined;
     this.#guard(() => {

@@ -18,12 +18,12 @@ function ofType<T extends H3Event['type']>(events: H3Event[], type: T): Extract<
 
 test('GET with a response body and trailers; SETTINGS seen both ways', () => {
   const h = makeH3Pair();
-  assert.ok(h.run(() => h.client.peerSettings !== undefined && h.pair.serverNode.conn !== undefined && h.server().peerSettings !== undefined));
   assert.is(h.client.peerSettings!.get(SettingId.ENABLE_CONNECT_PROTOCOL), 1);
   assert.is(h.client.peerSettings!.get(SettingId.H3_DATAGRAM), 1);
   const id = h.client.sendRequest(req('/hello'), true)!;
   assert.is(id, 0);
   h.onServerEvent = (e) => {
+    if (e.type === 'body-readable') readAll(h.server(), e.streamId); // a GET's empty body, to its end
     if (e.type !== 'request') return;
     assert.is(e.head.method, 'GET');
     assert.is(e.head.path, '/hello');
@@ -99,7 +99,6 @@ test('interim 103 then the final response', () => {
 
 test('repeated fields across requests are indexed in the QPACK dynamic table both ways', () => {
   const h = makeH3Pair();
-  assert.ok(h.run(() => h.client.peerSettings !== undefined && h.pair.serverNode.conn !== undefined && h.server().peerSettings !== undefined));
   const extra: [string, string][] = [['user-agent', 'purequic-test/1.0 (a fairly long user agent string)'], ['x-session', 'abcdef0123456789']];
   h.onServerEvent = (e) => {
     if (e.type === 'request') h.server().sendHeaders(e.streamId, [{ name: ':status', value: '200' }, { name: 'server', value: 'purequic-test-server/1.0' }, { name: 'cache-control', value: 'private, max-age=12345' }], true);
@@ -119,7 +118,7 @@ test('malformed requests reset only their stream with H3_MESSAGE_ERROR', () => {
   const h = makeH3Pair();
   const cases = [
     [{ name: ':method', value: 'GET' }, { name: ':path', value: '/' }, { name: ':authority', value: 'x' }], // no :scheme
-    [...req('/'), { name: 'Upper', value: 'x' }], // uppercase name
+    [...req('/'), { name: 'bad name', value: 'x' }], // a space in a name
     [...req('/'), { name: 'connection', value: 'close' }], // connection-specific
     [{ name: 'a', value: 'b' }, ...req('/')], // pseudo after regular
     [...req('/'), { name: ':method', value: 'GET' }], // repeated pseudo
@@ -136,7 +135,6 @@ test('malformed requests reset only their stream with H3_MESSAGE_ERROR', () => {
 
 test('DATA before HEADERS closes the connection with H3_FRAME_UNEXPECTED', () => {
   const h = makeH3Pair();
-  assert.ok(h.run(() => h.pair.client.isHandshakeComplete));
   const id = h.pair.client.openStream('bidi')!;
   h.pair.client.writeStream(id, new Uint8Array([0x00, 0x02, 0x61, 0x62]), true);
   assert.ok(h.run(() => h.pair.client.isClosed));
@@ -149,7 +147,6 @@ test('critical stream rules: a second control stream, a missing SETTINGS, a clos
   // A second control stream (ours is already open): H3_STREAM_CREATION_ERROR.
   {
     const h = makeH3Pair();
-    assert.ok(h.run(() => h.pair.client.isHandshakeComplete && h.pair.serverNode.conn !== undefined && h.server().peerSettings !== undefined));
     const id = h.pair.client.openStream('uni')!;
     h.pair.client.writeStream(id, new Uint8Array([0x00, 0x04, 0x00]), false);
     assert.ok(h.run(() => h.pair.client.isClosed));
@@ -158,9 +155,7 @@ test('critical stream rules: a second control stream, a missing SETTINGS, a clos
   // The first control frame is not SETTINGS: H3_MISSING_SETTINGS. Send it on a control stream
   // of a raw client (no H3 layer on the client side).
   {
-    const h = makeH3Pair();
-    h.pair.clientNode.onEvent = () => {};
-    assert.ok(h.run(() => h.pair.client.isHandshakeComplete));
+    const h = makeH3Pair({ rawClient: true });
     const id = h.pair.client.openStream('uni')!;
     h.pair.client.writeStream(id, new Uint8Array([0x00, 0x07, 0x01, 0x00]), false); // GOAWAY(0) first
     assert.ok(h.run(() => h.pair.client.isClosed));
@@ -168,9 +163,7 @@ test('critical stream rules: a second control stream, a missing SETTINGS, a clos
   }
   // The peer's control stream ends: H3_CLOSED_CRITICAL_STREAM.
   {
-    const h = makeH3Pair();
-    h.pair.clientNode.onEvent = () => {};
-    assert.ok(h.run(() => h.pair.client.isHandshakeComplete));
+    const h = makeH3Pair({ rawClient: true });
     const id = h.pair.client.openStream('uni')!;
     h.pair.client.writeStream(id, new Uint8Array([0x00, 0x04, 0x00]), true);
     assert.ok(h.run(() => h.pair.client.isClosed));
@@ -183,9 +176,7 @@ test('critical stream rules: a second control stream, a missing SETTINGS, a clos
     [[0x00, 0x04, 0x02, 0x02, 0x00], H3ErrorCode.SETTINGS_ERROR], // HTTP/2 SETTINGS_ENABLE_PUSH
     [[0x00, 0x04, 0x00, 0x01, 0x00], H3ErrorCode.FRAME_UNEXPECTED], // HEADERS on the control stream
   ] as [number[], number][]) {
-    const h = makeH3Pair();
-    h.pair.clientNode.onEvent = () => {};
-    assert.ok(h.run(() => h.pair.client.isHandshakeComplete));
+    const h = makeH3Pair({ rawClient: true });
     const id = h.pair.client.openStream('uni')!;
     h.pair.client.writeStream(id, new Uint8Array(bytes), false);
     assert.ok(h.run(() => h.pair.client.isClosed));
@@ -194,9 +185,7 @@ test('critical stream rules: a second control stream, a missing SETTINGS, a clos
 });
 
 test('unknown stream types, frame types and settings are ignored; GREASE goes out', () => {
-  const h = makeH3Pair();
-  h.pair.clientNode.onEvent = () => {};
-  assert.ok(h.run(() => h.pair.client.isHandshakeComplete));
+  const h = makeH3Pair({ rawClient: true });
   const control = h.pair.client.openStream('uni')!;
   // SETTINGS with an unknown id, then an unknown frame type (0x21, GREASE) of 3 bytes.
   h.pair.client.writeStream(control, new Uint8Array([0x00, 0x04, 0x02, 0x21, 0x05, 0x21, 0x03, 1, 2, 3]), false);
@@ -230,7 +219,6 @@ test('GOAWAY: requests below the id finish, later ones are refused with H3_REQUE
 
 test('a request whose headers never come is reset after the header timeout (slow loris)', () => {
   const h = makeH3Pair({ serverH3: { requestHeadersTimeoutMs: 2_000 } });
-  assert.ok(h.run(() => h.pair.client.isHandshakeComplete));
   const id = h.pair.client.openStream('bidi')!;
   h.pair.client.writeStream(id, new Uint8Array([0x01, 0x10, 0x00]), false); // HEADERS header, 16 bytes promised, 1 sent
   assert.ok(h.run(() => h.pair.serverNode.conn !== undefined && h.server().nextTimeout() !== undefined));
@@ -246,7 +234,6 @@ test('a request whose headers never come is reset after the header timeout (slow
 
 test('HTTP Datagrams carry the quarter stream id; Extended CONNECT and extension streams are handed over', () => {
   const h = makeH3Pair({ client: { extensionStreamTypes: { uni: [0x54], bidi: [0x41] } }, serverH3: { extensionStreamTypes: { uni: [0x54], bidi: [0x41] } } });
-  assert.ok(h.run(() => h.client.peerSettings !== undefined && h.pair.serverNode.conn !== undefined && h.server().peerSettings !== undefined));
   assert.ok(h.client.peerEnablesConnectProtocol);
   const connect = [
     { name: ':method', value: 'CONNECT' },

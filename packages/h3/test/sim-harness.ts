@@ -24,6 +24,8 @@ export interface H3Pair {
 export interface H3PairOptions extends PairOptions {
   client?: Partial<H3ConnectionOptions>;
   serverH3?: Partial<H3ConnectionOptions>;
+  /** The client side speaks raw QUIC (tests write HTTP/3 bytes by hand); `client` is unused. */
+  rawClient?: boolean;
 }
 
 export function makeH3Pair(options: H3PairOptions = {}): H3Pair {
@@ -58,6 +60,7 @@ export function makeH3Pair(options: H3PairOptions = {}): H3Pair {
     onServerEvent: () => {},
   };
   pair.clientNode.onEvent = (e, _conn, now) => {
+    if (options.rawClient) return;
     client.handleQuicEvent(e, now);
     for (let x = client.pollEvent(); x; x = client.pollEvent()) {
       clientEvents.push(x);
@@ -72,6 +75,11 @@ export function makeH3Pair(options: H3PairOptions = {}): H3Pair {
       h.onServerEvent(x);
     }
   };
+  // Ready to use: the handshake is done and (unless the client is raw) SETTINGS went both ways.
+  const ready = h.run(() =>
+    server !== undefined && pair.client.isHandshakeComplete && (options.rawClient === true || (client.peerSettings !== undefined && server.peerSettings !== undefined)),
+  );
+  if (!ready) throw new Error('HTTP/3 pair did not get ready');
   return h;
 }
 
