@@ -8,7 +8,7 @@
  */
 
 // Node: server, client, Alt-Svc
-export { createServer, serve, Http3Server, Http3IncomingRequest, Http3ServerResponse, fieldsToRecord, type Http3ServerOptions, type ExtendedConnectRequest } from './node/server.js';
+export { createServer, serve, Http3Server, Http3IncomingRequest, Http3ServerResponse, fieldsToRecord, type Http3ServerOptions, type ExtendedConnectRequest, type Http3ServerStats } from './node/server.js';
 export { fetch, closeDefaultClient, Http3Client, Http3RequestError, type Http3ClientOptions } from './node/client.js';
 export { H3NodeConnection, type H3Extension, type H3ExtensionHandler } from './node/h3-node-connection.js';
 export { IncomingBody, OutgoingBody, type BodyHost } from './node/body.js';

@@ -265,6 +265,16 @@ export interface ExtendedConnectRequest {
 
 type RequestListener = (req: Http3IncomingRequest, res: Http3ServerResponse) => void | Promise<void>;
 
+export interface Http3ServerStats {
+  connections: number;
+  requests: number;
+  /** Entries our QPACK encoder inserted into peers' dynamic tables, and references to them. */
+  qpackInsertsSent: number;
+  qpackDynamicReferencesSent: number;
+  /** Entries peers inserted into our decoder's dynamic tables. */
+  qpackInsertsReceived: number;
+}
+
 /** Per-connection bookkeeping of the requests in flight. */
 interface Exchange {
   req: Http3IncomingRequest;
@@ -301,7 +311,31 @@ export class Http3Server {
   /** @internal */
   track(conn: H3NodeConnection): void {
     this.#connections.add(conn);
-    void conn.quic.closed.then(() => this.#connections.delete(conn));
+    this.#totals.connections++;
+    void conn.quic.closed.then(() => {
+      this.#connections.delete(conn);
+      this.#addQpack(this.#totals, conn);
+    });
+  }
+
+  readonly #totals = { connections: 0, requests: 0, qpackInsertsSent: 0, qpackDynamicReferencesSent: 0, qpackInsertsReceived: 0 };
+
+  #addQpack(into: Http3ServerStats, conn: H3NodeConnection): void {
+    into.qpackInsertsSent += conn.h3.encoder.stats.inserts;
+    into.qpackDynamicReferencesSent += conn.h3.encoder.stats.dynamicReferences;
+    into.qpackInsertsReceived += conn.h3.decoder.insertCount;
+  }
+
+  /** @internal */
+  countRequest(): void {
+    this.#totals.requests++;
+  }
+
+  /** Connections and requests served so far, and how much the QPACK dynamic tables were used. */
+  get stats(): Http3ServerStats {
+    const out = { ...this.#totals };
+    for (const c of this.#connections) this.#addQpack(out, c);
+    return out;
   }
 
   /**
@@ -364,7 +398,7 @@ export async function createServer(options: Http3ServerOptions, listener: Reques
         extensions,
       );
       server.track(conn);
-      serveConnection(conn, listener, options, maxBody);
+      serveConnection(conn, listener, options, maxBody, () => server.countRequest());
     },
   });
   server = new Http3Server(endpoint, options);
@@ -379,7 +413,7 @@ function checkServerOptions(options: Http3ServerOptions): void {
 }
 
 /** Dispatches one connection's HTTP/3 events to request/response objects. */
-function serveConnection(conn: H3NodeConnection, listener: RequestListener, options: Http3ServerOptions, maxBody: number): void {
+function serveConnection(conn: H3NodeConnection, listener: RequestListener, options: Http3ServerOptions, maxBody: number, countRequest: () => void): void {
   const exchanges = new Map<number, Exchange>();
   const fail = (streamId: number, error: Error) => {
     const x = exchanges.get(streamId);
@@ -393,6 +427,7 @@ function serveConnection(conn: H3NodeConnection, listener: RequestListener, opti
     switch (event.type) {
       case 'request': {
         const { streamId, head } = event;
+        countRequest();
         if (head.method === 'CONNECT') {
           if (options.onConnect && head.protocol !== undefined) options.onConnect({ streamId, head, connection: conn });
           else {
