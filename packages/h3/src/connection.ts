@@ -368,7 +368,9 @@ export class H3Connection {
     // Bounded: each turn consumes pending bytes or reads new ones; QUIC holds at most our window.
     for (let turns = 0; s.phase === InPhase.Headers && !s.blocked && turns < 100_000; turns++) {
       if (!this.#parseOne(s, true)) {
-        if (!this.#fill(s)) break;
+        // A stream handed to an extension (WT_STREAM signal) is read by the extension from now
+        // on: reading more here would lose those bytes.
+        if ((s.phase as InPhase) !== InPhase.Headers || !this.#fill(s)) break;
       }
     }
   }
