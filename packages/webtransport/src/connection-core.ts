@@ -135,8 +135,10 @@ export class WtConnection {
    * Client: sends the Extended CONNECT (§3.2) for `https://authority/path`; undefined when no
    * stream can be opened now. `protocols` become WT-Available-Protocols (§3.3).
    */
-  connect(authority: string, path: string, options: { protocols?: readonly string[]; origin?: string; headers?: Iterable<[string, string]> } = {}): WtSessionCore | undefined {
-    const version = this.peerVersion();
+  connect(authority: string, path: string, options: { protocols?: readonly string[]; origin?: string; headers?: Iterable<[string, string]>; version?: 'draft02' | 'h3' } = {}): WtSessionCore | undefined {
+    const offered = this.peerVersion();
+    // A generation older than the newest offered may be asked for (draft-02 when the server sent 0x2b603742).
+    const version = options.version === 'draft02' && this.peerSettings?.get(WtSetting.WEBTRANS_DRAFT00) === 1 ? 'draft02' : offered;
     if (!version || this.isClosed) return undefined;
     const fields: HeaderField[] = [
       { name: ':method', value: 'CONNECT' },
@@ -201,6 +203,8 @@ export class WtConnection {
       case 'stream-error': {
         const s = this.sessions.get(e.streamId);
         if (!s) return false;
+        // A server refusing the session stops our request body (RFC 9114 §4.1.1); its status follows.
+        if (e.type === 'stop-sending' && s.state === 'pending' && this.role === 'client') return true;
         const what = e.type === 'stream-reset' ? 'CONNECT stream reset by the peer' : e.type === 'stop-sending' ? 'the peer stopped reading the CONNECT stream' : `CONNECT stream error: ${e.message}`;
         s.onConnectReset(e.code, what);
         return true;

@@ -153,6 +153,178 @@ test('bidi echo, uni both ways, datagram echo at exactly maxDatagramSize; close 
   assert.equal(serverSeen.closed[serverSeen.closed.length - 1], { closeCode: 4242, reason: 'bye ✓' });
 });
 
+test('draft-02 (the browsers\' generation): server-initiated bidi stream, reset codes both ways, subprotocol negotiation', async () => {
+  behaviours.set('/proto', async (s) => {
+    assert.equal(s.offeredProtocols, ['chat.v2', 'chat.v1']);
+    assert.is(s.version, 'draft02');
+    s.accept({ protocol: 'chat.v1' });
+    // server-initiated bidi: says hello, then echoes one message
+    const bs = await s.createBidirectionalStream();
+    const w = bs.writable.getWriter();
+    await w.write(enc.encode('hello from server'));
+    await w.close();
+    // a uni stream the server resets with code 99
+    const uni = await s.createUnidirectionalStream();
+    const uw = uni.getWriter();
+    await uw.write(enc.encode('partial'));
+    uni.resetStream(99);
+    // the client's bidi stream: its reset code 77 is seen here
+    for await (const b of s.incomingBidirectionalStreams as unknown as AsyncIterable<WebTransportBidirectionalStream>) {
+      const e = await rejection(readAll(b.readable));
+      serverSeen.resets.push((e as WebTransportError).streamErrorCode);
+    }
+  });
+  const wt = new WebTransport(`${base}/proto`, { serverCertificateHashes: hashes, protocols: ['chat.v2', 'chat.v1'], draft02: true });
+  await bounded(wt.ready, 5000, 'ready');
+  assert.is(wt.protocol, 'chat.v1');
+  const { value: sbs } = await bounded(wt.incomingBidirectionalStreams.getReader().read(), 5000, 'server bidi');
+  assert.is(dec.decode(await readAll(sbs!.readable)), 'hello from server');
+  const { value: suni } = await bounded(wt.incomingUnidirectionalStreams.getReader().read(), 5000, 'server uni');
+  const err = (await bounded(rejection(readAll(suni!)), 5000, 'reset seen')) as WebTransportError;
+  assert.instance(err, WebTransportError);
+  assert.is(err.source, 'stream');
+  assert.is(err.streamErrorCode, 99);
+  const mine = await wt.createBidirectionalStream();
+  const mw = mine.writable.getWriter();
+  await mw.write(enc.encode('x'));
+  const before = serverSeen.resets.length;
+  await mw.abort(new WebTransportError('stop', { streamErrorCode: 77 }));
+  await bounded(waitFor(() => serverSeen.resets.length > before), 5000, 'server saw reset');
+  assert.is(serverSeen.resets[serverSeen.resets.length - 1], 77);
+  wt.close();
+  await bounded(wt.closed, 5000, 'closed');
+});
+
+test('streams and datagrams that arrive before accept are buffered (up to the limit, then WT_BUFFERED_STREAM_REJECTED)', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const got: string[] = [];
+  let rejected = -1;
+  let datagram = '';
+  behaviours.set('/early', async (s) => {
+    await gate;
+    s.accept();
+    rejected = s.core!.conn.rejectedBufferedStreams;
+    const reader = s.incomingUnidirectionalStreams.getReader();
+    const dr = s.datagrams.readable.getReader();
+    void dr.read().then(({ value }) => (datagram = dec.decode(value)));
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      void readAll(value).then((d) => got.push(dec.decode(d)));
+    }
+  });
+  const wt = new WebTransport(`${base}/early`, { serverCertificateHashes: hashes });
+  await bounded(waitFor(() => wt.core !== undefined), 5000, 'CONNECT sent');
+  // Raw streams bound to the session before the server answered (a client may send them in its first flight).
+  const core = wt.core!;
+  const h3 = core.conn.h3;
+  const ids: number[] = [];
+  for (let i = 0; i < 70; i++) {
+    const id = h3.openExtensionStream(false, new Uint8Array([0x40, 0x54, core.id]))!;
+    h3.quic.writeStream(id, enc.encode(`early ${i}`), true);
+    ids.push(id);
+  }
+  h3.sendDatagram(core.id, enc.encode('early datagram'));
+  core.conn.flush();
+  await new Promise((r) => setTimeout(r, 300));
+  release();
+  await bounded(wt.ready, 5000, 'ready');
+  await bounded(waitFor(() => got.length === 64 && datagram !== ''), 5000, 'buffered streams delivered');
+  assert.is(rejected, 6);
+  assert.is(datagram, 'early datagram');
+  assert.equal(new Set(got).size, 64);
+  for (const g of got) assert.match(g, /^early \d+$/);
+  wt.close();
+  await bounded(wt.closed, 5000, 'closed');
+});
+
+test('1,000 bidi streams in one session, all echoed; no stream left behind', async () => {
+  const wt = new WebTransport(`${base}/echo`, { serverCertificateHashes: hashes });
+  await bounded(wt.ready, 5000, 'ready');
+  const one = async (i: number) => {
+    const bs = await wt.createBidirectionalStream();
+    const [, back] = await Promise.all([writeAll(bs.writable, enc.encode(`stream ${i}`)), readAll(bs.readable)]);
+    return dec.decode(back) === `stream ${i}`;
+  };
+  const results = await bounded(Promise.all(Array.from({ length: 1000 }, (_, i) => one(i))), 60_000, '1,000 streams');
+  assert.is(results.filter(Boolean).length, 1000);
+  await bounded(waitFor(() => wt.core!.conn.streamCount === 0), 5000, 'client streams freed');
+  wt.close({ closeCode: 1 });
+  await bounded(wt.closed, 5000, 'closed');
+});
+
+test('a session closed by the server while streams are mid-flight: every stream and promise settles', async () => {
+  behaviours.set('/midflight', async (s) => {
+    s.accept();
+    const reader = s.incomingBidirectionalStreams.getReader();
+    for (let i = 0; i < 5; i++) await reader.read();
+    s.close({ closeCode: 3, reason: 'mid-flight' });
+  });
+  const wt = new WebTransport(`${base}/midflight`, { serverCertificateHashes: hashes });
+  await bounded(wt.ready, 5000, 'ready');
+  const big = new Uint8Array(4 * 1024 * 1024);
+  const flows = [];
+  for (let i = 0; i < 5; i++) {
+    const bs = await wt.createBidirectionalStream();
+    flows.push(writeAll(bs.writable, big).then(() => 'ok', (e) => e), readAll(bs.readable).then(() => 'ok', (e) => e));
+  }
+  const info = await bounded(wt.closed, 5000, 'closed');
+  assert.equal(info, { closeCode: 3, reason: 'mid-flight' });
+  const outcomes = await bounded(Promise.all(flows), 5000, 'streams settled');
+  for (const o of outcomes) {
+    if (o === 'ok') continue;
+    assert.instance(o, WebTransportError);
+    assert.is((o as WebTransportError).source, 'session');
+  }
+  assert.ok(outcomes.some((o) => o !== 'ok'));
+  assert.is(wt.core!.conn.streamCount, 0);
+});
+
+test('STOP_SENDING + WT_CLOSE_SESSION + CONNECTION_CLOSE together: nothing throws, everything settles, the close code arrives', async () => {
+  let serverClosed: unknown;
+  behaviours.set('/abrupt', async (s) => {
+    s.accept();
+    s.closed.then((c) => (serverClosed = c), (e) => (serverClosed = e));
+    for await (const b of s.incomingBidirectionalStreams as unknown as AsyncIterable<WebTransportBidirectionalStream>) {
+      void b.writable.getWriter().write(new Uint8Array(1 << 20)).catch(() => {});
+    }
+  });
+  const wt = new WebTransport(`${base}/abrupt`, { serverCertificateHashes: hashes });
+  await bounded(wt.ready, 5000, 'ready');
+  const bs = await wt.createBidirectionalStream();
+  const w = bs.writable.getWriter();
+  await w.write(enc.encode('go'));
+  const reader = bs.readable.getReader();
+  await bounded(reader.read(), 5000, 'first bytes');
+  await reader.cancel(new WebTransportError('enough', { streamErrorCode: 5 }));
+  wt.close({ closeCode: 9, reason: 'all at once' });
+  wt.close({ closeCode: 10, reason: 'again' });
+  // the connection goes right after (our own connection closes when the session ends)
+  assert.equal(await bounded(wt.closed, 5000, 'closed'), { closeCode: 9, reason: 'all at once' });
+  await bounded(waitFor(() => serverClosed !== undefined), 5000, 'server session settled');
+  assert.equal(serverClosed, { closeCode: 9, reason: 'all at once' });
+  await bounded(w.closed.catch(() => {}), 5000, 'writer settled');
+});
+
+test('a reason over 1,024 bytes is cut at a UTF-8 boundary; rejecting a session fails ready with the status', async () => {
+  behaviours.set('/nope', (s) => s.reject(403));
+  const refused = new WebTransport(`${base}/nope`, { serverCertificateHashes: hashes });
+  const e = (await bounded(rejection(refused.ready), 5000, 'rejected')) as WebTransportError;
+  assert.instance(e, WebTransportError);
+  assert.is(e.source, 'session');
+  assert.match(e.message, /403/);
+  await bounded(rejection(refused.closed), 5000, 'closed rejects');
+  const before = serverSeen.closed.length;
+  const wt = new WebTransport(`${base}/echo`, { serverCertificateHashes: hashes });
+  await bounded(wt.ready, 5000, 'ready');
+  const reason = 'é'.repeat(600); // 1,200 bytes
+  wt.close({ closeCode: 1, reason });
+  await bounded(waitFor(() => serverSeen.closed.length > before), 5000, 'server closed');
+  const seen = serverSeen.closed[serverSeen.closed.length - 1]!;
+  assert.is(seen.reason, 'é'.repeat(512));
+});
+
 function waitFor(cond: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const tick = () => (cond() ? resolve() : setTimeout(tick, 10));

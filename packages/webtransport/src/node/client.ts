@@ -31,6 +31,8 @@ export interface WebTransportOptions {
   ca?: string | string[];
   /** Node: skip certificate verification (tests only). */
   insecure?: boolean;
+  /** Node: speak draft-02 (as Chromium and Firefox do) even when the server offers newer drafts. */
+  draft02?: boolean;
   /** Node: WebTransport limits of the connection. */
   limits?: Partial<WtLimits>;
 }
@@ -145,7 +147,7 @@ export class WebTransport extends WebTransportSessionBase {
     }
     // Bounded: each wait ends with QUIC stream credit or the connection's end.
     for (let i = 0; ; i++) {
-      const core = wt.connect(url.host, `${url.pathname}${url.search}`, { protocols: options.protocols, origin: options.origin });
+      const core = wt.connect(url.host, `${url.pathname}${url.search}`, { protocols: options.protocols, origin: options.origin, version: options.draft02 ? 'draft02' : undefined });
       if (core) {
         this.bind(core, () => origin.conn.flush());
         origin.conn.flush();

@@ -5,7 +5,7 @@
  * `WebTransportError`s carrying the peer's application error code (draft-16 §4.4).
  */
 
-import { http3CodeToWebTransport, webTransportCodeToHttp3 } from '../codes.js';
+import { WtErrorCode, http3CodeToWebTransport, webTransportCodeToHttp3 } from '../codes.js';
 import type { WtStreamCore, WtStreamListener } from '../stream-core.js';
 
 /** W3C WebTransportErrorOptions. */
@@ -64,10 +64,11 @@ class StreamBinding implements WtStreamListener {
     this.writable?.wake();
   }
   onReset(h3Code: number): void {
-    this.readable?.fail(streamError(h3Code, 'the peer reset the stream'));
+    // WT_SESSION_GONE: the peer's session ended (draft-16 §6), not its application.
+    this.readable?.fail(h3Code === WtErrorCode.SESSION_GONE ? sessionGone() : streamError(h3Code, 'the peer reset the stream'));
   }
   onStopSending(h3Code: number): void {
-    this.writable?.fail(streamError(h3Code, 'the peer stopped reading the stream'));
+    this.writable?.fail(h3Code === WtErrorCode.SESSION_GONE ? sessionGone() : streamError(h3Code, 'the peer stopped reading the stream'));
   }
   onSessionGone(): void {
     const e = sessionGone();
