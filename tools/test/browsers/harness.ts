@@ -408,3 +408,57 @@ export function fetchProbeScript(path: string): string {
     return { status: response.status, body, pageProtocol: page ? page.nextHopProtocol : null, fetchProtocol: entry ? entry.nextHopProtocol : null };
   })()`;
 }
+
+/** What `downloadProbeScript` reports. */
+export interface DownloadProbe {
+  status: number;
+  length: number;
+  /** Hex SHA-256 of the body, computed in the page with crypto.subtle.digest. */
+  sha256: string;
+  fetchProtocol: string | null;
+}
+
+/** Page script: downloads `path` whole, hashes it in the page (SHA-256, hex) and reports the protocol. */
+export function downloadProbeScript(path: string): string {
+  return `(async () => {
+    const url = new URL(${JSON.stringify(path)}, location.href).href;
+    const response = await fetch(url, { cache: 'no-store' });
+    const body = await response.arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    let entry;
+    for (let i = 0; i < 100 && !entry; i++) {
+      entry = performance.getEntriesByType('resource').find((e) => e.name === url);
+      if (!entry) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { status: response.status, length: body.byteLength, sha256, fetchProtocol: entry ? entry.nextHopProtocol : null };
+  })()`;
+}
+
+/** What `parallelFetchScript` reports. */
+export interface ParallelProbe {
+  /** One per path, in order: status and body text, or the error's message. */
+  results: Array<{ status: number; body: string } | { error: string }>;
+  /** nextHopProtocol of each path's resource entry ('' when missing). */
+  protocols: string[];
+}
+
+/** Page script: fetches every path at once (Promise.all) and reports each outcome and protocol. */
+export function parallelFetchScript(paths: string[]): string {
+  return `(async () => {
+    performance.setResourceTimingBufferSize(${paths.length + 50});
+    const urls = ${JSON.stringify(paths)}.map((p) => new URL(p, location.href).href);
+    const results = await Promise.all(urls.map((url) =>
+      fetch(url, { cache: 'no-store' }).then(
+        async (response) => ({ status: response.status, body: await response.text() }),
+        (error) => ({ error: String(error && error.message || error) }))));
+    let protocols = [];
+    for (let i = 0; i < 100; i++) {
+      const entries = performance.getEntriesByType('resource');
+      protocols = urls.map((url) => { const e = entries.find((x) => x.name === url); return e ? e.nextHopProtocol : ''; });
+      if (!protocols.includes('')) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { results, protocols };
+  })()`;
+}
