@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { serve, type Http3Server } from '@purequic/h3';
 import { generateSelfSignedCertificate, type SelfSignedCertificate } from '@purequic/quic';
 import {
   downloadProbeScript,
@@ -27,20 +28,6 @@ import {
   type FetchProbe,
   type ParallelProbe,
 } from './harness.js';
-
-/** The server API this file is written against (@purequic/h3). */
-interface H3Server {
-  readonly port: number;
-  close(): Promise<void>;
-}
-type Serve = (
-  options: { host: string; port: number; certificatePem: string; privateKeyPem: string },
-  handler: (request: Request) => Response | Promise<Response>,
-) => Promise<H3Server>;
-// Pending: `serve` has not landed in @purequic/h3 yet; once it has, import it statically and
-// rename this file to h3-server.test.ts.
-const { serve } = (await import('@purequic/h3')) as unknown as { serve: Serve };
-
 
 /** Bound on a suite's setup (certificate, server, browser launch: Firefox takes 3-5 s idle). */
 const SETUP_TIMEOUT_MS = 45_000;
@@ -77,7 +64,7 @@ async function handler(request: Request): Promise<Response> {
 }
 
 interface Context {
-  server?: H3Server;
+  server?: Http3Server;
   browser?: BrowserSession;
   origin?: string;
   /** uvu swallows a failing before hook's error (its runner returns from `finally`): kept for the tests to throw. */
@@ -112,14 +99,18 @@ function browserSuite(name: BrowserName): Test<Context> {
   });
 
   s.after(async (context) => {
+    let t = performance.now();
     await context.browser?.close();
+    const browserClose = performance.now() - t;
+    t = performance.now();
     await withTimeout(context.server?.close() ?? Promise.resolve(), 10_000, 'server close').catch((error: unknown) => {
       console.log(`${name}: ${(error as Error).message}`);
     });
-    if (startedAt) console.log(`${name}: suite took ${(performance.now() - startedAt).toFixed(0)} ms`);
+    const serverClose = performance.now() - t;
+    if (startedAt) console.log(`${name}: browser closed in ${browserClose.toFixed(0)} ms, server in ${serverClose.toFixed(0)} ms; suite took ${(performance.now() - startedAt).toFixed(0)} ms`);
   });
 
-  /** Runs `body` against the page at `/`, bounded, logging its duration and the console on failure. */
+  /** Evaluates `script` in the page at `/` (bounded), logs its duration, checks the result (console printed on failure). */
   async function timed<T>(context: Context, what: string, script: string, check: (result: T) => void): Promise<void> {
     const { browser, origin } = context;
     if (context.setupError) throw context.setupError;
