@@ -10,6 +10,7 @@
 // Node: server, client, Alt-Svc
 export { createServer, serve, Http3Server, Http3IncomingRequest, Http3ServerResponse, fieldsToRecord, type Http3ServerOptions, type ExtendedConnectRequest, type Http3ServerStats } from './node/server.js';
 export { fetch, closeDefaultClient, Http3Client, Http3RequestError, type Http3ClientOptions } from './node/client.js';
+export { altSvcValue, parseAltSvc, advertiseHttp3, listenHttp3Beside, type AltSvcEntry } from './node/alt-svc.js';
 export { H3NodeConnection, type H3Extension, type H3ExtensionHandler } from './node/h3-node-connection.js';
 export { IncomingBody, OutgoingBody, type BodyHost } from './node/body.js';
 
