@@ -205,6 +205,13 @@ export class WtConnection {
         if (!s) return false;
         // A server refusing the session stops our request body (RFC 9114 §4.1.1); its status follows.
         if (e.type === 'stop-sending' && s.state === 'pending' && this.role === 'client') return true;
+        // The close capsule may be in the same packet as the STOP_SENDING (Firefox sends both):
+        // read what already arrived before deciding the session was aborted.
+        if (e.type !== 'stream-error' && s.state === 'open') s.onConnectReadable();
+        if (s.state === 'closed' && e.type === 'stop-sending') {
+          this.onSessionGone(s);
+          return true;
+        }
         const what = e.type === 'stream-reset' ? 'CONNECT stream reset by the peer' : e.type === 'stop-sending' ? 'the peer stopped reading the CONNECT stream' : `CONNECT stream error: ${e.message}`;
         s.onConnectReset(e.code, what);
         return true;
