@@ -390,14 +390,10 @@ export class QpackEncoder {
     this.#lines.string(0, 8, value, this.#huffman);
   }
 
-  /** True if (name, value) was offered before; remembers it otherwise (bounded). */
+  /** True if (name, value) was offered before; remembers it otherwise (bounded: cleared when full). */
   #seenBefore(name: string, value: string): boolean {
     let values = this.#seen.get(name);
-    if (values?.has(value)) {
-      values.delete(value);
-      this.#seenCount--;
-      return true;
-    }
+    if (values?.has(value)) return true;
     if (this.#seenCount >= SEEN_LIMIT) {
       this.#seen.clear();
       this.#seenCount = 0;
