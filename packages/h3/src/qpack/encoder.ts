@@ -74,8 +74,8 @@ interface SectionRecord {
 const DEFAULT_MAX_TABLE_CAPACITY = 4096;
 /** Above this many unacknowledged sections, new sections use the static table and literals only. */
 const MAX_OUTSTANDING_SECTIONS = 1024;
-/** Streams closed locally whose section records are kept to accept a late acknowledgment. */
-const MAX_CLOSED_STREAMS = 1024;
+/** Locally closed streams whose sections may pin entries while the decoder has not answered. */
+const MAX_CLOSED_STREAMS = 64;
 /** Distinct (name, value) pairs remembered for the "seen before" indexing test. */
 const SEEN_LIMIT = 512;
 /** Cookie values shorter than this are guessable: never indexed (RFC 9204 §7.1.3). */
@@ -103,7 +103,7 @@ export class QpackEncoder {
   /** Unacknowledged sections with dynamic references, per stream, oldest first. */
   readonly #streams = new Map<number, SectionRecord[]>();
   #outstanding = 0;
-  /** Locally closed streams, oldest first (a Map used as an ordered set). */
+  /** Locally closed streams still pinning entries, oldest first (a Map used as an ordered set). */
   readonly #closed = new Map<number, true>();
   readonly #encoderStream = new ByteSink(256);
   readonly #lines = new ByteSink(512);
@@ -609,19 +609,22 @@ export class QpackEncoder {
   }
 
   /**
-   * The stream was reset or abandoned locally: its unacknowledged sections stop pinning entries
-   * (§2.1.1). Their records stay (bounded to the last 1024 such streams) so that the decoder's
-   * late Section Acknowledgment or Stream Cancellation is still accepted. Idempotent.
+   * The stream was reset or abandoned locally. Its unacknowledged sections keep their references
+   * until the decoder answers with a Section Acknowledgment or a Stream Cancellation, which a
+   * conformant decoder sends for a reset stream (§2.2.2.2): releasing them at once would let us
+   * evict entries that the peer may still need, for a HEADERS frame already in flight or a section
+   * it holds blocked, and fail its whole connection with QPACK_DECOMPRESSION_FAILED. Against a
+   * decoder that never answers, once more than 64 closed streams wait for an answer, the oldest
+   * one's references are released (by then its data has long arrived or been discarded); its
+   * records stay, so a late answer is still accepted. Idempotent.
    */
   streamClosed(streamId: number): void {
-    const records = this.#streams.get(streamId);
-    if (records === undefined) return;
-    for (const rec of records) if (!rec.released) this.#release(rec);
-    this.#closed.delete(streamId);
+    if (!this.#streams.has(streamId) || this.#closed.has(streamId)) return;
     this.#closed.set(streamId, true);
     if (this.#closed.size > MAX_CLOSED_STREAMS) {
       const oldest = this.#closed.keys().next().value as number;
-      this.#dropStream(oldest);
+      this.#closed.delete(oldest);
+      for (const rec of this.#streams.get(oldest) ?? []) if (!rec.released) this.#release(rec);
     }
   }
 }

@@ -302,24 +302,45 @@ test('decoder stream: Stream Cancellation for an unknown stream is harmless; chu
   assert.is(enc.knownReceivedCount, 4);
 });
 
-test('streamClosed: references released at once; a late acknowledgment or cancellation is still accepted', () => {
+test('streamClosed: references stay until the decoder answers (ack or cancellation); idempotent', () => {
   const { enc, dec, pump } = pair(4096, 10);
   dec.decode(0, enc.encode(0, request('/a')));
-  const s = enc.encode(4, request('/a'));
+  const s4 = enc.encode(4, request('/a'));
   pump();
   assert.is(enc.entry(0)!.refs, 1);
   enc.streamClosed(4);
-  enc.streamClosed(4); // idempotent
+  enc.streamClosed(4);
+  assert.is(enc.entry(0)!.refs, 1, 'a HEADERS frame in flight may still be decoded');
+  assert.equal(dec.decode(4, s4), request('/a'));
+  enc.handleDecoderStream(dec.takeDecoderStreamData()!); // the ack releases it
   assert.is(enc.entry(0)!.refs, 0);
-  dec.decode(4, s);
-  enc.handleDecoderStream(dec.takeDecoderStreamData()!); // ack for the closed stream: accepted
   assert.is(enc.outstandingSections, 0);
-  assert.is(enc.knownReceivedCount, 4);
-  const s8 = enc.encode(8, request('/a'));
+  enc.encode(8, request('/a'));
   enc.streamClosed(8);
-  void s8;
-  enc.handleDecoderStream(fromHex('48')); // cancellation after close: accepted
+  assert.is(enc.entry(0)!.refs, 1);
+  dec.cancelStream(8); // the peer's H3 layer saw the reset
+  enc.handleDecoderStream(dec.takeDecoderStreamData()!);
+  assert.is(enc.entry(0)!.refs, 0);
   assert.is(enc.outstandingSections, 0);
+  enc.streamClosed(12); // a stream with nothing outstanding: no-op
+});
+
+test('streamClosed: against a decoder that never answers, the oldest closed streams are released after 64', () => {
+  const { enc, dec, pump, ack } = pair(4096, 1000);
+  dec.decode(0, enc.encode(0, request('/a')));
+  enc.encode(4, request('/a')); // inserts
+  pump();
+  ack(); // the decoder never got section 4: the increment only acknowledges the inserts
+  for (let i = 0; i < 70; i++) {
+    enc.encode(100 + i * 4, request('/a'));
+    enc.streamClosed(100 + i * 4);
+  }
+  // 71 sections reference entry 0; sections 4 and the first 6 closed ones: 6 released.
+  assert.is(enc.entry(0)!.refs, 71 - 6);
+  assert.is(enc.outstandingSections, 71, 'records stay for late answers');
+  enc.handleDecoderStream(fromHex('e4')); // Section Acknowledgment for stream 100: accepted
+  assert.is(enc.outstandingSections, 70);
+  assert.is(enc.entry(0)!.refs, 65, 'already released: not released twice');
 });
 
 test('observer: inserted / evicted / capacity / section events', () => {
