@@ -13,6 +13,9 @@
  * - an entry is evicted only when it is acknowledged (below the Known Received Count) and no
  *   unacknowledged section references it (§2.1.1); when an insertion would need more, the line is
  *   sent as a literal instead;
+ * - the oldest entries (those that, with the unused space, make up a quarter of the capacity) are
+ *   draining (§2.1.1.1): not referenced anew; a line that matches one is refreshed with a Duplicate
+ *   and the copy referenced, so that busy entries do not pin the table;
  * - once 1024 sections are unacknowledged (a peer that never acknowledges), new sections stop
  *   referencing the dynamic table, which bounds the memory spent on tracking them.
  */
@@ -116,6 +119,8 @@ export class QpackEncoder {
   #failed: QpackError | undefined;
   #inserts = 0;
   #dynamicReferences = 0;
+  /** Cached #drainingIndex(), -1 when stale (reset on every insertion and eviction). */
+  #drainCache = -1;
 
   // Per-section state, reset by #beginSection (kept on the instance: no closure per section).
   #stream = 0;
@@ -248,11 +253,21 @@ export class QpackEncoder {
     const sensitive = markedSensitive || isSensitive(name, value);
     if (!sensitive && this.#useDynamic) {
       let abs = this.#fieldIndex.get(name)?.get(value) ?? -1;
-      if (abs >= 0 && this.#canReference(abs)) {
-        this.#indexed(abs);
-        return;
-      }
-      if (abs < 0) {
+      if (abs >= 0) {
+        // §2.1.1.1: an entry in the draining zone is refreshed by a Duplicate rather than
+        // referenced, so that it can become evictable; the old one is used if that fails.
+        if (abs < this.#drainingIndex()) {
+          const copy = this.#duplicateEntry(abs);
+          if (copy >= 0 && this.#canReference(copy)) {
+            this.#indexed(copy);
+            return;
+          }
+        }
+        if (this.#canReference(abs)) {
+          this.#indexed(abs);
+          return;
+        }
+      } else {
         const nameLength = utf8Length(name);
         const size = nameLength + utf8Length(value) + ENTRY_OVERHEAD;
         if (size <= this.#table.capacity / 4 && this.#seenBefore(name, value)) {
@@ -271,7 +286,7 @@ export class QpackEncoder {
     }
     if (!sensitive && this.#useDynamic) {
       const abs = this.#nameIndex.get(name);
-      if (abs !== undefined && this.#canReference(abs)) {
+      if (abs !== undefined && abs >= this.#drainingIndex() && this.#canReference(abs)) {
         this.#literalDynamicName(abs, value, false);
         return;
       }
@@ -455,7 +470,32 @@ export class QpackEncoder {
     return this.#added(this.#table.insert(name, value, nameLength, size));
   }
 
+  /**
+   * The draining index (§2.1.1.1): the oldest entries, up to where unused space plus their sizes
+   * reach a quarter of the capacity (the largest entry we insert), are not referenced anew, so
+   * that in-flight references to them run out and they become evictable.
+   */
+  #drainingIndex(): number {
+    if (this.#drainCache >= 0) return this.#drainCache;
+    const t = this.#table;
+    const target = t.capacity / 4;
+    let free = t.capacity - t.size;
+    let abs = t.dropped;
+    while (free < target && abs < t.insertCount) free += t.get(abs++)!.size;
+    return (this.#drainCache = abs);
+  }
+
+  /** Duplicates the live entry `abs` if there is room without evicting it; returns the copy or -1. */
+  #duplicateEntry(abs: number): number {
+    const entry = this.#table.get(abs)!;
+    const survivor = this.#evictionPoint(entry.size);
+    if (survivor < 0 || survivor > abs) return -1;
+    this.#encoderStream.int(0x00, 5, this.#table.insertCount - 1 - abs); // §4.3.4
+    return this.#added(this.#table.insert(entry.name, entry.value, entry.nameLength, entry.size));
+  }
+
   #added(abs: number): number {
+    this.#drainCache = -1;
     const entry = this.#table.get(abs)!;
     let values = this.#fieldIndex.get(entry.name);
     if (values === undefined) this.#fieldIndex.set(entry.name, (values = new Map()));
@@ -467,6 +507,7 @@ export class QpackEncoder {
 
   /** Eviction hook: drop lookups that point at the evicted entry. */
   #forget(abs: number, entry: TableEntry): void {
+    this.#drainCache = -1;
     const values = this.#fieldIndex.get(entry.name);
     if (values !== undefined && values.get(entry.value) === abs) {
       values.delete(entry.value);

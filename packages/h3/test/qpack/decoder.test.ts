@@ -361,6 +361,17 @@ test('blocking: unblocked sections come back in arrival order with acknowledgmen
   assert.is(toHex(d.takeDecoderStreamData()), '48' + '84' + '80');
 });
 
+test('blocking: a Duplicate that unblocks a section mid-chunk; the rest of the chunk still applies', () => {
+  const d = decoder(220, 1);
+  d.handleEncoderStream(new Uint8Array([...setCapacity(220), ...insertLiteral('a', '1')]));
+  // RIC 2 (encoded 3), Base 1: relative 0 = absolute 0, post-base 0 = absolute 1 (the copy).
+  assert.is(d.decode(0, section(3, 1, 0, '8010')), 'blocked');
+  d.handleEncoderStream(new Uint8Array([...duplicate(0), ...insertLiteral('b', '2'), ...insertLiteral('c', '3')]));
+  assert.equal(d.takeUnblocked(), [{ streamId: 0, fields: [{ name: 'a', value: '1' }, { name: 'a', value: '1' }] }]);
+  assert.is(d.insertCount, 4);
+  assert.equal(d.entry(3), { name: 'c', value: '3' });
+});
+
 test('blocking: the caller may pass a reused buffer; the decoder keeps its own copy', () => {
   const d = decoder(220, 1);
   d.handleEncoderStream(setCapacity(220));
