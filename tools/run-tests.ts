@@ -88,7 +88,8 @@ function runFile(file: string): Promise<FileResult> {
       const total = Number(/Total:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
       const passed = Number(/Passed:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(clean)?.[1] ?? 0);
-      let failed = Number.isFinite(total) && Number.isFinite(passed) ? total - passed - skipped : 1;
+      // uvu's Total counts only the tests that ran: skipped ones are not in it.
+      let failed = Number.isFinite(total) && Number.isFinite(passed) ? total - passed : 1;
       const ok = code === 0 && failed === 0 && Number.isFinite(passed);
       if (!ok && failed === 0) failed = 1; // crashed outside any test, or was killed
       resolve({ file, passed: Number.isFinite(passed) ? passed : 0, failed, skipped, output: clean, ok, ms: performance.now() - started });
