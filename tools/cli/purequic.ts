@@ -106,7 +106,7 @@ async function get(args: Args): Promise<number> {
     let received = 0;
     for await (const chunk of (response.body ?? Readable.from([])) as AsyncIterable<Uint8Array>) {
       received += chunk.length;
-      if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
+      if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
       if (progress) process.stderr.write(`\r${((received / total) * 100).toFixed(0).padStart(3)}% ${(received / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB`);
     }
     if (output) await new Promise<void>((r) => (sink as ReturnType<typeof createWriteStream>).end(r));
