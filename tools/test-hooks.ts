@@ -8,9 +8,9 @@
  * Only the default `test` export is wrapped; suites made with `suite()` are not (none are used).
  */
 
-import { test } from 'uvu';
+import { test, type Callback, type Context } from 'uvu';
 
-type Hook = (state: Record<string, unknown>) => unknown;
+type Hook = Callback<Context>;
 
 let hookFailed = false;
 // uvu sets process.exitCode from its own count when it finishes, which a hook error never reaches.

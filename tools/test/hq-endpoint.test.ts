@@ -111,8 +111,8 @@ test('planTestcase: supported cases, small client windows for transfer, stream l
   assert.is(planTestcase('client', 'zerortt')!.resumption, 'early-data');
   assert.ok(planTestcase('server', 'zerortt')!.earlyData);
   assert.ok(planTestcase('client', 'keyupdate')!.initiateKeyUpdate);
-  // RFC 9368 §2.3: the client's first flight in v1 offering v2; the server prefers v2.
-  assert.equal(planTestcase('client', 'v2')!.versions, [QUIC_V1, QUIC_V2]);
+  // RFC 9368 §2.3, §5: the client prefers v2 and starts in v1; the server prefers v2.
+  assert.equal(planTestcase('client', 'v2')!.versions, [QUIC_V2, QUIC_V1]);
   assert.equal(planTestcase('server', 'v2')!.versions, [QUIC_V2, QUIC_V1]);
 });
 

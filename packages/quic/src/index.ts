@@ -8,6 +8,7 @@
 
 // Endpoint and facades
 export { QuicEndpoint, type ListenOptions, type BindOptions, type ConnectOptions, type EndpointOptions, type ProtocolAttach } from './endpoint/endpoint.js';
+export { QuicConnectError, type HostLookup } from './endpoint/connect-attempts.js';
 export { QuicConnection, ConnectionClosedError, describeClose, type ProtocolHost } from './endpoint/quic-connection.js';
 export { QuicStream, QuicStreamError } from './endpoint/quic-stream.js';
 
