@@ -596,7 +596,8 @@ export class QuicEndpoint implements ConnectionDriver {
     entry.facade.onEvent(e);
     if (e.type === 'handshake-complete' && entry.core.isServer && !entry.announcedIncoming) {
       entry.announcedIncoming = true;
-      if (!this.#closing) this.#incoming.push(entry.facade);
+      // A connection a protocol layer took over (HTTP/3) is that layer's to announce.
+      if (!this.#closing && !entry.facade.eventsTaken) this.#incoming.push(entry.facade);
     }
   }
 

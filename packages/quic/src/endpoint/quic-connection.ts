@@ -205,6 +205,11 @@ export class QuicConnection {
     return { connection: this.core, flush: () => this.#driver.flush(this), now: () => this.#driver.now() };
   }
 
+  /** True once a protocol layer took this connection's events (`takeEvents`). */
+  get eventsTaken(): boolean {
+    return this.#protocol !== undefined;
+  }
+
   // ---- driver side ----
 
   /** @internal dispatches one core event */
