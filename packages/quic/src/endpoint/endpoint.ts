@@ -38,6 +38,7 @@ const MAX_TRANSMITS_PER_FLUSH = 256;
 /** `close()` waits at most this long for connections to finish closing. */
 const CLOSE_TIMEOUT_MS = 3_000;
 
+/** Settings shared by every connection of an endpoint (server or client). */
 export interface EndpointOptions {
   /** Crypto provider by name or object; default 'auto'. */
   crypto?: CryptoProviderName | CryptoProvider;
@@ -66,6 +67,7 @@ export interface EndpointOptions {
 /** See `EndpointOptions.protocol`. */
 export type ProtocolAttach = (connection: QuicConnection) => void;
 
+/** `QuicEndpoint.listen`: where to listen, the certificate, ALPN, and the server's policies. */
 export interface ListenOptions extends EndpointOptions {
   host?: string;
   port: number;
@@ -92,11 +94,13 @@ export interface ListenOptions extends EndpointOptions {
   earlyData?: boolean;
 }
 
+/** `QuicEndpoint.bind`: the local address of a client endpoint (default '::', dual-stack, any port). */
 export interface BindOptions extends EndpointOptions {
   host?: string;
   port?: number;
 }
 
+/** `QuicEndpoint.connect`: which server, how to verify it, and per-connection settings. */
 export interface ConnectOptions {
   /**
    * Host name or IP address. A name is resolved (`node:dns` lookup, every address) and the
@@ -214,6 +218,10 @@ function cidKey(cid: Uint8Array): string {
   return Buffer.from(cid.buffer, cid.byteOffset, cid.length).toString('latin1');
 }
 
+/**
+ * One UDP socket serving many QUIC connections: `QuicEndpoint.listen` for a server (connections
+ * arrive on `incoming`), `QuicEndpoint.bind` then `connect` for a client. `close()` ends them all.
+ */
 export class QuicEndpoint implements ConnectionDriver {
   readonly #socket: dgram.Socket;
   readonly #crypto: CryptoProvider;

@@ -13,6 +13,7 @@ import { derToPem } from '../crypto/der.js';
 import { parseIpAddress } from './certificate-names.js';
 import { loadX509 } from './x509-loader.js';
 
+/** Options of `generateSelfSignedCertificate`; all optional. */
 export interface SelfSignedOptions {
   /** Wall-clock ms since the epoch (default: now); the validity period starts one minute before (clock skew). */
   nowMs?: number;
@@ -23,6 +24,7 @@ export interface SelfSignedOptions {
   keyType?: 'ecdsa-p256';
 }
 
+/** A generated certificate and its key (PEM), the certificate's DER and its SHA-256. */
 export interface SelfSignedCertificate {
   certificatePem: string;
   /** PKCS#8. */
