@@ -286,6 +286,9 @@ export class QuicEndpoint implements ConnectionDriver {
       // error. node:dgram reports ICMP errors only on connected sockets; this one serves many
       // peers unconnected, so an unreachable port shows only as silence: the handshake timeout
       // (connect's handshakeTimeoutMs) bounds it, and established connections' loss recovery copes.
+      // (A second socket on the same port, connected to the server, does get ECONNREFUSED for the
+      // first socket's datagrams, but sharing the port needs SO_REUSEADDR, which would let any
+      // local process bind it too and take this endpoint's datagrams: not worth a faster error.)
     });
   }
 
