@@ -17,6 +17,7 @@ export class ConnectionClosedError extends Error {
   }
 }
 
+/** A sentence saying why a connection ended (who closed it, the code and the reason). */
 export function describeClose(reason: ConnectionCloseReason): string {
   switch (reason.kind) {
     case 'transport':
@@ -80,6 +81,10 @@ class AsyncQueue<T> implements AsyncIterable<T> {
   }
 }
 
+/**
+ * One QUIC connection: `opened` and `closed` promises, streams (`openBidirectionalStream`,
+ * `incomingBidirectionalStreams`, ...), datagrams (`sendDatagram`, `datagrams`) and `close()`.
+ */
 export class QuicConnection {
   /** Resolves when the handshake completes; rejects if the connection closes first. */
   readonly opened: Promise<void>;
