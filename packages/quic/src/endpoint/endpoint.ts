@@ -662,6 +662,7 @@ export class QuicEndpoint implements ConnectionDriver {
     }
     if (!entry) return;
     const remote: PathAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
+    if (this.#dirty.has(entry)) for (let e = entry.core.pollEvent(); e !== undefined; e = entry.core.pollEvent()) this.#dispatch(entry, e);
     entry.core.handleDatagram(data, remote, this.now());
     this.#markDirty(entry);
   }
