@@ -294,7 +294,7 @@ export class WtConnection {
       case 'stream-readable': {
         const s = this.#streams.get(event.streamId);
         if (!s) return false;
-        s.listener?.onReadable();
+        s.onQuicReadable();
         return true;
       }
       case 'stream-writable': {

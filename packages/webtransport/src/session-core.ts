@@ -76,6 +76,7 @@ export class WtSessionCore {
   readonly flowControl: boolean;
   #localMaxData: number;
   #dataRead = 0;
+  #dataReceived = 0;
   #peerMaxData: number;
   #dataSent = 0;
   #dataBlockedSentAt = -1;
@@ -269,6 +270,8 @@ export class WtSessionCore {
         this.#peerMaxData = v;
         this.#dataBlockedSentAt = -1;
         this.listener?.onCredit();
+        // Writers blocked on session credit go on.
+        for (const st of [...this.streams]) st.listener?.onWritable();
         return;
       case WtCapsule.MAX_STREAMS_BIDI:
       case WtCapsule.MAX_STREAMS_UNI: {
@@ -421,6 +424,8 @@ export class WtSessionCore {
     }
     s.session = this;
     this.streams.add(s);
+    s.onAdopted();
+    if (this.state !== 'open') return false;
     this.listener?.onStream(s);
     return true;
   }
@@ -439,14 +444,16 @@ export class WtSessionCore {
     }
   }
 
-  /** @internal stream body bytes consumed: enforce and replenish WT_MAX_DATA (§5.4). */
-  onDataRead(n: number): void {
+  /** @internal stream body bytes arrived: more than WT_MAX_DATA allows is a session error (§5.4). */
+  onDataReceived(n: number): void {
+    this.#dataReceived += n;
+    if (this.flowControl && this.state === 'open' && this.#dataReceived > this.#localMaxData) this.#flowControlError('session data limit exceeded');
+  }
+
+  /** @internal stream body bytes read by the application: WT_MAX_DATA is raised in steps of half the window. */
+  onDataConsumed(n: number): void {
     this.#dataRead += n;
     if (!this.flowControl || this.state !== 'open') return;
-    if (this.#dataRead > this.#localMaxData) {
-      this.#flowControlError('session data limit exceeded');
-      return;
-    }
     const window = this.conn.limits.maxData;
     if (this.#localMaxData - this.#dataRead <= window / 2) {
       this.#localMaxData = this.#dataRead + window;
@@ -504,7 +511,7 @@ export class WtSessionCore {
   get stats(): { bytesSent: number; bytesReceived: number; datagramsSent: number; datagramsReceived: number; datagramsDroppedOutgoing: number; streams: number } {
     return {
       bytesSent: this.#dataSent,
-      bytesReceived: this.#dataRead,
+      bytesReceived: this.#dataReceived,
       datagramsSent: this.datagramsSent,
       datagramsReceived: this.datagramsReceived,
       datagramsDroppedOutgoing: this.datagramsDroppedOutgoing,

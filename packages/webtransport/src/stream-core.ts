@@ -26,13 +26,16 @@ export class WtStreamCore {
   listener: WtStreamListener | undefined;
   /** Bytes of the stream header we wrote (the reliable size of a reset, §4.4); 0 for incoming streams. */
   readonly headerLength: number;
-  /** Data that came with the hand-over, before we read the QUIC stream ourselves. */
-  #initial: Uint8Array | undefined;
+  /** Bytes taken from QUIC and not read yet: the hand-over's data, and arrivals under flow control. */
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  /** The stream's end is in `#queue` (no more bytes come from QUIC). */
   #initialFin: boolean;
   readDone: boolean;
   writeDone: boolean;
-  /** Stream body bytes read (session flow control counts them, §5.4). */
+  /** Stream body bytes the application read, and those that arrived (session flow control counts them, §5.4). */
   bytesRead = 0;
+  bytesReceived = 0;
   bytesWritten = 0;
   #freed = false;
 
@@ -46,7 +49,10 @@ export class WtStreamCore {
     options: { headerLength?: number; data?: Uint8Array; fin?: boolean } = {},
   ) {
     this.headerLength = options.headerLength ?? 0;
-    this.#initial = options.data && options.data.length > 0 ? options.data : undefined;
+    if (options.data && options.data.length > 0) {
+      this.#queue.push(options.data);
+      this.#queued = options.data.length;
+    }
     this.#initialFin = options.fin ?? false;
     // A unidirectional stream has one direction only.
     this.readDone = !bidi && local;
@@ -61,28 +67,82 @@ export class WtStreamCore {
     return !this.writeDone;
   }
 
-  /** Reads stream body bytes; undefined when nothing is there now (onReadable follows). */
+  /**
+   * Reads stream body bytes; undefined when nothing is there now (onReadable follows). With
+   * session flow control the bytes were already taken from QUIC on arrival (`onQuicReadable`)
+   * and counted against WT_MAX_DATA (§5.4); reading them here is what earns the peer new credit.
+   */
   read(maxBytes = 256 * 1024): { data: Uint8Array; fin: boolean } | undefined {
     if (this.readDone) return undefined;
+    // Under flow control, everything QUIC holds counts as arrived before any of it is read.
+    this.#drainQuic();
+    if (this.readDone) return undefined;
     let r: { data: Uint8Array; fin: boolean } | undefined;
-    if (this.#initial) {
-      const data = this.#initial.subarray(0, maxBytes);
-      this.#initial = data.length < this.#initial.length ? this.#initial.subarray(data.length) : undefined;
-      r = { data, fin: this.#initial === undefined && this.#initialFin };
+    if (this.#queue.length > 0) {
+      const head = this.#queue[0]!;
+      const data = head.subarray(0, maxBytes);
+      if (data.length < head.length) this.#queue[0] = head.subarray(data.length);
+      else this.#queue.shift();
+      this.#queued -= data.length;
+      r = { data, fin: this.#queue.length === 0 && this.#initialFin };
     } else if (this.#initialFin) {
       r = { data: new Uint8Array(0), fin: true };
     } else {
-      const q = this.conn.h3.quic.readStream(this.id, maxBytes);
+      const q = this.#takeFromQuic(maxBytes);
       if (!q) return undefined;
-      r = { data: q.data, fin: q.fin };
+      r = q;
     }
     this.bytesRead += r.data.length;
-    if (r.data.length > 0) this.session?.onDataRead(r.data.length);
+    if (r.data.length > 0) this.session?.onDataConsumed(r.data.length);
     if (r.fin) {
       this.readDone = true;
       this.#maybeFree();
     }
     return r;
+  }
+
+  /** Reads QUIC directly, counting the bytes as received by the session. */
+  #takeFromQuic(maxBytes: number): { data: Uint8Array; fin: boolean } | undefined {
+    const q = this.conn.h3.quic.readStream(this.id, maxBytes);
+    if (!q) return undefined;
+    this.bytesReceived += q.data.length;
+    if (q.data.length > 0) this.session?.onDataReceived(q.data.length);
+    return { data: q.data, fin: q.fin };
+  }
+
+  /**
+   * @internal QUIC has bytes for this stream. Under session flow control they are taken at once
+   * (bounded by WT_MAX_DATA, which is checked on arrival: §5.4); otherwise they stay in QUIC
+   * until read, so QUIC's stream window keeps pushing back.
+   */
+  onQuicReadable(): void {
+    this.#drainQuic();
+    this.listener?.onReadable();
+  }
+
+  #drainQuic(): void {
+    if (this.session?.flowControl && !this.readDone) {
+      // Bounded: QUIC holds at most the stream's window; each turn takes bytes or stops.
+      for (let turns = 0; turns < 100_000 && !this.#initialFin; turns++) {
+        const q = this.#takeFromQuic(256 * 1024);
+        if (!q) break;
+        if (q.data.length > 0) {
+          this.#queue.push(q.data);
+          this.#queued += q.data.length;
+        }
+        if (q.fin) this.#initialFin = true;
+        if (this.readDone || this.session?.state !== 'open') break;
+      }
+    }
+  }
+
+  /** @internal the stream joined an open session: bytes that came with the hand-over count now. */
+  onAdopted(): void {
+    if (this.#queued > 0) {
+      this.bytesReceived += this.#queued;
+      this.session?.onDataReceived(this.#queued);
+    }
+    this.#drainQuic();
   }
 
   /**
@@ -120,7 +180,7 @@ export class WtStreamCore {
   stopSending(h3Code: number): void {
     if (this.readDone) return;
     this.readDone = true;
-    this.#initial = undefined;
+    this.#dropQueue();
     this.conn.h3.quic.stopSending(this.id, h3Code);
     this.#maybeFree();
   }
@@ -129,8 +189,11 @@ export class WtStreamCore {
   onPeerReset(h3Code: number, finalSize: number): void {
     if (this.readDone) return;
     this.readDone = true;
-    this.#initial = undefined;
-    if (finalSize > this.bytesRead) this.session?.onDataRead(finalSize - this.bytesRead);
+    this.#dropQueue();
+    // §5.4: the final size is what the session's credit counts; unread bytes count as read.
+    if (finalSize > this.bytesReceived) this.session?.onDataReceived(finalSize - this.bytesReceived);
+    if (finalSize > this.bytesRead) this.session?.onDataConsumed(finalSize - this.bytesRead);
+    this.bytesReceived = Math.max(this.bytesReceived, finalSize);
     this.bytesRead = Math.max(this.bytesRead, finalSize);
     this.listener?.onReset(h3Code);
     this.#maybeFree();
@@ -149,6 +212,14 @@ export class WtStreamCore {
     this.reset(code);
     this.stopSending(code);
     if (wasOpen) this.listener?.onSessionGone();
+  }
+
+  /** Bytes taken from QUIC and not read are forgotten; they count as consumed (credit flows). */
+  #dropQueue(): void {
+    if (this.#queued > 0) this.session?.onDataConsumed(this.#queued);
+    this.bytesRead += this.#queued;
+    this.#queue = [];
+    this.#queued = 0;
   }
 
   get freed(): boolean {

@@ -268,7 +268,9 @@ export function wrapStream(core: WtStreamCore, flush: Flush, options: StreamWrap
   const out: { readable?: WebTransportReceiveStream; writable?: WebTransportSendStream } = {};
   if (core.canRead) {
     binding.readable = new ReadableState(core, flush);
-    out.readable = new WebTransportReceiveStream(binding.readable, options.readableHighWaterMark ?? 64 * 1024);
+    // High-water mark 0 by default: bytes are pulled when the application reads, so session
+    // credit (WT_MAX_DATA) follows the application, not a queue nobody reads.
+    out.readable = new WebTransportReceiveStream(binding.readable, options.readableHighWaterMark ?? 0);
   }
   if (core.canWrite) {
     binding.writable = new WritableState(core, flush);
