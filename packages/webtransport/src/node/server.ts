@@ -96,6 +96,8 @@ export interface WebTransportExtension extends H3Extension {
   readonly sessions: ReadableStream<WebTransportSession>;
   /** The WebTransport state of an HTTP/3 connection (tests, stats). */
   connectionOf(conn: H3NodeConnection): WtConnection | undefined;
+  /** Ends `sessions` (the server is closing); later requests are refused with 503. Idempotent. */
+  end(): void;
 }
 
 /** The Extended CONNECT hook: put it in `createServer({ extensions: [...] })`. */
@@ -104,7 +106,17 @@ export function webTransportExtension(options: WebTransportExtensionOptions = {}
   const byConn = new WeakMap<H3NodeConnection, WtConnection>();
   let controller!: ReadableStreamDefaultController<WebTransportSession>;
   const sessions = new ReadableStream<WebTransportSession>({ start: (c) => void (controller = c) }, { highWaterMark: Infinity });
+  let ended = false;
   return {
+    end: () => {
+      if (ended) return;
+      ended = true;
+      try {
+        controller.close();
+      } catch {
+        // cancelled by its reader
+      }
+    },
     settings: webTransportSettings(limits),
     streamTypes: { uni: [WT_UNI_STREAM_TYPE], bidi: [WT_BIDI_SIGNAL] },
     protocols: [PROTOCOL_DRAFT02, PROTOCOL_H3],
@@ -179,8 +191,9 @@ export class WebTransportServer implements AsyncIterable<WebTransportSession> {
     }
   }
 
-  /** Closes every connection and the socket. Idempotent. */
+  /** Ends the session iteration, closes every connection (GOAWAY first) and the socket. Idempotent. */
   close(): Promise<void> {
+    this.extension.end();
     return this.http3.close();
   }
 }
