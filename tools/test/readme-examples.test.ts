@@ -17,6 +17,7 @@ const examplesDir = join(root, 'examples');
 /** What each example prints when it worked (a line of its output). */
 const EXPECTED_OUTPUT: Record<string, string> = {
   'echo.ts': 'echoed: hello over QUIC',
+  'webtransport-echo.ts': 'echoed: hello over WebTransport',
 };
 const RUN_BOUND_MS = 60_000;
 
