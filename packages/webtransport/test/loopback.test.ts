@@ -8,8 +8,10 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Http3Client, createServer } from '@purequic/h3';
 import {
   WebTransport,
+  webTransportExtension,
   WebTransportError,
   createWebTransportServer,
   generateWebTransportCertificate,
@@ -323,6 +325,49 @@ test('a reason over 1,024 bytes is cut at a UTF-8 boundary; rejecting a session 
   await bounded(waitFor(() => serverSeen.closed.length > before), 5000, 'server closed');
   const seen = serverSeen.closed[serverSeen.closed.length - 1]!;
   assert.is(seen.reason, 'é'.repeat(512));
+});
+
+test('the extension on an existing HTTP/3 server: plain requests and WebTransport side by side; WT_DRAIN_SESSION and GOAWAY resolve draining', async () => {
+  const sessions: WebTransportSession[] = [];
+  const ext = webTransportExtension({
+    onSession: (s) => {
+      sessions.push(s);
+      s.accept();
+    },
+  });
+  const h3 = await createServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, extensions: [ext], closeTimeoutMs: 2000 }, (_req, res) => {
+    res.end('plain HTTP/3');
+  });
+  try {
+    const client = new Http3Client({ serverCertificateHashes: [cert.sha256] });
+    const res = await bounded(client.fetch(`https://127.0.0.1:${h3.port}/x`), 5000, 'fetch');
+    assert.is(await res.text(), 'plain HTTP/3');
+    await client.close();
+    const a = new WebTransport(`https://127.0.0.1:${h3.port}/a`, { serverCertificateHashes: hashes });
+    const b = new WebTransport(`https://127.0.0.1:${h3.port}/b`, { serverCertificateHashes: hashes });
+    await bounded(Promise.all([a.ready, b.ready]), 5000, 'ready');
+    let aDraining = false;
+    void a.draining.then(() => (aDraining = true));
+    sessions.find((s) => s.path === '/a')!.drain();
+    await bounded(a.draining, 5000, 'drain capsule');
+    assert.ok(aDraining);
+    // GOAWAY (server closing) makes every session drain; the sessions still work meanwhile.
+    const closing = h3.close();
+    await bounded(b.draining, 5000, 'GOAWAY');
+    const bs = await b.createBidirectionalStream();
+    const w = bs.writable.getWriter();
+    await w.write(enc.encode('still here'));
+    await w.close();
+    const reader = sessions.find((s) => s.path === '/b')!.incomingBidirectionalStreams.getReader();
+    const { value } = await bounded(reader.read(), 5000, 'stream after GOAWAY');
+    assert.is(dec.decode(await readAll(value!.readable)), 'still here');
+    a.close();
+    b.close();
+    await bounded(Promise.all([a.closed, b.closed]), 5000, 'closed');
+    await closing;
+  } finally {
+    await h3.close();
+  }
 });
 
 function waitFor(cond: () => boolean): Promise<void> {
