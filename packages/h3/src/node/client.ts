@@ -5,7 +5,6 @@
  */
 
 import { rootCertificates } from 'node:tls';
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { QuicEndpoint, type ConnectOptions, type EndpointOptions } from '@purequic/quic';
 import type { H3Event } from '../connection.js';
@@ -213,11 +212,11 @@ export class Http3Client {
   async #connect(hostname: string, port: number): Promise<OriginConnection> {
     if (this.#closed) throw new Error('client is closed');
     const endpoint = await this.#getEndpoint();
-    const host = isIP(hostname) ? hostname : (await lookup(hostname)).address;
     let origin: OriginConnection | undefined;
+    // connect() resolves a name and tries its addresses (IPv6 and IPv4, Happy Eyeballs).
     await endpoint.connect({
       ...this.#options.connect,
-      host,
+      host: hostname,
       port,
       serverName: isIP(hostname) ? undefined : hostname,
       alpnProtocols: ['h3'],
