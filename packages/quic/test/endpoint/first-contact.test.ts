@@ -18,6 +18,7 @@ import {
   type QuicConnection,
 } from '@purequic/quic';
 import { parseCertificate } from '@purequic/quic/sans-io';
+import { formatAddress, resolveAddresses } from '../../src/endpoint/connect-attempts.js';
 
 const cert = await generateSelfSignedCertificate({ hostnames: ['localhost', '127.0.0.1', '::1'] });
 const ALPN = ['first-contact'];
@@ -96,6 +97,26 @@ test('Happy Eyeballs: the first address is silent, the next one (the other famil
     blackHole.close();
     await Promise.all([client.close(), s.close()]);
   }
+});
+
+test('address order: families interleaved from the resolver\'s first (RFC 8305 §4), limited to what the socket reaches', async () => {
+  const lookup = async () => [
+    { address: '2001:db8::1', family: 6 },
+    { address: '2001:db8::2', family: 6 },
+    { address: '192.0.2.1', family: 4 },
+    { address: '192.0.2.2', family: 4 },
+  ];
+  const order = async (family: string, bound: string) => (await resolveAddresses('h.example', family, bound, lookup)).map((a) => a.address);
+  assert.equal(await order('IPv6', '::'), ['2001:db8::1', '192.0.2.1', '2001:db8::2', '192.0.2.2']);
+  assert.equal(await order('IPv4', '0.0.0.0'), ['192.0.2.1', '192.0.2.2']);
+  assert.equal(await order('IPv6', '::1'), ['2001:db8::1', '2001:db8::2'], 'an IPv6-only socket');
+  assert.equal(await order('IPv6', '::'), await order('IPv6', '::'), 'deterministic');
+  const onlyV6 = async () => [{ address: '::1', family: 6 }];
+  const e = await rejection(resolveAddresses('v6only.example', 'IPv4', '0.0.0.0', onlyV6));
+  assert.is(e.code, 'EAFNOSUPPORT');
+  assert.match(e.message, "v6only.example resolves to ::1, none of which this endpoint's socket (IPv4, bound to 0.0.0.0) can reach");
+  assert.is(formatAddress('::ffff:127.0.0.1', 9), '127.0.0.1:9');
+  assert.is(formatAddress('::1', 4433), '[::1]:4433');
 });
 
 test('no server on 127.0.0.1:9: a handshake timeout with its own message, not "idle timeout"', async () => {
