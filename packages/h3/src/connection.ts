@@ -711,6 +711,25 @@ export class H3Connection {
     this.#maybeFree(s);
   }
 
+  /**
+   * The application wants no more of this body: what is there is read and dropped; if the end
+   * is already there the stream simply finishes (no STOP_SENDING for a request that was complete,
+   * e.g. a GET), otherwise the peer is asked to stop with H3_NO_ERROR (RFC 9114 §4.1.1).
+   */
+  discardBody(streamId: number): void {
+    const s = this.#streams.get(streamId);
+    if (!s || s.phase === InPhase.Done || s.phase === InPhase.Extension) return;
+    if (s.phase !== InPhase.Headers) {
+      // Bounded by what QUIC holds now (at most our flow-control window).
+      for (let i = 0; i < 10_000 && this.#streams.has(streamId); i++) {
+        const r = this.readBody(streamId);
+        if (!r || r.fin) break;
+      }
+    }
+    const still = this.#streams.get(streamId);
+    if (still && still.phase !== InPhase.Done) this.stopSending(streamId, H3ErrorCode.NO_ERROR);
+  }
+
   /** Asks the peer to stop sending (e.g. a server not interested in the request body). Idempotent. */
   stopSending(streamId: number, code: number): void {
     const s = this.#streams.get(streamId);

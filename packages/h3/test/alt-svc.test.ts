@@ -21,7 +21,7 @@ test('HTTPS and HTTP/3 on one port number; the TCP response advertises h3 there'
   const cert = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1'] });
   const tcp = createHttpsServer({ cert: cert.certificatePem, key: cert.privateKeyPem }, (_req, res) => res.end('over tcp'));
   await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-  const h3 = await listenHttp3Beside(tcp, { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem }, (_req, res) => res.end('over h3'));
+  const h3 = await listenHttp3Beside(tcp, { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem }, (_req, res) => void res.end('over h3'));
   const client = new Http3Client({ ca: cert.certificatePem, caOnly: true });
   try {
     const port = (tcp.address() as { port: number }).port;

@@ -432,18 +432,18 @@ function serveConnection(conn: H3NodeConnection, listener: RequestListener, opti
           if (options.onConnect && head.protocol !== undefined) options.onConnect({ streamId, head, connection: conn });
           else {
             conn.h3.sendHeaders(streamId, [{ name: ':status', value: head.protocol === undefined ? '405' : '501' }], true);
-            conn.h3.stopSending(streamId, H3ErrorCode.NO_ERROR);
+            conn.h3.discardBody(streamId);
           }
           return;
         }
         if (head.contentLength !== undefined && head.contentLength > maxBody) {
           // RFC 9110 §15.5.14 413; RFC 9114 §4.1.1: stop the upload without error.
           conn.h3.sendHeaders(streamId, [{ name: ':status', value: '413' }, { name: 'content-length', value: '0' }], true);
-          conn.h3.stopSending(streamId, H3ErrorCode.NO_ERROR);
+          conn.h3.discardBody(streamId);
           return;
         }
         let received = 0;
-        const body = new IncomingBody(conn, streamId, () => conn.h3.stopSending(streamId, H3ErrorCode.NO_ERROR));
+        const body = new IncomingBody(conn, streamId, () => conn.h3.discardBody(streamId));
         const counted = body.stream.pipeThrough(
           new TransformStream<Uint8Array, Uint8Array>({
             transform(chunk, controller) {
@@ -465,7 +465,7 @@ function serveConnection(conn: H3NodeConnection, listener: RequestListener, opti
         res.on('finish', () => {
           // The exchange stays until the request body is done too; a finished response with an
           // unread body asks the client to stop sending (RFC 9114 §4.1.1).
-          if (!body.finished) conn.h3.stopSending(streamId, H3ErrorCode.NO_ERROR);
+          if (!body.finished) conn.h3.discardBody(streamId);
           exchanges.delete(streamId);
           conn.flush();
         });

@@ -58,7 +58,10 @@ export class QpackDecoder {
   readonly #maxEncodedSection: number;
   readonly #observer: ((e: QpackEvent) => void) | undefined;
   readonly #table: DynamicTable;
+  /** Cursor over the encoder stream. */
   readonly #reader = new Reader();
+  /** Cursor over a field section (separate: decoding a section can run inside an instruction). */
+  readonly #sectionReader = new Reader();
   readonly #out = new ByteSink(64);
   /** Blocked sections in arrival order; at most one per stream. */
   #blocked: BlockedSection[] = [];
@@ -238,8 +241,9 @@ export class QpackDecoder {
     const entry = table.get(table.insertCount - 1 - index);
     if (entry === undefined) throw encoderError(`invalid relative index ${index}`);
     // The entry may be evicted by its own duplication; its strings are held here (§3.2.2).
+    const next = r.pos;
     this.#insert(entry.name, entry.value, entry.nameLength, entry.size - entry.nameLength - ENTRY_OVERHEAD);
-    return r.pos;
+    return next;
   }
 
   /** Throws when an entry with at least `bytes` of name + value cannot fit (§3.2.2). */
@@ -302,7 +306,7 @@ export class QpackDecoder {
 
   /** Parses the prefix; blocks, or decodes the lines. */
   #decodeSection(streamId: number, section: Uint8Array): HeaderField[] | 'blocked' {
-    const r = this.#reader;
+    const r = this.#sectionReader;
     r.reset(section, 0, section.length);
     // §4.5.1: Required Insert Count (8+), then S and Delta Base (7+).
     const encodedRic = r.int(8);
@@ -400,7 +404,7 @@ export class QpackDecoder {
   }
 
   #decodeLines(streamId: number, section: Uint8Array, pos: number, ric: number, base: number): HeaderField[] {
-    const r = this.#reader;
+    const r = this.#sectionReader;
     r.reset(section, pos, section.length);
     const table = this.#table;
     const dropped = table.dropped;

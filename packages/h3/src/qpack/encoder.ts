@@ -13,6 +13,9 @@
  * - an entry is evicted only when it is acknowledged (below the Known Received Count) and no
  *   unacknowledged section references it (§2.1.1); when an insertion would need more, the line is
  *   sent as a literal instead;
+ * - the oldest entries (those that, with the unused space, make up a quarter of the capacity) are
+ *   draining (§2.1.1.1): not referenced anew; a line that matches one is refreshed with a Duplicate
+ *   and the copy referenced, so that busy entries do not pin the table;
  * - once 1024 sections are unacknowledged (a peer that never acknowledges), new sections stop
  *   referencing the dynamic table, which bounds the memory spent on tracking them.
  */
@@ -74,8 +77,8 @@ interface SectionRecord {
 const DEFAULT_MAX_TABLE_CAPACITY = 4096;
 /** Above this many unacknowledged sections, new sections use the static table and literals only. */
 const MAX_OUTSTANDING_SECTIONS = 1024;
-/** Streams closed locally whose section records are kept to accept a late acknowledgment. */
-const MAX_CLOSED_STREAMS = 1024;
+/** Locally closed streams whose sections may pin entries while the decoder has not answered. */
+const MAX_CLOSED_STREAMS = 64;
 /** Distinct (name, value) pairs remembered for the "seen before" indexing test. */
 const SEEN_LIMIT = 512;
 /** Cookie values shorter than this are guessable: never indexed (RFC 9204 §7.1.3). */
@@ -103,7 +106,7 @@ export class QpackEncoder {
   /** Unacknowledged sections with dynamic references, per stream, oldest first. */
   readonly #streams = new Map<number, SectionRecord[]>();
   #outstanding = 0;
-  /** Locally closed streams, oldest first (a Map used as an ordered set). */
+  /** Locally closed streams still pinning entries, oldest first (a Map used as an ordered set). */
   readonly #closed = new Map<number, true>();
   readonly #encoderStream = new ByteSink(256);
   readonly #lines = new ByteSink(512);
@@ -116,6 +119,8 @@ export class QpackEncoder {
   #failed: QpackError | undefined;
   #inserts = 0;
   #dynamicReferences = 0;
+  /** Cached #drainingIndex(), -1 when stale (reset on every insertion and eviction). */
+  #drainCache = -1;
 
   // Per-section state, reset by #beginSection (kept on the instance: no closure per section).
   #stream = 0;
@@ -248,11 +253,21 @@ export class QpackEncoder {
     const sensitive = markedSensitive || isSensitive(name, value);
     if (!sensitive && this.#useDynamic) {
       let abs = this.#fieldIndex.get(name)?.get(value) ?? -1;
-      if (abs >= 0 && this.#canReference(abs)) {
-        this.#indexed(abs);
-        return;
-      }
-      if (abs < 0) {
+      if (abs >= 0) {
+        // §2.1.1.1: an entry in the draining zone is refreshed by a Duplicate rather than
+        // referenced, so that it can become evictable; the old one is used if that fails.
+        if (abs < this.#drainingIndex()) {
+          const copy = this.#duplicateEntry(abs);
+          if (copy >= 0 && this.#canReference(copy)) {
+            this.#indexed(copy);
+            return;
+          }
+        }
+        if (this.#canReference(abs)) {
+          this.#indexed(abs);
+          return;
+        }
+      } else {
         const nameLength = utf8Length(name);
         const size = nameLength + utf8Length(value) + ENTRY_OVERHEAD;
         if (size <= this.#table.capacity / 4 && this.#seenBefore(name, value)) {
@@ -271,7 +286,7 @@ export class QpackEncoder {
     }
     if (!sensitive && this.#useDynamic) {
       const abs = this.#nameIndex.get(name);
-      if (abs !== undefined && this.#canReference(abs)) {
+      if (abs !== undefined && abs >= this.#drainingIndex() && this.#canReference(abs)) {
         this.#literalDynamicName(abs, value, false);
         return;
       }
@@ -390,14 +405,10 @@ export class QpackEncoder {
     this.#lines.string(0, 8, value, this.#huffman);
   }
 
-  /** True if (name, value) was offered before; remembers it otherwise (bounded). */
+  /** True if (name, value) was offered before; remembers it otherwise (bounded: cleared when full). */
   #seenBefore(name: string, value: string): boolean {
     let values = this.#seen.get(name);
-    if (values?.has(value)) {
-      values.delete(value);
-      this.#seenCount--;
-      return true;
-    }
+    if (values?.has(value)) return true;
     if (this.#seenCount >= SEEN_LIMIT) {
       this.#seen.clear();
       this.#seenCount = 0;
@@ -459,7 +470,32 @@ export class QpackEncoder {
     return this.#added(this.#table.insert(name, value, nameLength, size));
   }
 
+  /**
+   * The draining index (§2.1.1.1): the oldest entries, up to where unused space plus their sizes
+   * reach a quarter of the capacity (the largest entry we insert), are not referenced anew, so
+   * that in-flight references to them run out and they become evictable.
+   */
+  #drainingIndex(): number {
+    if (this.#drainCache >= 0) return this.#drainCache;
+    const t = this.#table;
+    const target = t.capacity / 4;
+    let free = t.capacity - t.size;
+    let abs = t.dropped;
+    while (free < target && abs < t.insertCount) free += t.get(abs++)!.size;
+    return (this.#drainCache = abs);
+  }
+
+  /** Duplicates the live entry `abs` if there is room without evicting it; returns the copy or -1. */
+  #duplicateEntry(abs: number): number {
+    const entry = this.#table.get(abs)!;
+    const survivor = this.#evictionPoint(entry.size);
+    if (survivor < 0 || survivor > abs) return -1;
+    this.#encoderStream.int(0x00, 5, this.#table.insertCount - 1 - abs); // §4.3.4
+    return this.#added(this.#table.insert(entry.name, entry.value, entry.nameLength, entry.size));
+  }
+
   #added(abs: number): number {
+    this.#drainCache = -1;
     const entry = this.#table.get(abs)!;
     let values = this.#fieldIndex.get(entry.name);
     if (values === undefined) this.#fieldIndex.set(entry.name, (values = new Map()));
@@ -471,6 +507,7 @@ export class QpackEncoder {
 
   /** Eviction hook: drop lookups that point at the evicted entry. */
   #forget(abs: number, entry: TableEntry): void {
+    this.#drainCache = -1;
     const values = this.#fieldIndex.get(entry.name);
     if (values !== undefined && values.get(entry.value) === abs) {
       values.delete(entry.value);
@@ -613,19 +650,22 @@ export class QpackEncoder {
   }
 
   /**
-   * The stream was reset or abandoned locally: its unacknowledged sections stop pinning entries
-   * (§2.1.1). Their records stay (bounded to the last 1024 such streams) so that the decoder's
-   * late Section Acknowledgment or Stream Cancellation is still accepted. Idempotent.
+   * The stream was reset or abandoned locally. Its unacknowledged sections keep their references
+   * until the decoder answers with a Section Acknowledgment or a Stream Cancellation, which a
+   * conformant decoder sends for a reset stream (§2.2.2.2): releasing them at once would let us
+   * evict entries that the peer may still need, for a HEADERS frame already in flight or a section
+   * it holds blocked, and fail its whole connection with QPACK_DECOMPRESSION_FAILED. Against a
+   * decoder that never answers, once more than 64 closed streams wait for an answer, the oldest
+   * one's references are released (by then its data has long arrived or been discarded); its
+   * records stay, so a late answer is still accepted. Idempotent.
    */
   streamClosed(streamId: number): void {
-    const records = this.#streams.get(streamId);
-    if (records === undefined) return;
-    for (const rec of records) if (!rec.released) this.#release(rec);
-    this.#closed.delete(streamId);
+    if (!this.#streams.has(streamId) || this.#closed.has(streamId)) return;
     this.#closed.set(streamId, true);
     if (this.#closed.size > MAX_CLOSED_STREAMS) {
       const oldest = this.#closed.keys().next().value as number;
-      this.#dropStream(oldest);
+      this.#closed.delete(oldest);
+      for (const rec of this.#streams.get(oldest) ?? []) if (!rec.released) this.#release(rec);
     }
   }
 }

@@ -20,7 +20,7 @@ export const NEED_MORE = -1;
 export const TOO_LARGE = -2;
 
 /** RFC 9204 §4.1.1: integers up to 62 bits must decode; anything larger is an error here. */
-const MAX_INTEGER = 2 ** 62 - 1;
+const MAX_INTEGER = (1n << 62n) - 1n;
 /** 62 bits need at most 9 continuation bytes after any prefix; one more tolerates a zero pad. */
 const MAX_CONTINUATION_BYTES = 10;
 
@@ -53,6 +53,7 @@ export class Reader {
     const end = this.end;
     if (pos >= end) return NEED_MORE;
     const max = (1 << prefixBits) - 1;
+    const start = pos;
     let value = buf[pos++]! & max;
     if (value === max) {
       let multiplier = 1;
@@ -64,7 +65,8 @@ export class Reader {
         if ((b & 0x80) === 0) break;
         multiplier *= 128;
       }
-      if (value > MAX_INTEGER) return TOO_LARGE;
+      // Past 2^53 the float sum is inexact: decide the 62-bit bound exactly (rare path).
+      if (value >= 2 ** 53 && exactInteger(buf, start, pos, max) > MAX_INTEGER) return TOO_LARGE;
     }
     this.pos = pos;
     return value;
@@ -84,6 +86,17 @@ export class Reader {
     this.length = length;
     return 0;
   }
+}
+
+/** The exact value of the prefixed integer in buf[start, end) (prefix value `max`, continuations). */
+function exactInteger(buf: Uint8Array, start: number, end: number, max: number): bigint {
+  let value = BigInt(max);
+  let shift = 0n;
+  for (let i = start + 1; i < end; i++) {
+    value += BigInt(buf[i]! & 0x7f) << shift;
+    shift += 7n;
+  }
+  return value;
 }
 
 // ---- strings ----------------------------------------------------------------------------------
