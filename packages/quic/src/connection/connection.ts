@@ -27,6 +27,7 @@ import { encodeTransportParameters, type TransportParameters } from '../transpor
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import type { NetworkPath } from './path.js';
+import { PacketNumberSkipper } from './pn-skip.js';
 import { statelessResetToken } from './reset-token.js';
 import { clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
 import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt.js';
@@ -122,6 +123,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   #scratch = new ByteWriter(new Uint8Array(0));
   /** ECN codepoint of the datagram being built (one per datagram, recorded per packet). */
   #txEcn = 0;
+  /** Random gaps in 1-RTT packet numbers that expose optimistic ACKs (RFC 9000 §21.4). */
+  #pnSkipper = new PacketNumberSkipper(this.random);
   /** Packets sent when the peer CID last rotated (settings.peerCidRotationPackets). */
   #lastCidRotation = 0;
 
@@ -854,6 +857,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     if (congestionExempt) record.congestionExempt = true;
     this.ecn.onPacketSent(p.sp.id, p.packetNumber, this.#txEcn);
     p.sp.nextPacketNumber++;
+    if (!p.isLong && this.#pnSkipper.skipAfter(p.packetNumber)) {
+      this.recovery.onPacketNumberSkipped(PacketNumberSpace.APPLICATION, p.sp.nextPacketNumber);
+      p.sp.nextPacketNumber++;
+    }
     this.stats.packetsSent++;
     if (inFlight) this.pacer.onSent(this.now, size);
     if (p.ackEliciting) this.onAckElicitingSent(this.now);
