@@ -20,7 +20,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSelfSignedCertificate, SimRandom } from '@purequic/quic';
+import { generateSelfSignedCertificate } from '@purequic/quic';
+import { SimRandom } from '@purequic/quic/sans-io';
 import { ngtcp2Peer, quicGoAvailability } from '../interop/peers.js';
 import { runInterop, type Implementation } from '../interop/runner.js';
 import { ngtcp2FromNgtcp2, ngtcp2FromOurs, oursFromNgtcp2, type Measurement, type Ngtcp2BenchSetup } from './ngtcp2-transfer.js';
