@@ -31,18 +31,19 @@ import { ngtcp2Peer, quicGoAvailability, quicGoPeer, REPO_ROOT } from '../intero
 import { measurePair, type PairResult, type SideFigures, type SideSpec } from './process-pair.js';
 import { freeUdpPort } from './udp-port.js';
 
-const SIZE_MB = Number(process.env.BENCH_TRANSFER_MB ?? 100);
+/** Read when used: the profile bench sets its own size. */
+const sizeMb = (): number => Number(process.env.BENCH_TRANSFER_MB ?? 100);
 const RUNS = Math.max(1, Number(process.env.BENCH_TRANSFER_RUNS ?? 2));
 const RUN_TIMEOUT_MS = 110_000;
 const FILE = 'bulk.bin';
 const ENDPOINT = join(REPO_ROOT, 'tools', 'interop', 'endpoint.ts');
 const GC_PROBE = fileURLToPath(new URL('./gc-probe.mjs', import.meta.url));
 /** Extra node flags for our sides (the profile bench adds --cpu-prof here). */
-export const nodeFlags: string[] = [];
+export const nodeFlags: Record<'server' | 'client', string[]> = { server: [], client: [] };
 
 type Stack = 'purequic' | 'quic-go' | 'ngtcp2';
 
-interface Dirs {
+export interface Dirs {
   root: string;
   www: string;
   certs: string;
@@ -51,7 +52,7 @@ interface Dirs {
 function ourSide(dirs: Dirs, role: 'server' | 'client', extra: Record<string, string>): SideSpec {
   return {
     command: process.execPath,
-    args: ['--conditions=@purequic/source', '--import', 'tsx', '--import', GC_PROBE, ...nodeFlags, ENDPOINT],
+    args: ['--conditions=@purequic/source', '--import', 'tsx', '--import', GC_PROBE, ...nodeFlags[role], ENDPOINT],
     env: { ROLE: role, TESTCASE: 'handshake', CRYPTO: process.env.BENCH_CRYPTO ?? 'auto', ...extra },
     // tsx resolves from the working directory.
     cwd: REPO_ROOT,
@@ -109,7 +110,7 @@ export async function measureStacks(server: Stack, client: Stack, dirs: Dirs, ru
       // The client's URL names port 0 until the server has said which one it bound.
       client: (p) => withPort(clientSide, p),
       downloadPath: join(downloads, FILE),
-      expectedBytes: SIZE_MB * 1_000_000,
+      expectedBytes: sizeMb() * 1_000_000,
       timeoutMs: RUN_TIMEOUT_MS,
     });
   } finally {
@@ -126,7 +127,7 @@ export async function makeDirs(): Promise<Dirs> {
   const certificate = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1'] });
   writeFileSync(join(dirs.certs, 'cert.pem'), certificate.certificatePem);
   writeFileSync(join(dirs.certs, 'priv.key'), certificate.privateKeyPem);
-  const file = new Uint8Array(SIZE_MB * 1_000_000);
+  const file = new Uint8Array(sizeMb() * 1_000_000);
   const words = new Uint32Array(file.buffer, 0, file.length >>> 2);
   const random = new SimRandom(200);
   for (let i = 0; i < words.length; i++) words[i] = random.nextU32();
@@ -182,7 +183,7 @@ const median = (values: number[]): number => {
 export default async function run(filter?: string): Promise<void> {
   const words = filter?.split(/\s+/).filter(Boolean) ?? [];
   const selected = CASES.filter((c) => (words.length === 0 ? !c.mixed : words.every((w) => c.name.includes(w))));
-  console.log(`${SIZE_MB} MB download over loopback, one connection, one stream; window = first to last response byte at the client`);
+  console.log(`${sizeMb()} MB download over loopback, one connection, one stream; window = first to last response byte at the client`);
   console.log('CPU = CPU-seconds per 100 MB (all threads, /proc); GC per 100 MB (node minor/major, go: count)');
   const head = `${'case'.padEnd(28)} ${'MB/s'.padStart(6)} ${'ms'.padStart(6)} ${'cli CPU'.padStart(8)} ${'srv CPU'.padStart(8)} ${'cli GC'.padStart(8)} ${'srv GC'.padStart(8)}  load`;
   console.log(head);
