@@ -13,12 +13,14 @@
  * Pairs: purequic (`pnpm endpoint`, hq-interop), quic-go 0.29 (our hq-interop wrappers, built
  * into .scratch/ on first use), ngtcp2 (Debian's gtlsserver/gtlsclient, HTTP/3: one GET).
  * Mixed pairs (`purequic client <- quic-go server`, ...) run only when named ("mixed").
- * Each case runs BENCH_TRANSFER_RUNS times (default 2); every run is printed, the summary takes
- * the median CPU and the best rate.
+ * With BENCH_BASELINE=/path/to/another/worktree, `baseline <- baseline` runs our endpoint from
+ * that checkout too (an A/B comparison in the same run, under the same load).
+ * Each case runs BENCH_TRANSFER_RUNS times (default 2), interleaved; every run is printed, the
+ * summary takes the median CPU and the best rate.
  *
  *   pnpm bench -- transfer               the three same-stack pairs
- *   pnpm bench -- transfer quic-go       cases whose name contains "quic-go"
- *   pnpm bench -- transfer mixed         the mixed pairs
+ *   pnpm bench -- transfer quic-go       same-stack cases whose name contains "quic-go" (any word)
+ *   pnpm bench -- transfer mixed quic-go the mixed pairs (and the quic-go pair)
  *   BENCH_CRYPTO=noble pnpm bench -- transfer purequic
  */
 
@@ -36,12 +38,13 @@ const sizeMb = (): number => Number(process.env.BENCH_TRANSFER_MB ?? 100);
 const RUNS = Math.max(1, Number(process.env.BENCH_TRANSFER_RUNS ?? 2));
 const RUN_TIMEOUT_MS = 110_000;
 const FILE = 'bulk.bin';
-const ENDPOINT = join(REPO_ROOT, 'tools', 'interop', 'endpoint.ts');
 const GC_PROBE = fileURLToPath(new URL('./gc-probe.mjs', import.meta.url));
 /** Extra node flags for our sides (the profile bench adds --cpu-prof here). */
 export const nodeFlags: Record<'server' | 'client', string[]> = { server: [], client: [] };
 
-type Stack = 'purequic' | 'quic-go' | 'ngtcp2';
+/** `baseline`: our endpoint from another checkout (BENCH_BASELINE=/path/to/worktree), for A/B runs. */
+type Stack = 'purequic' | 'baseline' | 'quic-go' | 'ngtcp2';
+const BASELINE = process.env.BENCH_BASELINE;
 
 export interface Dirs {
   root: string;
@@ -49,19 +52,22 @@ export interface Dirs {
   certs: string;
 }
 
-function ourSide(dirs: Dirs, role: 'server' | 'client', extra: Record<string, string>): SideSpec {
+function ourSide(dirs: Dirs, role: 'server' | 'client', extra: Record<string, string>, root = REPO_ROOT): SideSpec {
   return {
     command: process.execPath,
-    args: ['--conditions=@purequic/source', '--import', 'tsx', '--import', GC_PROBE, ...nodeFlags[role], ENDPOINT],
+    args: ['--conditions=@purequic/source', '--import', 'tsx', '--import', GC_PROBE, ...nodeFlags[role], join(root, 'tools', 'interop', 'endpoint.ts')],
     env: { ROLE: role, TESTCASE: 'handshake', CRYPTO: process.env.BENCH_CRYPTO ?? 'auto', ...extra },
     // tsx resolves from the working directory.
-    cwd: REPO_ROOT,
+    cwd: root,
     gc: 'node',
   };
 }
 
 async function serverSpec(stack: Stack, dirs: Dirs): Promise<{ spec: SideSpec; port?: number }> {
-  if (stack === 'purequic') return { spec: ourSide(dirs, 'server', { WWW: dirs.www, CERTS: dirs.certs, HOST: '127.0.0.1', PORT: '0' }) };
+  if (stack === 'purequic' || stack === 'baseline') {
+    const env = { WWW: dirs.www, CERTS: dirs.certs, HOST: '127.0.0.1', PORT: '0' };
+    return { spec: ourSide(dirs, 'server', env, stack === 'baseline' ? BASELINE : REPO_ROOT) };
+  }
   if (stack === 'quic-go') {
     const peer = await quicGoPeer();
     if (!peer.ok) throw new Error(peer.reason);
@@ -77,7 +83,9 @@ async function serverSpec(stack: Stack, dirs: Dirs): Promise<{ spec: SideSpec; p
 
 async function clientSpec(stack: Stack, dirs: Dirs, downloads: string, port: number): Promise<SideSpec> {
   const url = `https://127.0.0.1:${port}/${FILE}`;
-  if (stack === 'purequic') return ourSide(dirs, 'client', { REQUESTS: url, DOWNLOADS: downloads });
+  if (stack === 'purequic' || stack === 'baseline') {
+    return ourSide(dirs, 'client', { REQUESTS: url, DOWNLOADS: downloads }, stack === 'baseline' ? BASELINE : REPO_ROOT);
+  }
   if (stack === 'quic-go') {
     const peer = await quicGoPeer();
     if (!peer.ok) throw new Error(peer.reason);
@@ -147,6 +155,7 @@ const CASES: Case[] = [
   { name: 'purequic <- purequic', server: 'purequic', client: 'purequic', mixed: false },
   { name: 'quic-go <- quic-go', server: 'quic-go', client: 'quic-go', mixed: false },
   { name: 'ngtcp2 <- ngtcp2 (h3)', server: 'ngtcp2', client: 'ngtcp2', mixed: false },
+  { name: 'baseline <- baseline', server: 'baseline', client: 'baseline', mixed: false },
   { name: 'mixed: purequic <- quic-go', server: 'quic-go', client: 'purequic', mixed: true },
   { name: 'mixed: quic-go <- purequic', server: 'purequic', client: 'quic-go', mixed: true },
 ];
@@ -182,7 +191,10 @@ const median = (values: number[]): number => {
 
 export default async function run(filter?: string): Promise<void> {
   const words = filter?.split(/\s+/).filter(Boolean) ?? [];
-  const selected = CASES.filter((c) => (words.length === 0 ? !c.mixed : words.every((w) => c.name.includes(w))));
+  const wanted = (c: Case): boolean => (c.server !== 'baseline' || BASELINE !== undefined) && (c.mixed ? words.includes('mixed') : words.length === 0 || words.some((w) => c.name.includes(w)));
+  const selected = CASES.filter(wanted);
+  // Runs alternate between the cases (case A run 1, case B run 1, ..., case A run 2, ...) so that a
+  // change in the machine's load hits every case alike.
   console.log(`${sizeMb()} MB download over loopback, one connection, one stream; window = first to last response byte at the client`);
   console.log('CPU = CPU-seconds per 100 MB (all threads, /proc); GC per 100 MB (node minor/major, go: count)');
   const head = `${'case'.padEnd(28)} ${'MB/s'.padStart(6)} ${'ms'.padStart(6)} ${'cli CPU'.padStart(8)} ${'srv CPU'.padStart(8)} ${'cli GC'.padStart(8)} ${'srv GC'.padStart(8)}  load`;
@@ -190,20 +202,23 @@ export default async function run(filter?: string): Promise<void> {
   const summary = new Map<string, { rate: number; client: number; server: number }>();
   const dirs = await makeDirs();
   try {
-    for (const c of selected) {
+    const runnable = selected.filter((c) => {
       const problem = missingPeer(c);
-      if (problem !== undefined) {
-        console.log(`${c.name.padEnd(28)} skipped: ${problem}`);
-        continue;
-      }
-      const runs: Extract<PairResult, { ok: true }>[] = [];
-      for (let i = 0; i < RUNS; i++) {
+      if (problem !== undefined) console.log(`${c.name.padEnd(28)} skipped: ${problem}`);
+      return problem === undefined;
+    });
+    const runs = new Map<Case, Extract<PairResult, { ok: true }>[]>(runnable.map((c) => [c, []]));
+    const failed = new Set<Case>();
+    for (let i = 0; i < RUNS; i++) {
+      for (const c of runnable) {
+        if (failed.has(c)) continue;
         const r = await measureStacks(c.server, c.client, dirs, i);
         if (!r.ok) {
           console.log(`${c.name.padEnd(28)} FAILED: ${r.reason}`);
-          break;
+          failed.add(c);
+          continue;
         }
-        runs.push(r);
+        runs.get(c)!.push(r);
         const rate = r.bytes / 1e6 / r.seconds;
         console.log(
           `${c.name.padEnd(28)} ${rate.toFixed(1).padStart(6)} ${Math.round(r.seconds * 1000).toString().padStart(6)} ` +
@@ -211,20 +226,21 @@ export default async function run(filter?: string): Promise<void> {
             `${gcText(r.client, r.bytes).padStart(8)} ${gcText(r.server, r.bytes).padStart(8)}  ${r.load.map((l) => l.toFixed(2)).join(' ')}`,
         );
       }
-      if (runs.length === RUNS) {
-        summary.set(c.name, {
-          rate: Math.max(...runs.map((r) => r.bytes / 1e6 / r.seconds)),
-          client: median(runs.map((r) => per100(r.client.cpuSeconds, r.bytes))),
-          server: median(runs.map((r) => per100(r.server.cpuSeconds, r.bytes))),
-        });
-      }
+    }
+    for (const [c, done] of runs) {
+      if (failed.has(c) || done.length === 0) continue;
+      summary.set(c.name, {
+        rate: Math.max(...done.map((r) => r.bytes / 1e6 / r.seconds)),
+        client: median(done.map((r) => per100(r.client.cpuSeconds, r.bytes))),
+        server: median(done.map((r) => per100(r.server.cpuSeconds, r.bytes))),
+      });
     }
   } finally {
     rmSync(dirs.root, { recursive: true, force: true });
   }
   const ours = summary.get(CASES[0]!.name);
   if (!ours) return;
-  for (const yardstick of [CASES[1]!.name, CASES[2]!.name]) {
+  for (const yardstick of [CASES[1]!.name, CASES[2]!.name, CASES[3]!.name]) {
     const theirs = summary.get(yardstick);
     if (!theirs) continue;
     console.log(
