@@ -6,7 +6,8 @@
  *   after a full collection with no connection, then with BENCH_IDLE_CONNECTIONS (default 500)
  *   idle ones (handshake complete, nothing sent since); reported per connection as V8 heap plus
  *   ArrayBuffers (node's `process.memoryUsage()`). BENCH_IDLE_SNAPSHOT=/tmp/x.heapsnapshot
- *   writes the server's heap snapshot at that point (tools/bench/heap-summary.ts reads it).
+ *   writes the server's heap snapshot at that point, and one without connections to
+ *   `<path>.before` (tools/bench/heap-summary.ts compares them).
  * - `handshakes`: BENCH_HANDSHAKES (default 1,000) connections from this process, at most
  *   BENCH_HANDSHAKE_CONCURRENCY (default 100) in flight, each closed once open; handshakes/s
  *   over the wall time, and the server's CPU per handshake (/proc, all threads). Clients and
@@ -114,6 +115,10 @@ const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function idleCase(label: string, server: ServerProcess): Promise<void> {
   const port = await server.port();
+  if (process.env.BENCH_IDLE_SNAPSHOT) {
+    server.child.send({ snapshot: `${process.env.BENCH_IDLE_SNAPSHOT}.before` });
+    await once(server.child, 'message');
+  }
   const before = await server.measure();
   const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
   const held: QuicConnection[] = [];
@@ -123,9 +128,14 @@ async function idleCase(label: string, server: ServerProcess): Promise<void> {
       const group = await Promise.all(Array.from({ length: Math.min(100, IDLE - i) }, () => open(client, port)));
       held.push(...group);
     }
-    // The last acknowledgements and HANDSHAKE_DONE settle.
+    // The last acknowledgements and HANDSHAKE_DONE settle, and the server has taken every
+    // connection from its incoming queue (bounded: 30 s in 100 ms steps).
     await new Promise((r) => setTimeout(r, 500));
-    const after = await server.measure();
+    let after = await server.measure();
+    for (let i = 0; i < 300 && after.connections - before.connections < IDLE; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await server.measure();
+    }
     if (process.env.BENCH_IDLE_SNAPSHOT) {
       server.child.send({ snapshot: process.env.BENCH_IDLE_SNAPSHOT });
       await once(server.child, 'message');
