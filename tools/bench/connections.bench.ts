@@ -56,7 +56,8 @@ class ServerProcess {
   constructor(root: string, cert: string, key: string) {
     this.child = fork(SERVER_SCRIPT, [], {
       cwd: REPO_ROOT,
-      execArgv: ['--conditions=@purequic/source', '--import', 'tsx', '--expose-gc'],
+      // BENCH_CROWD_NODE_FLAGS: e.g. '--cpu-prof --cpu-prof-dir=.scratch/profiles/crowd' to profile the server.
+      execArgv: ['--conditions=@purequic/source', '--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CROWD_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
       env: { ...process.env, CROWD_ROOT: root, CROWD_CERT: cert, CROWD_KEY: key },
       silent: true,
     });
