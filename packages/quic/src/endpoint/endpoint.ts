@@ -229,6 +229,7 @@ export class QuicEndpoint implements ConnectionDriver {
    */
   #sendSlab: Buffer = Buffer.allocUnsafe(SEND_SLAB_SIZE);
   #sendSlabUsed = 0;
+  #lastRemote: PathAddress | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #closing = false;
@@ -567,7 +568,13 @@ export class QuicEndpoint implements ConnectionDriver {
       if (!entry) entry = this.#accept(data, rinfo);
     }
     if (!entry) return;
-    const remote: PathAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
+    // Datagrams come in runs from one peer: reuse its address object (never mutated; paths
+    // and connections only keep references) instead of one more per datagram.
+    let remote = this.#lastRemote;
+    if (remote === undefined || remote.port !== rinfo.port || remote.address !== rinfo.address || remote.family !== rinfo.family) {
+      remote = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
+      this.#lastRemote = remote;
+    }
     entry.core.handleDatagram(data, remote, this.now());
     this.#markDirty(entry);
   }
