@@ -8,7 +8,8 @@
  * (packages/h3).
  */
 
-import { readVarintAt, varintLength, varintLengthFromFirstByte, writeVarint, type QuicConnection, type QuicStream } from '@purequic/quic';
+import { type QuicConnection, type QuicStream } from '@purequic/quic';
+import { readVarintAt, varintLength, varintLengthFromFirstByte, writeVarint } from '@purequic/quic/sans-io';
 
 /** RFC 9114 §7.2 frame types used here. */
 export const H3Frame = { DATA: 0x00, HEADERS: 0x01, SETTINGS: 0x04 } as const;

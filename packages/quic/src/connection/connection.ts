@@ -28,7 +28,7 @@ import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseF
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import type { NetworkPath } from './path.js';
 import { statelessResetToken } from './reset-token.js';
-import { clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
+import { clientInitialVersion, clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
 import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt.js';
 import { ConnectionQlog } from '../qlog/connection-qlog.js';
 import type { QlogObserver } from '../qlog/events.js';
@@ -78,7 +78,7 @@ export interface ConnectOptions extends ClientConnectionOptions {
   token?: Uint8Array;
   /** QUIC versions by preference (default [v1]); all are offered as compatible (RFC 9368 §3). */
   versions?: number[];
-  /** The version of this attempt (default: the first of `versions`). */
+  /** The version of this attempt (default: v1 if offered, else the first of `versions`; RFC 9368 §5). */
   version?: number;
   /** This attempt follows a Version Negotiation packet: the downgrade checks of RFC 9368 §4 apply. */
   reactedToVersionNegotiation?: boolean;
@@ -146,7 +146,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   static connect(options: ConnectOptions): Connection {
     const settings = settingsFrom(options.transport);
     const versions = clientVersions(options.versions);
-    const version = options.version ?? versions[0]!;
+    const version = options.version ?? clientInitialVersion(versions);
     const originalDcid = options.random(8); // RFC 9000 §7.2: at least 8 bytes
     const key = options.statelessResetKey ?? options.random(32);
     const conn = new Connection(

@@ -13,11 +13,29 @@ import { decodeTransportParameters, type VersionInformation } from '../transport
 
 const VN_ERROR = TransportErrorCode.VERSION_NEGOTIATION_ERROR;
 
-/** The client's versions by preference, kept to those we implement (default: v1 only). */
+/**
+ * The client's versions by preference, most preferred first, kept to those we implement (default:
+ * v1 only). The first flight's version is chosen apart from this order (`clientInitialVersion`).
+ */
 export function clientVersions(preferred: readonly number[] | undefined): number[] {
   const list = (preferred ?? [QUIC_V1]).filter(isSupportedVersion);
   if (list.length === 0) throw new RangeError('no supported QUIC version among the preferred ones');
   return [...new Set(list)];
+}
+
+/**
+ * The version of a client's first flight (RFC 9368 §5, "Client Choice of Original Version"),
+ * kept apart from the preference order: a client that prefers v2 still starts in v1, which every
+ * server speaks, and lets compatible negotiation (§2.3) move it to v2 where the server agrees, at
+ * no extra round trip. `initial` if given (it must be one of `preferred`); else v1 when the client
+ * offers it; else its most preferred version.
+ */
+export function clientInitialVersion(preferred: readonly number[], initial?: number): number {
+  if (initial !== undefined) {
+    if (!preferred.includes(initial)) throw new RangeError(`initial version 0x${initial.toString(16)} is not among the offered versions`);
+    return initial;
+  }
+  return preferred.includes(QUIC_V1) ? QUIC_V1 : preferred[0]!;
 }
 
 /**

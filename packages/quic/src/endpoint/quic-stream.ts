@@ -39,6 +39,7 @@ type Waiter = { resolve: () => void; reject: (e: unknown) => void };
 /** Largest chunk a read hands over at once (readable segments are joined up to this). */
 const MAX_COALESCED_CHUNK = 256 * 1024;
 
+/** A QUIC stream as a WHATWG `readable` / `writable` pair, with its id, reset and stop-sending. */
 export class QuicStream {
   readonly id: number;
   readonly direction: StreamDirection;
