@@ -20,8 +20,13 @@ import { FieldSectionTooLargeError, QpackError, QpackErrorCode } from './errors.
 import type { QpackEvent } from './events.js';
 import { huffmanDecode, maxHuffmanDecodedLength, minHuffmanDecodedLength } from './huffman.js';
 import { ByteSink, bytesToString, NEED_MORE, Reader, TOO_LARGE } from './primitives.js';
-import { STATIC_ENTRY_SIZES, STATIC_TABLE, STATIC_TABLE_SIZE } from './static-table.js';
+import { STATIC_ENTRY_SIZES as STATIC_SIZES_IMPORT, STATIC_TABLE as STATIC_TABLE_IMPORT, STATIC_TABLE_SIZE } from './static-table.js';
 import type { HeaderField } from './types.js';
+
+// Local bindings for the hot path (an imported binding can cost an accessor call per read under
+// some loaders).
+const STATIC_TABLE = STATIC_TABLE_IMPORT;
+const STATIC_ENTRY_SIZES = STATIC_SIZES_IMPORT;
 
 /** Options of {@link QpackDecoder}; they mirror the SETTINGS we send. */
 export interface QpackDecoderOptions {

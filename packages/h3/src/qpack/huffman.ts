@@ -12,6 +12,11 @@
 
 import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from './huffman-table.js';
 
+// Local typed copies: hot loops index these directly (an imported binding can cost an accessor
+// call per read under some loaders).
+const CODES = Uint32Array.from(HUFFMAN_CODES);
+const LENGTHS = Uint8Array.from(HUFFMAN_LENGTHS);
+
 const EOS = 256;
 /** Sentinel in EMIT: no symbol completed in this nibble. */
 const NONE = -1;
@@ -31,8 +36,8 @@ const ACCEPT = new Uint8Array(256);
   const child: number[] = [0, 0];
   const sym: number[] = [-1];
   for (let s = 0; s <= EOS; s++) {
-    const code = HUFFMAN_CODES[s]!;
-    const len = HUFFMAN_LENGTHS[s]!;
+    const code = CODES[s]!;
+    const len = LENGTHS[s]!;
     let node = 0;
     for (let i = len - 1; i >= 0; i--) {
       const bit = (code >>> i) & 1;
@@ -128,14 +133,14 @@ export function minHuffmanDecodedLength(encodedLength: number): number {
 /** Huffman-encoded length in bytes of the string's char codes (each must be < 256). */
 export function huffmanEncodedLengthOfAscii(s: string): number {
   let bits = 0;
-  for (let i = 0; i < s.length; i++) bits += HUFFMAN_LENGTHS[s.charCodeAt(i)]!;
+  for (let i = 0; i < s.length; i++) bits += LENGTHS[s.charCodeAt(i)]!;
   return (bits + 7) >>> 3;
 }
 
 /** Huffman-encoded length in bytes of src[start, end). */
 export function huffmanEncodedLength(src: Uint8Array, start: number, end: number): number {
   let bits = 0;
-  for (let i = start; i < end; i++) bits += HUFFMAN_LENGTHS[src[i]!]!;
+  for (let i = start; i < end; i++) bits += LENGTHS[src[i]!]!;
   return (bits + 7) >>> 3;
 }
 
@@ -152,8 +157,8 @@ export function huffmanEncodeAscii(s: string, out: Uint8Array, pos: number): num
   let nbits = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    let code = HUFFMAN_CODES[c]!;
-    let len = HUFFMAN_LENGTHS[c]!;
+    let code = CODES[c]!;
+    let len = LENGTHS[c]!;
     if (len > 24) {
       const hiLen = len - 16;
       acc = (acc << hiLen) | (code >>> 16);
@@ -184,8 +189,8 @@ export function huffmanEncode(src: Uint8Array, start: number, end: number, out: 
   let nbits = 0;
   for (let i = start; i < end; i++) {
     const c = src[i]!;
-    let code = HUFFMAN_CODES[c]!;
-    let len = HUFFMAN_LENGTHS[c]!;
+    let code = CODES[c]!;
+    let len = LENGTHS[c]!;
     if (len > 24) {
       const hiLen = len - 16;
       acc = (acc << hiLen) | (code >>> 16);

@@ -7,12 +7,10 @@
  * stream instruction just waits for more bytes).
  */
 
-import {
-  huffmanEncode,
-  huffmanEncodeAscii,
-  huffmanEncodedLength,
-  huffmanEncodedLengthOfAscii,
-} from './huffman.js';
+import { huffmanEncode, huffmanEncodeAscii, huffmanEncodedLength } from './huffman.js';
+import { HUFFMAN_LENGTHS } from './huffman-table.js';
+
+const LENGTHS = Uint8Array.from(HUFFMAN_LENGTHS);
 
 /** Status: the input ended inside the item. */
 export const NEED_MORE = -1;
@@ -103,12 +101,15 @@ function exactInteger(buf: Uint8Array, start: number, end: number, max: number):
 
 const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
-/** Strings up to this length take the ASCII fast path through String.fromCharCode. */
-const FAST_ASCII_MAX = 512;
+/**
+ * Strings up to this length take the ASCII fast path through String.fromCharCode; longer ones go
+ * to TextDecoder, whose fixed per-call cost is then outweighed by its vectorised decoding.
+ */
+const FAST_ASCII_MAX = 24;
 
 /**
  * Decodes buf[start, end) as UTF-8 (malformed sequences become U+FFFD). Short ASCII strings, the
- * usual case for field lines, skip TextDecoder's per-call cost.
+ * most common field values, skip TextDecoder's per-call cost.
  */
 export function bytesToString(buf: Uint8Array, start: number, end: number): string {
   const len = end - start;
@@ -205,8 +206,19 @@ export class ByteSink {
    */
   string(flags: number, n: number, s: string, huffman: boolean): void {
     const hBit = 1 << (n - 1);
-    if (isAscii(s)) {
-      const hlen = huffman ? huffmanEncodedLengthOfAscii(s) : s.length;
+    // One pass: ASCII check and Huffman length together.
+    let bits = 0;
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      bits += LENGTHS[c]!;
+    }
+    if (ascii) {
+      const hlen = huffman ? (bits + 7) >>> 3 : s.length;
       if (hlen < s.length) {
         this.int(flags | hBit, n - 1, hlen);
         this.reserve(hlen);
