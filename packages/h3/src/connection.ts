@@ -735,7 +735,8 @@ export class H3Connection {
     const s = this.#streams.get(streamId);
     if (!s || s.phase === InPhase.Done) return;
     this.quic.stopSending(streamId, code);
-    if (s.blocked) this.decoder.cancelStream(streamId);
+    // RFC 9204 §4.4.2: abandoning a stream before its sections are decoded releases the peer's entries.
+    this.decoder.cancelStream(streamId);
     s.phase = InPhase.Done;
     s.pending = new Uint8Array(0);
     this.#flushQpack();
@@ -766,7 +767,7 @@ export class H3Connection {
     }
     const s = this.#streams.get(streamId);
     if (!s) return;
-    if (s.blocked) this.decoder.cancelStream(streamId);
+    if (s.phase !== InPhase.Done) this.decoder.cancelStream(streamId); // RFC 9204 §4.4.2
     this.#flushQpack();
     s.phase = InPhase.Done;
     s.pending = new Uint8Array(0);

@@ -119,7 +119,8 @@ export function checkServerVersionInformation(
  * the server's transport parameters, which carry the negotiated version). Bounded by `limit`.
  */
 export class ClientHelloPeek {
-  #chunks: Uint8Array[] = [];
+  /** Bytes held so far, in a buffer grown by doubling (linear in the bytes pushed, issue 12 #2). */
+  #held = new Uint8Array(0);
   #length = 0;
   done = false;
 
@@ -131,26 +132,20 @@ export class ClientHelloPeek {
    */
   push(chunk: Uint8Array): Uint8Array | undefined {
     if (this.done) return chunk;
-    this.#chunks.push(chunk);
-    this.#length += chunk.length;
-    const all = this.#concat();
-    const needed = all.length >= 4 ? 4 + ((all[1]! << 16) | (all[2]! << 8) | all[3]!) : Infinity;
-    if (all.length < needed && all.length < this.limit) return undefined;
-    this.done = true;
-    this.#chunks = [];
-    return all;
-  }
-
-  #concat(): Uint8Array {
-    if (this.#chunks.length === 1) return this.#chunks[0]!;
-    const out = new Uint8Array(this.#length);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
+    const length = this.#length + chunk.length;
+    if (length > this.#held.length) {
+      const grown = new Uint8Array(Math.max(length, Math.min(this.#held.length * 2, this.limit + chunk.length), 256));
+      grown.set(this.#held.subarray(0, this.#length));
+      this.#held = grown;
     }
-    this.#chunks = [out];
-    return out;
+    this.#held.set(chunk, this.#length);
+    this.#length = length;
+    const all = this.#held;
+    const needed = length >= 4 ? 4 + ((all[1]! << 16) | (all[2]! << 8) | all[3]!) : Infinity;
+    if (length < needed && length < this.limit) return undefined;
+    this.done = true;
+    this.#held = new Uint8Array(0);
+    return all.subarray(0, length);
   }
 }
 

@@ -79,8 +79,13 @@ export interface ListenOptions extends EndpointOptions {
   /** PKCS#8 PEM. */
   privateKeyPem: string;
   alpnProtocols: string[];
-  /** Address validation with Retry (RFC 9000 §8.1.2): 'always', 'never' (default), or under load. */
+  /**
+   * Address validation with Retry (RFC 9000 §8.1.2): 'always', 'never', or under load
+   * (`{ handshakesInProgress: n }`). Default: Retry once 100 handshakes are in progress.
+   */
   retry?: RetryPolicy;
+  /** Handshakes in progress held at most; Initials beyond are dropped (default 1000). */
+  maxHandshakesInProgress?: number;
   /**
    * QUIC versions accepted, by preference (default v1 then v2). Others get Version
    * Negotiation; a client offering a preferred compatible version is switched to it during the
@@ -284,6 +289,7 @@ export class QuicEndpoint implements ConnectionDriver {
       cidLength: this.#cidLength,
       isServer: server !== undefined,
       retry: server?.retry,
+      maxHandshakesInProgress: server?.maxHandshakesInProgress,
       versions: server?.versions,
     });
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];

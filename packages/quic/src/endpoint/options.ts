@@ -87,6 +87,10 @@ export function checkListenOptions(options: unknown): void {
   if (retry !== undefined && retry !== 'always' && retry !== 'never' && !(typeof retry === 'object' && retry !== null && typeof (retry as Options).handshakesInProgress === 'number')) {
     fail(where, `options.retry must be 'always', 'never' or { handshakesInProgress: number }, got ${describe(retry)}`);
   }
+  const maxHandshakes = o.maxHandshakesInProgress;
+  if (maxHandshakes !== undefined && !(typeof maxHandshakes === 'number' && Number.isSafeInteger(maxHandshakes) && maxHandshakes > 0)) {
+    fail(where, `options.maxHandshakesInProgress must be a positive integer, got ${describe(maxHandshakes)}`);
+  }
 }
 
 /** `QuicEndpoint.bind(options)`. */

@@ -335,5 +335,8 @@ export class QuicConnection {
     },
     setPriority: (id: number, urgency: number, incremental: boolean) => this.core.setStreamPriority(id, urgency, incremental),
     closedError: () => this.#closeError,
+    release: (id: number, stream: QuicStream) => {
+      if (this.#streams.get(id) === stream) this.#streams.delete(id);
+    },
   };
 }
