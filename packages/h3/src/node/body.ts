@@ -13,26 +13,40 @@ export interface BodyHost {
   flush(): void;
 }
 
+export interface IncomingBodyOptions {
+  /** Most body bytes accepted; past it `onLimit` runs and the stream errors. */
+  maxBytes?: number;
+  onLimit?: () => void;
+  /** The body was read to its end. */
+  onEnd?: () => void;
+}
+
 /**
- * The incoming body of one request stream. `onReadable` is called on 'body-readable'; `fail`
- * on reset or connection close.
+ * The incoming body of one request stream, as a WHATWG stream made only when first asked for (a
+ * handler that never looks at a GET's body costs no stream objects). `onReadable` is called on
+ * 'body-readable'; `fail` on reset or connection close.
  */
 export class IncomingBody {
-  readonly stream: ReadableStream<Uint8Array>;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #stream: ReadableStream<Uint8Array> | undefined;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #wake: (() => void) | undefined;
   #done = false;
   #error: Error | undefined;
+  #received = 0;
 
   constructor(
     private readonly host: BodyHost,
     private readonly streamId: number,
     private readonly onCancel: (reason: unknown) => void,
-  ) {
-    this.stream = new ReadableStream<Uint8Array>(
+    private readonly options: IncomingBodyOptions = {},
+  ) {}
+
+  get stream(): ReadableStream<Uint8Array> {
+    this.#stream ??= new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.#controller = controller;
+          if (this.#error) controller.error(this.#error);
         },
         pull: (controller) => this.#pull(controller),
         cancel: (reason) => {
@@ -42,6 +56,12 @@ export class IncomingBody {
       },
       { highWaterMark: 0 },
     );
+    return this.#stream;
+  }
+
+  /** True once the application asked for the body stream. */
+  get opened(): boolean {
+    return this.#stream !== undefined;
   }
 
   get finished(): boolean {
@@ -56,10 +76,19 @@ export class IncomingBody {
       const r = this.host.h3.readBody(this.streamId);
       if (r) {
         this.host.flush(); // reading may return flow-control credit
-        if (r.data.length > 0) controller.enqueue(r.data);
+        if (r.data.length > 0) {
+          this.#received += r.data.length;
+          if (this.options.maxBytes !== undefined && this.#received > this.options.maxBytes) {
+            this.options.onLimit?.();
+            this.fail(new Error(`body exceeds ${this.options.maxBytes} bytes`));
+            throw this.#error;
+          }
+          controller.enqueue(r.data);
+        }
         if (r.fin) {
           this.#done = true;
           controller.close();
+          this.options.onEnd?.();
         }
         if (r.data.length > 0 || r.fin) return;
         continue;
@@ -80,7 +109,7 @@ export class IncomingBody {
     if (this.#done || this.#error) return;
     this.#error = error;
     try {
-      this.#controller.error(error);
+      this.#controller?.error(error);
     } catch {
       // already closed or errored
     }

@@ -5,7 +5,6 @@
  */
 
 import { rootCertificates } from 'node:tls';
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { QuicEndpoint, type ConnectOptions, type EndpointOptions } from '@purequic/quic';
 import type { H3Event } from '../connection.js';
@@ -99,11 +98,16 @@ class OriginConnection {
         const p = this.requests.get(e.streamId);
         if (!p || p.settled) return;
         p.settled = true;
-        const body = new IncomingBody(this.conn, e.streamId, () => {
-          this.conn.h3.cancel(e.streamId, H3ErrorCode.REQUEST_CANCELLED);
-          this.requests.delete(e.streamId);
-          this.conn.flush();
-        });
+        const body = new IncomingBody(
+          this.conn,
+          e.streamId,
+          () => {
+            this.conn.h3.cancel(e.streamId, H3ErrorCode.REQUEST_CANCELLED);
+            this.requests.delete(e.streamId);
+            this.conn.flush();
+          },
+          { onEnd: () => this.requests.delete(e.streamId) },
+        );
         p.body = body;
         const headers = new Headers();
         for (const f of e.head.fields) {
@@ -114,14 +118,11 @@ class OriginConnection {
           }
         }
         const nullBody = e.head.status === 204 || e.head.status === 205 || e.head.status === 304;
-        const stream = nullBody ? null : body.stream.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            flush: () => {
-              this.requests.delete(e.streamId);
-            },
-          }),
-        );
-        if (nullBody) void body.stream.cancel().catch(() => {});
+        if (nullBody) {
+          this.conn.h3.discardBody(e.streamId);
+          this.requests.delete(e.streamId);
+        }
+        const stream = nullBody ? null : body.stream;
         p.resolve(new Response(stream, { status: e.head.status, headers }));
         return;
       }
@@ -213,11 +214,11 @@ export class Http3Client {
   async #connect(hostname: string, port: number): Promise<OriginConnection> {
     if (this.#closed) throw new Error('client is closed');
     const endpoint = await this.#getEndpoint();
-    const host = isIP(hostname) ? hostname : (await lookup(hostname)).address;
     let origin: OriginConnection | undefined;
+    // connect() resolves a name and tries its addresses (IPv6 and IPv4, Happy Eyeballs).
     await endpoint.connect({
       ...this.#options.connect,
-      host,
+      host: hostname,
       port,
       serverName: isIP(hostname) ? undefined : hostname,
       alpnProtocols: ['h3'],

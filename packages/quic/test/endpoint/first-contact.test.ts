@@ -18,6 +18,7 @@ import {
   type QuicConnection,
 } from '@purequic/quic';
 import { parseCertificate } from '@purequic/quic/sans-io';
+import { type Attempt, formatAddress, raceAttempts, type ResolvedAddress, resolveAddresses } from '../../src/endpoint/connect-attempts.js';
 
 const cert = await generateSelfSignedCertificate({ hostnames: ['localhost', '127.0.0.1', '::1'] });
 const ALPN = ['first-contact'];
@@ -96,6 +97,58 @@ test('Happy Eyeballs: the first address is silent, the next one (the other famil
     blackHole.close();
     await Promise.all([client.close(), s.close()]);
   }
+});
+
+test('address order: families interleaved from the resolver\'s first (RFC 8305 §4), limited to what the socket reaches', async () => {
+  const lookup = async () => [
+    { address: '2001:db8::1', family: 6 },
+    { address: '2001:db8::2', family: 6 },
+    { address: '192.0.2.1', family: 4 },
+    { address: '192.0.2.2', family: 4 },
+  ];
+  const order = async (family: string, bound: string) => (await resolveAddresses('h.example', family, bound, lookup)).map((a) => a.address);
+  assert.equal(await order('IPv6', '::'), ['2001:db8::1', '192.0.2.1', '2001:db8::2', '192.0.2.2']);
+  assert.equal(await order('IPv4', '0.0.0.0'), ['192.0.2.1', '192.0.2.2']);
+  assert.equal(await order('IPv6', '::1'), ['2001:db8::1', '2001:db8::2'], 'an IPv6-only socket');
+  assert.equal(await order('IPv6', '::'), await order('IPv6', '::'), 'deterministic');
+  const onlyV6 = async () => [{ address: '::1', family: 6 }];
+  const e = await rejection(resolveAddresses('v6only.example', 'IPv4', '0.0.0.0', onlyV6));
+  assert.is(e.code, 'EAFNOSUPPORT');
+  assert.match(e.message, "v6only.example resolves to ::1, none of which this endpoint's socket (IPv4, bound to 0.0.0.0) can reach");
+  assert.is(formatAddress('::ffff:127.0.0.1', 9), '127.0.0.1:9');
+  assert.is(formatAddress('::1', 4433), '[::1]:4433');
+});
+
+/** A scripted attempt: settles as told, records whether it was abandoned. */
+function scripted(log: string[], outcome: (address: string) => { value?: string; error?: Error; heard?: boolean } | undefined) {
+  return (a: ResolvedAddress): Attempt<string> => {
+    log.push(`start ${a.address}`);
+    const o = outcome(a.address);
+    const result = o === undefined ? new Promise<string>(() => {}) : o.error ? Promise.reject(o.error) : Promise.resolve(o.value!);
+    return { result, heardFromPeer: () => o?.heard === true, abandon: () => log.push(`abandon ${a.address}`) };
+  };
+}
+
+test('raceAttempts: a silent failure moves on at once; a failure after the server answered is the answer; losers are abandoned', async () => {
+  const two: ResolvedAddress[] = [
+    { address: '::1', family: 6 },
+    { address: '127.0.0.1', family: 4 },
+  ];
+  let log: string[] = [];
+  // The first fails without hearing anything (a send error): the second starts without waiting.
+  const next = await raceAttempts(two, 1, scripted(log, (a) => (a === '::1' ? { error: new Error('EACCES') } : { value: 'v4' })), 10_000, 60_000);
+  assert.is(next, 'v4');
+  assert.equal(log, ['start ::1', 'start 127.0.0.1']);
+  // The first fails after the server answered (say, a certificate it does not trust): no second try.
+  log = [];
+  const answered = await rejection(raceAttempts(two, 1, scripted(log, (a) => (a === '::1' ? { error: new Error('unknown_ca'), heard: true } : { value: 'v4' })), 10_000, 60_000));
+  assert.is(answered.message, 'unknown_ca');
+  assert.equal(log, ['start ::1']);
+  // The first stays silent past the attempt delay; the second wins and the first is abandoned.
+  log = [];
+  const raced = await raceAttempts(two, 1, scripted(log, (a) => (a === '::1' ? undefined : { value: 'v4' })), 10_000, 1);
+  assert.is(raced, 'v4');
+  assert.equal(log, ['start ::1', 'start 127.0.0.1', 'abandon ::1']);
 });
 
 test('no server on 127.0.0.1:9: a handshake timeout with its own message, not "idle timeout"', async () => {
