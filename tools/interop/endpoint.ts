@@ -21,6 +21,7 @@ import { describeClose, QuicEndpoint, TlsCipherSuite, type QuicConnection } from
 import { ConfigError, downloadName, readEndpointConfig, urlTarget, type EndpointConfig } from './config.js';
 import { downloadHq, HQ_ALPN, serveHqConnection } from './hq.js';
 import { planTestcase, supportedTestcases, type TestcasePlan } from './testcases.js';
+import { runWebTransportEndpoint } from './webtransport-endpoint.js';
 
 /** Exit statuses the runner understands. */
 export const ExitCode = { OK: 0, FAILED: 1, UNSUPPORTED: 127 } as const;
@@ -72,6 +73,8 @@ function describeKeyUpdates(connection: QuicConnection): string {
 }
 
 async function main(): Promise<number> {
+  // The runner keeps its WebTransport images apart: WEBTRANSPORT=1 selects that contract.
+  if (process.env.WEBTRANSPORT === '1') return runWebTransportEndpoint(process.env);
   let config: EndpointConfig;
   try {
     config = readEndpointConfig(process.env);
