@@ -45,7 +45,7 @@ async function readText(readable: ReadableStream<Uint8Array>, max = 4096): Promi
 export async function startH3Demo(options: { host?: string; port?: number } = {}): Promise<H3Demo> {
   const host = options.host ?? '::';
   const certificate = await generateWebTransportCertificate();
-  const dir = mkdtempSync(join(tmpdir(), 'purequic-demo-'));
+  const dir = mkdtempSync(join(tmpdir(), `purequic-demo-${process.pid}-`));
   const certificatePath = join(dir, 'certificate.pem');
   writeFileSync(certificatePath, certificate.certificatePem);
 
