@@ -46,6 +46,45 @@ export class Http3RequestError extends Error {
   }
 }
 
+/** A request as `fetch` sends it: what `new Request()` would give, without building one when simple. */
+interface PreparedRequest {
+  method: string;
+  url: URL;
+  headers: Iterable<[string, string]>;
+  /** Bytes sent at once, a stream piped with back-pressure, or none. */
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Normalises fetch's arguments. Strings, URLs, plain header records or arrays or `Headers`, and
+ * string or byte bodies take a direct path (building a `Request` costs more than the rest of a
+ * small request); anything else goes through `new Request()` for the exact fetch semantics.
+ */
+function prepare(input: string | URL | Request, init?: RequestInit): PreparedRequest {
+  const rawBody = init?.body;
+  const simpleBody = rawBody === undefined || rawBody === null || typeof rawBody === 'string' || rawBody instanceof Uint8Array || rawBody instanceof ArrayBuffer;
+  if ((typeof input === 'string' || input instanceof URL) && simpleBody && init?.window === undefined) {
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const url = input instanceof URL ? input : new URL(input);
+    const h = init?.headers;
+    const headers: [string, string][] = [];
+    if (h instanceof Headers) h.forEach((v, k) => headers.push([k, v]));
+    else if (Array.isArray(h)) for (const pair of h) headers.push([String(pair[0]), String(pair[1])]);
+    else if (h) for (const k of Object.keys(h)) headers.push([k, String((h as Record<string, string>)[k])]);
+    let body: Uint8Array | null = null;
+    if (typeof rawBody === 'string') {
+      body = new TextEncoder().encode(rawBody);
+      if (!headers.some(([k]) => k.toLowerCase() === 'content-type')) headers.push(['content-type', 'text/plain;charset=UTF-8']);
+    } else if (rawBody instanceof Uint8Array) body = rawBody;
+    else if (rawBody instanceof ArrayBuffer) body = new Uint8Array(rawBody);
+    if (body !== null && (method === 'GET' || method === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
+    return { method, url, headers, body, signal: init?.signal ?? undefined };
+  }
+  const request = new Request(input, init);
+  return { method: request.method, url: new URL(request.url), headers: request.headers, body: request.body, signal: request.signal };
+}
+
 /** One request in flight on a client connection. */
 interface PendingRequest {
   resolve: (r: Response) => void;
@@ -237,26 +276,25 @@ export class Http3Client {
    * streams; `init.signal` cancels the request (H3_REQUEST_CANCELLED).
    */
   async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const request = new Request(input, init);
-    const url = new URL(request.url);
+    const request = prepare(input, init);
+    const url = request.url;
     if (url.protocol !== 'https:') throw new TypeError(`HTTP/3 needs an https: URL, got ${url.protocol}`);
     const port = url.port ? Number(url.port) : 443;
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    const body = request.body;
-    // Without a body the request can be retried on a new connection after a GOAWAY refusal.
+    // Without a streamed body the request can be retried on a new connection after a GOAWAY refusal.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#send(hostname, port, url, request, body);
+        return await this.#send(hostname, port, request);
       } catch (e) {
-        const retryable = e instanceof Http3RequestError && e.code === H3ErrorCode.REQUEST_REJECTED && body === null && attempt < 2;
+        const retryable = e instanceof Http3RequestError && e.code === H3ErrorCode.REQUEST_REJECTED && !(request.body instanceof ReadableStream) && attempt < 2;
         if (!retryable) throw e;
       }
     }
   }
 
-  async #send(hostname: string, port: number, url: URL, request: Request, body: ReadableStream<Uint8Array> | null): Promise<Response> {
-    const signal = request.signal;
-    signal.throwIfAborted();
+  async #send(hostname: string, port: number, request: PreparedRequest): Promise<Response> {
+    const { signal, url, body } = request;
+    signal?.throwIfAborted();
     const origin = await this.connection(hostname, port);
     const fields: HeaderField[] = [
       { name: ':method', value: request.method },
@@ -269,30 +307,33 @@ export class Http3Client {
     let streamId: number | undefined;
     // Bounded: each wait ends with MAX_STREAMS credit ('streams-available') or the connection's end.
     for (;;) {
-      if (origin.closed || origin.draining) return this.#send(hostname, port, url, request, body);
+      if (origin.closed || origin.draining) return this.#send(hostname, port, request);
       streamId = h3.sendRequest(fields, body === null);
       if (streamId !== undefined) break;
       await origin.waitForStream();
     }
     const id = streamId;
+    if (body instanceof Uint8Array) h3.sendData(id, body, true);
     origin.conn.flush();
     return new Promise<Response>((resolve, reject) => {
       const pending: PendingRequest = { resolve, reject, body: undefined, upload: undefined, settled: false, trailers: undefined };
       origin.requests.set(id, pending);
-      const onAbort = () => {
-        const error = signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted.', 'AbortError');
-        h3.cancel(id, H3ErrorCode.REQUEST_CANCELLED);
-        origin.conn.flush();
-        origin.requests.delete(id);
-        pending.body?.fail(error);
-        pending.upload?.fail(error);
-        if (!pending.settled) {
-          pending.settled = true;
-          reject(error);
-        }
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (body) {
+      if (signal) {
+        const onAbort = () => {
+          const error = signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted.', 'AbortError');
+          h3.cancel(id, H3ErrorCode.REQUEST_CANCELLED);
+          origin.conn.flush();
+          origin.requests.delete(id);
+          pending.body?.fail(error);
+          pending.upload?.fail(error);
+          if (!pending.settled) {
+            pending.settled = true;
+            reject(error);
+          }
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (body instanceof ReadableStream) {
         pending.upload = new OutgoingBody(origin.conn, id);
         pending.upload.pipeFrom(body, true).catch(() => {});
       }
