@@ -61,6 +61,11 @@ export interface WtConnectionOptions {
   limits?: Partial<WtLimits>;
   /** Send what the HTTP/3 connection queued now (the driver's flush). */
   flush: () => void;
+  /**
+   * Runs `fn` once what is queued now has been sent (the driver's next transmit), then flushes
+   * again. Default: at once (a driver that sends synchronously in `flush`).
+   */
+  afterFlush?: (fn: () => void) => void;
   /** Server: a CONNECT for WebTransport arrived (after the client's SETTINGS, §3.1). */
   onSessionRequest?: (session: WtSessionCore) => void;
   /** The connection ended. */
@@ -116,6 +121,12 @@ export class WtConnection {
 
   flush(): void {
     this.#options.flush();
+  }
+
+  /** Runs `fn` after what is queued now has left (see WtConnectionOptions.afterFlush). */
+  afterFlush(fn: () => void): void {
+    if (this.#options.afterFlush) this.#options.afterFlush(fn);
+    else fn();
   }
 
   /**

@@ -338,7 +338,8 @@ export class WtSessionCore {
     if (!this.#finSent && !this.conn.h3.isClosed) {
       this.#finSent = true;
       this.conn.h3.sendData(this.id, encodeCapsule(WtCapsule.CLOSE_SESSION, encodeCloseSession(code, reason)), true);
-      // The capsule leaves in its own packet before any reset of the session's streams.
+      // The capsule leaves in a packet before any reset of the session's streams (#closed
+      // defers those with afterFlush).
       this.conn.flush();
     }
     this.#closed({ kind: 'closed', code: code >>> 0, reason, byPeer: false });
@@ -359,7 +360,9 @@ export class WtSessionCore {
     this.state = 'closed';
     this.closeInfo = info;
     this.#endConnect();
-    for (const s of [...this.streams]) s.abandon(WtErrorCode.SESSION_GONE);
+    // Closed by us: the streams' resets wait until the close capsule has left (§6).
+    const defer = info.kind === 'closed' && !info.byPeer ? (wire: () => void) => this.conn.afterFlush(wire) : undefined;
+    for (const s of [...this.streams]) s.abandon(WtErrorCode.SESSION_GONE, defer);
     this.streams.clear();
     this.conn.onSessionClosed(this);
     this.listener?.onClosed(info);

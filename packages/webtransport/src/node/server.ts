@@ -9,7 +9,7 @@ import { type H3Extension, type H3NodeConnection, type Http3Server, type Http3Se
 import { PROTOCOL_DRAFT02, PROTOCOL_H3, WT_BIDI_SIGNAL, WT_UNI_STREAM_TYPE } from '../codes.js';
 import { type WtLimits, WtConnection, webTransportSettings, DEFAULT_LIMITS } from '../connection-core.js';
 import type { WtSessionCore } from '../session-core.js';
-import { WebTransportSessionBase } from './session.js';
+import { WebTransportSessionBase, afterEndpointFlush } from './session.js';
 
 /** A session request on the server: inspect it, then `accept()` or `reject()`. */
 export class WebTransportSession extends WebTransportSessionBase {
@@ -127,6 +127,7 @@ export function webTransportExtension(options: WebTransportExtensionOptions = {}
         role: 'server',
         limits,
         flush: () => conn.flush(),
+        afterFlush: afterEndpointFlush(conn),
         onSessionRequest: (core) => {
           const session = new WebTransportSession(core, conn);
           if (options.onSession) {
