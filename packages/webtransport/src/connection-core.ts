@@ -218,7 +218,8 @@ export class WtConnection {
         if (e.type === 'stop-sending' && s.state === 'pending' && this.role === 'client') return true;
         // The close capsule may be in the same packet as the STOP_SENDING (Firefox sends both):
         // read what already arrived before deciding the session was aborted.
-        if (e.type !== 'stream-error' && s.state === 'open') s.onConnectReadable();
+        // (Not after a reset: HTTP/3 then reports the body as ended, which is no clean close.)
+        if (e.type === 'stop-sending' && s.state === 'open') s.onConnectReadable();
         if (s.state === 'closed' && e.type === 'stop-sending') {
           this.onSessionGone(s);
           return true;
