@@ -290,7 +290,7 @@ if (run) {
         console.log(`${name} runner: ${JSON.stringify(r)}`);
         assert.is(r.error, undefined, `${r.error}\n${browser.log.slice(-20).join('\n')}`);
         // Chromium negotiates the protocol; Firefox 153 sends no WT-Available-Protocols and has
-        // no \`protocol\` attribute (undefined in the page).
+        // no `protocol` attribute (undefined in the page).
         if (name === 'chromium') assert.is(r.protocol, 'wt-interop-1');
         else assert.ok(r.protocol === undefined || r.protocol === '', String(r.protocol));
         assert.is(r.uni, 'PUSH small.txt\nsmall file for the runner');
