@@ -85,6 +85,7 @@ export class WtSessionCore {
   readonly #peerClosed = { bidi: 0, uni: 0 };
   readonly #peerMaxStreams: { bidi: number; uni: number };
   readonly #opened = { bidi: 0, uni: 0 };
+  readonly #streamsBlockedSentAt = { bidi: -1, uni: -1 };
   #capsules = new CapsuleParser({ knownTypes: KNOWN_CAPSULES, maxCapsuleSize: 4 + 1024 + 16 });
   #closeReceived = false;
   #readFin = false;
@@ -401,8 +402,11 @@ export class WtSessionCore {
     if (this.state !== 'open') return undefined;
     const dir = bidi ? 'bidi' : 'uni';
     if (this.#opened[dir] >= this.#peerMaxStreams[dir]) {
-      // §5.6.2: tell the peer we are blocked.
-      this.conn.h3.sendData(this.id, encodeVarintCapsule(bidi ? WtCapsule.STREAMS_BLOCKED_BIDI : WtCapsule.STREAMS_BLOCKED_UNI, this.#peerMaxStreams[dir]), false);
+      // §5.6.2: tell the peer we are blocked (once per limit).
+      if (this.#streamsBlockedSentAt[dir] !== this.#peerMaxStreams[dir]) {
+        this.#streamsBlockedSentAt[dir] = this.#peerMaxStreams[dir];
+        this.conn.h3.sendData(this.id, encodeVarintCapsule(bidi ? WtCapsule.STREAMS_BLOCKED_BIDI : WtCapsule.STREAMS_BLOCKED_UNI, this.#peerMaxStreams[dir]), false);
+      }
       return undefined;
     }
     const header = streamHeader(bidi, this.id);

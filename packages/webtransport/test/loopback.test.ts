@@ -404,6 +404,22 @@ test('our WT_CLOSE_SESSION reaches the peer before the resets of the session\'s 
   assert.is(seenEvents[0], 'capsule', seenEvents.join(' '));
 });
 
+test('a server without WebTransport: ready and closed reject with a WebTransportError, nothing hangs', async () => {
+  const plain = await createServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem }, (_req, res) => res.end('x'));
+  try {
+    const wt = new WebTransport(`https://127.0.0.1:${plain.port}/`, { serverCertificateHashes: hashes });
+    const e = (await bounded(rejection(wt.ready), 5000, 'ready rejects')) as WebTransportError;
+    assert.instance(e, WebTransportError);
+    assert.match(e.message, /does not support WebTransport/);
+    await bounded(rejection(wt.closed), 5000, 'closed rejects');
+    // A wrong certificate hash fails the handshake the same way.
+    const bad = new WebTransport(`${base}/echo`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: new Uint8Array(32) }] });
+    assert.instance(await bounded(rejection(bad.ready), 10_000, 'bad hash rejects'), WebTransportError);
+  } finally {
+    await plain.close();
+  }
+});
+
 function waitFor(cond: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const tick = () => (cond() ? resolve() : setTimeout(tick, 10));
