@@ -405,7 +405,7 @@ test('our WT_CLOSE_SESSION reaches the peer before the resets of the session\'s 
 });
 
 test('a server without WebTransport: ready and closed reject with a WebTransportError, nothing hangs', async () => {
-  const plain = await createServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem }, (_req, res) => res.end('x'));
+  const plain = await createServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem }, (_req, res) => void res.end('x'));
   try {
     const wt = new WebTransport(`https://127.0.0.1:${plain.port}/`, { serverCertificateHashes: hashes });
     const e = (await bounded(rejection(wt.ready), 5000, 'ready rejects')) as WebTransportError;
