@@ -152,7 +152,9 @@ export class WtSessionCore {
     // RFC 9114 §4.1.1: the request body is not needed.
     this.conn.h3.stopSending(this.id, H3ErrorCode.NO_ERROR);
     this.#finSent = true;
+    this.conn.onSessionClosed(this);
     this.conn.onSessionGone(this);
+    this.listener?.onClosed(this.closeInfo);
   }
 
   // ------------------------------------------------------------------ client: the response

@@ -420,6 +420,20 @@ test('a server without WebTransport: ready and closed reject with a WebTransport
   }
 });
 
+test('a session request the application leaves pending is refused with 408 after acceptTimeoutMs; a rejected session settles closed', async () => {
+  const slow = await createWebTransportServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, acceptTimeoutMs: 300 });
+  try {
+    const sessions = slow[Symbol.asyncIterator]();
+    const wt = new WebTransport(`https://127.0.0.1:${slow.port}/ignored`, { serverCertificateHashes: hashes });
+    const { value: s } = await bounded(sessions.next(), 5000, 'session request');
+    const e = (await bounded(rejection(wt.ready), 5000, 'refused')) as WebTransportError;
+    assert.match(e.message, /408/);
+    assert.instance(await bounded(rejection(s!.closed), 5000, 'server side settles'), WebTransportError);
+  } finally {
+    await slow.close();
+  }
+});
+
 function waitFor(cond: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const tick = () => (cond() ? resolve() : setTimeout(tick, 10));
