@@ -61,6 +61,11 @@ export interface WtConnectionOptions {
   limits?: Partial<WtLimits>;
   /** Send what the HTTP/3 connection queued now (the driver's flush). */
   flush: () => void;
+  /**
+   * Runs `fn` once what is queued now has been sent (the driver's next transmit), then flushes
+   * again. Default: at once (a driver that sends synchronously in `flush`).
+   */
+  afterFlush?: (fn: () => void) => void;
   /** Server: a CONNECT for WebTransport arrived (after the client's SETTINGS, §3.1). */
   onSessionRequest?: (session: WtSessionCore) => void;
   /** The connection ended. */
@@ -116,6 +121,12 @@ export class WtConnection {
 
   flush(): void {
     this.#options.flush();
+  }
+
+  /** Runs `fn` after what is queued now has left (see WtConnectionOptions.afterFlush). */
+  afterFlush(fn: () => void): void {
+    if (this.#options.afterFlush) this.#options.afterFlush(fn);
+    else fn();
   }
 
   /**
@@ -207,7 +218,8 @@ export class WtConnection {
         if (e.type === 'stop-sending' && s.state === 'pending' && this.role === 'client') return true;
         // The close capsule may be in the same packet as the STOP_SENDING (Firefox sends both):
         // read what already arrived before deciding the session was aborted.
-        if (e.type !== 'stream-error' && s.state === 'open') s.onConnectReadable();
+        // (Not after a reset: HTTP/3 then reports the body as ended, which is no clean close.)
+        if (e.type === 'stop-sending' && s.state === 'open') s.onConnectReadable();
         if (s.state === 'closed' && e.type === 'stop-sending') {
           this.onSessionGone(s);
           return true;

@@ -85,6 +85,7 @@ export class WtSessionCore {
   readonly #peerClosed = { bidi: 0, uni: 0 };
   readonly #peerMaxStreams: { bidi: number; uni: number };
   readonly #opened = { bidi: 0, uni: 0 };
+  readonly #streamsBlockedSentAt = { bidi: -1, uni: -1 };
   #capsules = new CapsuleParser({ knownTypes: KNOWN_CAPSULES, maxCapsuleSize: 4 + 1024 + 16 });
   #closeReceived = false;
   #readFin = false;
@@ -151,7 +152,9 @@ export class WtSessionCore {
     // RFC 9114 §4.1.1: the request body is not needed.
     this.conn.h3.stopSending(this.id, H3ErrorCode.NO_ERROR);
     this.#finSent = true;
+    this.conn.onSessionClosed(this);
     this.conn.onSessionGone(this);
+    this.listener?.onClosed(this.closeInfo);
   }
 
   // ------------------------------------------------------------------ client: the response
@@ -338,7 +341,8 @@ export class WtSessionCore {
     if (!this.#finSent && !this.conn.h3.isClosed) {
       this.#finSent = true;
       this.conn.h3.sendData(this.id, encodeCapsule(WtCapsule.CLOSE_SESSION, encodeCloseSession(code, reason)), true);
-      // The capsule leaves in its own packet before any reset of the session's streams.
+      // The capsule leaves in a packet before any reset of the session's streams (#closed
+      // defers those with afterFlush).
       this.conn.flush();
     }
     this.#closed({ kind: 'closed', code: code >>> 0, reason, byPeer: false });
@@ -359,7 +363,9 @@ export class WtSessionCore {
     this.state = 'closed';
     this.closeInfo = info;
     this.#endConnect();
-    for (const s of [...this.streams]) s.abandon(WtErrorCode.SESSION_GONE);
+    // Closed by us: the streams' resets wait until the close capsule has left (§6).
+    const defer = info.kind === 'closed' && !info.byPeer ? (wire: () => void) => this.conn.afterFlush(wire) : undefined;
+    for (const s of [...this.streams]) s.abandon(WtErrorCode.SESSION_GONE, defer);
     this.streams.clear();
     this.conn.onSessionClosed(this);
     this.listener?.onClosed(info);
@@ -398,8 +404,11 @@ export class WtSessionCore {
     if (this.state !== 'open') return undefined;
     const dir = bidi ? 'bidi' : 'uni';
     if (this.#opened[dir] >= this.#peerMaxStreams[dir]) {
-      // §5.6.2: tell the peer we are blocked.
-      this.conn.h3.sendData(this.id, encodeVarintCapsule(bidi ? WtCapsule.STREAMS_BLOCKED_BIDI : WtCapsule.STREAMS_BLOCKED_UNI, this.#peerMaxStreams[dir]), false);
+      // §5.6.2: tell the peer we are blocked (once per limit).
+      if (this.#streamsBlockedSentAt[dir] !== this.#peerMaxStreams[dir]) {
+        this.#streamsBlockedSentAt[dir] = this.#peerMaxStreams[dir];
+        this.conn.h3.sendData(this.id, encodeVarintCapsule(bidi ? WtCapsule.STREAMS_BLOCKED_BIDI : WtCapsule.STREAMS_BLOCKED_UNI, this.#peerMaxStreams[dir]), false);
+      }
       return undefined;
     }
     const header = streamHeader(bidi, this.id);

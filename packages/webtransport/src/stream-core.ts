@@ -207,10 +207,28 @@ export class WtStreamCore {
   }
 
   /** @internal the session ended (§6): both directions abandoned with WT_SESSION_GONE. */
-  abandon(code: number): void {
+  abandon(code: number, defer?: (wire: () => void) => void): void {
     const wasOpen = !this.readDone || !this.writeDone;
-    this.reset(code);
-    this.stopSending(code);
+    if (defer) {
+      // Our WT_CLOSE_SESSION goes out first (§6): the stream is done for us now, the RESET_STREAM
+      // and STOP_SENDING leave after the capsule's packet.
+      const resetSize = !this.writeDone ? this.headerLength : -1;
+      const stop = !this.readDone;
+      this.writeDone = true;
+      this.readDone = true;
+      this.#queue = [];
+      this.#queued = 0;
+      const quic = this.conn.h3.quic;
+      const id = this.id;
+      defer(() => {
+        if (resetSize >= 0) quic.resetStream(id, code, resetSize > 0 ? resetSize : undefined);
+        if (stop) quic.stopSending(id, code);
+      });
+      this.#maybeFree();
+    } else {
+      this.reset(code);
+      this.stopSending(code);
+    }
     if (wasOpen) this.listener?.onSessionGone();
   }
 

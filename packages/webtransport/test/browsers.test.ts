@@ -11,6 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { launchChromium, launchFirefox, missingBrowsers, requirePrograms, type BrowserName, type BrowserSession } from '../../../tools/test/browsers/harness.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runWebTransportEndpoint } from '../../../tools/interop/webtransport-endpoint.js';
 import { WebTransport, createWebTransportServer, generateWebTransportCertificate, type WebTransportBidirectionalStream, type WebTransportServer, type WebTransportSession } from '../src/index.js';
 
 const BROWSERS: BrowserName[] = (process.env.WT_BROWSERS ?? 'chromium,firefox').split(',') as BrowserName[];
@@ -139,6 +143,48 @@ function pageScript(port: number, hash: Uint8Array): string {
   })()`;
 }
 
+/** The runner's client role for handshake and transfer-*-receive, as a page script. */
+function runnerScript(port: number, hash: Uint8Array): string {
+  return `(async () => {
+    const out = {};
+    const enc = new TextEncoder(), dec = new TextDecoder();
+    const timeout = (p, ms, what) => Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(what + ' timed out')), ms))]);
+    const bytesOf = async (r) => { const parts = []; const rd = r.getReader(); for (;;) { const { value, done } = await rd.read(); if (done) break; parts.push(value); } const n = parts.reduce((a, p) => a + p.length, 0); const b = new Uint8Array(n); let o = 0; for (const p of parts) { b.set(p, o); o += p.length; } return b; };
+    const send = async (w, text) => { const wr = w.getWriter(); await wr.write(enc.encode(text)); await wr.close(); };
+    try {
+      const wt = new WebTransport('https://127.0.0.1:${port}/wt1', { serverCertificateHashes: [{ algorithm: 'sha-256', value: new Uint8Array(${JSON.stringify([...hash])}) }], protocols: ['wt-interop-1'] });
+      await timeout(wt.ready, 10000, 'ready');
+      out.protocol = wt.protocol;
+      // transfer-unidirectional-receive: GET on a uni stream, PUSH back on a uni stream
+      await send(await wt.createUnidirectionalStream(), 'GET small.txt');
+      const u = await timeout(wt.incomingUnidirectionalStreams.getReader().read(), 5000, 'uni push');
+      out.uni = dec.decode(await bytesOf(u.value));
+      // transfer-bidirectional-receive: GET and the file on the same stream
+      const b = await wt.createBidirectionalStream();
+      await send(b.writable, 'GET big.bin');
+      const big = await timeout(bytesOf(b.readable), 10000, 'bidi file');
+      out.bidiLength = big.length;
+      out.bidiSum = big.reduce((a, x, i) => (a + x * (i % 251 + 1)) % 1000000007, 0);
+      // transfer-datagram-receive
+      const dw = wt.datagrams.writable.getWriter();
+      const dr = wt.datagrams.readable.getReader();
+      await dw.write(enc.encode('GET dgram.txt'));
+      out.datagram = dec.decode((await timeout(dr.read(), 5000, 'datagram push')).value);
+      wt.close({ closeCode: 0, reason: 'done' });
+    } catch (e) { out.error = String(e && e.stack || e); }
+    return out;
+  })()`;
+}
+
+interface RunnerResult {
+  error?: string;
+  protocol?: string;
+  uni?: string;
+  bidiLength?: number;
+  bidiSum?: number;
+  datagram?: string;
+}
+
 interface PageResult {
   steps: string[];
   error?: string;
@@ -156,6 +202,9 @@ interface PageResult {
 
 let server: WebTransportServer;
 let http: Server;
+/** The interop runner's WebTransport server (tools/interop/webtransport-endpoint.ts), case `transfer`. */
+let runner: { port: number; stop: AbortController; done: Promise<number>; dir: string };
+const RUNNER_BIG = new Uint8Array(100_000).map((_, i) => (i * 7 + 3) & 0xff);
 let pageUrl: string;
 let hash: Uint8Array;
 
@@ -172,9 +221,29 @@ test.before(async () => {
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   pageUrl = `http://localhost:${(http.address() as AddressInfo).port}/`;
+  const dir = mkdtempSync(join(tmpdir(), 'wt-runner-browser-'));
+  mkdirSync(join(dir, 'certs'));
+  writeFileSync(join(dir, 'certs', 'cert.pem'), cert.certificatePem);
+  writeFileSync(join(dir, 'certs', 'priv.key'), cert.privateKeyPem);
+  mkdirSync(join(dir, 'www', 'wt1'), { recursive: true });
+  writeFileSync(join(dir, 'www', 'wt1', 'small.txt'), 'small file for the runner');
+  writeFileSync(join(dir, 'www', 'wt1', 'big.bin'), RUNNER_BIG);
+  writeFileSync(join(dir, 'www', 'wt1', 'dgram.txt'), 'datagram file');
+  const stop = new AbortController();
+  let done!: Promise<number>;
+  const port = await new Promise<number>((resolve) => {
+    done = runWebTransportEndpoint(
+      { ROLE: 'server', TESTCASE: 'transfer', HOST: '127.0.0.1', PORT: '0', CERTS: join(dir, 'certs'), WWW: join(dir, 'www'), DOWNLOADS: join(dir, 'downloads'), PROTOCOLS: 'wt-interop-1' },
+      { signal: stop.signal, log: () => {}, onListening: resolve },
+    );
+  });
+  runner = { port, stop, done, dir };
 });
 
 test.after(async () => {
+  runner?.stop.abort();
+  await runner?.done;
+  if (runner) rmSync(runner.dir, { recursive: true, force: true });
   await server?.close();
   await new Promise<void>((r) => http?.close(() => r()));
 });
@@ -213,6 +282,26 @@ function waitFor(cond: () => boolean): Promise<void> {
 
 if (run) {
   for (const name of BROWSERS) {
+    test(`${name}: the interop runner's client role against our runner endpoint (handshake, transfer-{uni,bi,datagram}-receive)`, async () => {
+      let browser: BrowserSession | undefined;
+      try {
+        browser = name === 'chromium' ? await launchChromium() : await launchFirefox();
+        const r = await browser.evaluate<RunnerResult>(pageUrl, runnerScript(runner.port, hash), { timeoutMs: 60_000 });
+        console.log(`${name} runner: ${JSON.stringify(r)}`);
+        assert.is(r.error, undefined, `${r.error}\n${browser.log.slice(-20).join('\n')}`);
+        // Chromium negotiates the protocol; Firefox 153 sends no WT-Available-Protocols and has
+        // no `protocol` attribute (undefined in the page).
+        if (name === 'chromium') assert.is(r.protocol, 'wt-interop-1');
+        else assert.ok(r.protocol === undefined || r.protocol === '', String(r.protocol));
+        assert.is(r.uni, 'PUSH small.txt\nsmall file for the runner');
+        assert.is(r.bidiLength, RUNNER_BIG.length);
+        assert.is(r.bidiSum, RUNNER_BIG.reduce((a, x, i) => (a + x * ((i % 251) + 1)) % 1000000007, 0));
+        assert.is(r.datagram, 'PUSH dgram.txt\ndatagram file');
+      } finally {
+        await browser?.close();
+      }
+    });
+
     test(`${name}: WebTransport to our server (draft-02): bidi and uni echo, server streams, datagram at maxDatagramSize, reset code, close both ways`, async () => {
       let browser: BrowserSession | undefined;
       try {

@@ -1,5 +1,5 @@
 /**
- * Churn: 1,000 sessions opened and closed on one pooled connection (each with a bidi echo and a
+ * Churn: 5,000 sessions opened and closed on one pooled connection (each with a bidi echo and a
  * datagram), then the heap after gc is compared with the heap after a warm-up of 100: no
  * per-session or per-stream state may stay behind (on either side). Then 60 sessions whose
  * connections are killed mid-stream (either side): every promise settles, nothing is unhandled.
@@ -29,7 +29,7 @@ async function heapAfterGc(): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
-test('1,100 sessions opened and closed on one connection: heap back near where it was after 100', async () => {
+test('5,100 sessions opened and closed on one connection: heap back near where it was after 100', async () => {
   const cert = await generateWebTransportCertificate();
   const server = await createWebTransportServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem });
   let serverSessions = 0;
@@ -71,12 +71,12 @@ test('1,100 sessions opened and closed on one connection: heap back near where i
   await batch(100);
   const base = await heapAfterGc();
   const started = performance.now();
-  await batch(1000);
+  await batch(5000);
   const ms = performance.now() - started;
   const after = await heapAfterGc();
   const wtConn = anchor.core!.conn;
-  console.log(`1,000 sessions in ${ms.toFixed(0)} ms (${(1000 / (ms / 1000)).toFixed(0)}/s); heap ${(base / 1e6).toFixed(1)} MB -> ${(after / 1e6).toFixed(1)} MB; sessions left on the client connection ${wtConn.sessions.size}, streams ${wtConn.streamCount}`);
-  assert.is(serverSessions, 1101);
+  console.log(`5,000 sessions in ${ms.toFixed(0)} ms (${(5000 / (ms / 1000)).toFixed(0)}/s); heap ${(base / 1e6).toFixed(1)} MB -> ${(after / 1e6).toFixed(1)} MB; sessions left on the client connection ${wtConn.sessions.size}, streams ${wtConn.streamCount}`);
+  assert.is(serverSessions, 5101);
   // Only the anchor is left; every short session and stream was forgotten on the client.
   assert.is(wtConn.sessions.size, 1);
   assert.is(wtConn.streamCount, 0);
@@ -86,6 +86,47 @@ test('1,100 sessions opened and closed on one connection: heap back near where i
   assert.is(serverConn!.streamCount, 0);
   anchor.close();
   await bounded(anchor.closed, 5000, 'anchor closed');
+  await server.close();
+});
+
+test('30,000 short streams in one session: heap after gc back near where it was after 1,000; nothing left on either side', async () => {
+  const cert = await generateWebTransportCertificate();
+  const server = await createWebTransportServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem });
+  let serverConn: import('../src/index.js').WtConnection | undefined;
+  void (async () => {
+    for await (const s of server) {
+      serverConn = s.core!.conn;
+      s.accept();
+      void (async () => {
+        for await (const bs of s.incomingBidirectionalStreams as unknown as AsyncIterable<WebTransportBidirectionalStream>) void bs.readable.pipeTo(bs.writable).catch(() => {});
+      })().catch(() => {});
+    }
+  })();
+  const wt = new WebTransport(`https://127.0.0.1:${server.port}/streams`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: cert.sha256 }] });
+  await bounded(wt.ready, 5000, 'ready');
+  const one = async () => {
+    const bs = await wt.createBidirectionalStream();
+    const w = bs.writable.getWriter();
+    await w.write(enc.encode('s'));
+    await w.close();
+    for await (const _ of bs.readable as unknown as AsyncIterable<Uint8Array>) void _;
+  };
+  const batch = async (n: number) => {
+    for (let i = 0; i < n; i += 100) await bounded(Promise.all(Array.from({ length: 100 }, one)), 30_000, `streams ${i}..`);
+  };
+  await batch(1000);
+  const base = await heapAfterGc();
+  const started = performance.now();
+  await batch(29_000);
+  const ms = performance.now() - started;
+  const after = await heapAfterGc();
+  console.log(`29,000 more streams in ${ms.toFixed(0)} ms (${(29_000 / (ms / 1000)).toFixed(0)}/s); heap ${(base / 1e6).toFixed(1)} MB -> ${(after / 1e6).toFixed(1)} MB`);
+  assert.is(wt.core!.conn.streamCount, 0);
+  assert.is(serverConn!.streamCount, 0);
+  assert.is(wt.core!.streams.size, 0);
+  assert.ok(after < base * 1.1 + 2e6, `heap grew from ${base} to ${after}`);
+  wt.close();
+  await bounded(wt.closed, 5000, 'closed');
   await server.close();
 });
 

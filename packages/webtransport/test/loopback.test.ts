@@ -370,6 +370,70 @@ test('the extension on an existing HTTP/3 server: plain requests and WebTranspor
   }
 });
 
+test('our WT_CLOSE_SESSION reaches the peer before the resets of the session\'s streams', async () => {
+  behaviours.set('/order', async (s) => {
+    s.accept();
+    const uni = await s.createUnidirectionalStream();
+    const uw = uni.getWriter();
+    await uw.write(enc.encode('x'));
+    const reader = s.incomingBidirectionalStreams.getReader();
+    const { value } = await reader.read();
+    const r = value!.readable.getReader();
+    await r.read();
+    s.close({ closeCode: 5, reason: 'order' });
+  });
+  const wt = new WebTransport(`${base}/order`, { serverCertificateHashes: hashes });
+  await bounded(wt.ready, 5000, 'ready');
+  const { value: suni } = await bounded(wt.incomingUnidirectionalStreams.getReader().read(), 5000, 'server uni');
+  const ur = suni!.getReader();
+  await bounded(ur.read(), 5000, 'first byte');
+  // The QUIC events as HTTP/3 receives them: the CONNECT stream's data, then the resets.
+  const h3 = wt.core!.conn.h3;
+  const seenEvents: string[] = [];
+  const orig = h3.handleQuicEvent.bind(h3);
+  h3.handleQuicEvent = (e, now) => {
+    if (e.type === 'stream-readable' && e.streamId === wt.core!.id) seenEvents.push('capsule');
+    if (e.type === 'stream-reset' || e.type === 'stream-stop-sending') seenEvents.push(e.type);
+    orig(e, now);
+  };
+  const bs = await wt.createBidirectionalStream();
+  const w = bs.writable.getWriter();
+  await w.write(enc.encode('close please'));
+  assert.equal(await bounded(wt.closed, 5000, 'closed'), { closeCode: 5, reason: 'order' });
+  await bounded(waitFor(() => seenEvents.includes('stream-reset')), 5000, 'resets arrive');
+  assert.is(seenEvents[0], 'capsule', seenEvents.join(' '));
+});
+
+test('a server without WebTransport: ready and closed reject with a WebTransportError, nothing hangs', async () => {
+  const plain = await createServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem }, (_req, res) => void res.end('x'));
+  try {
+    const wt = new WebTransport(`https://127.0.0.1:${plain.port}/`, { serverCertificateHashes: hashes });
+    const e = (await bounded(rejection(wt.ready), 5000, 'ready rejects')) as WebTransportError;
+    assert.instance(e, WebTransportError);
+    assert.match(e.message, /does not support WebTransport/);
+    await bounded(rejection(wt.closed), 5000, 'closed rejects');
+    // A wrong certificate hash fails the handshake the same way.
+    const bad = new WebTransport(`${base}/echo`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: new Uint8Array(32) }] });
+    assert.instance(await bounded(rejection(bad.ready), 10_000, 'bad hash rejects'), WebTransportError);
+  } finally {
+    await plain.close();
+  }
+});
+
+test('a session request the application leaves pending is refused with 408 after acceptTimeoutMs; a rejected session settles closed', async () => {
+  const slow = await createWebTransportServer({ host: '127.0.0.1', port: 0, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, acceptTimeoutMs: 300 });
+  try {
+    const sessions = slow[Symbol.asyncIterator]();
+    const wt = new WebTransport(`https://127.0.0.1:${slow.port}/ignored`, { serverCertificateHashes: hashes });
+    const { value: s } = await bounded(sessions.next(), 5000, 'session request');
+    const e = (await bounded(rejection(wt.ready), 5000, 'refused')) as WebTransportError;
+    assert.match(e.message, /408/);
+    assert.instance(await bounded(rejection(s!.closed), 5000, 'server side settles'), WebTransportError);
+  } finally {
+    await slow.close();
+  }
+});
+
 function waitFor(cond: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const tick = () => (cond() ? resolve() : setTimeout(tick, 10));

@@ -8,7 +8,7 @@
 import { type H3NodeConnection, Http3Client } from '@purequic/h3';
 import { WT_BIDI_SIGNAL, WT_UNI_STREAM_TYPE } from '../codes.js';
 import { DEFAULT_LIMITS, type WtLimits, WtConnection, webTransportSettings } from '../connection-core.js';
-import { WebTransportSessionBase } from './session.js';
+import { WebTransportSessionBase, afterEndpointFlush } from './session.js';
 import { WebTransportError } from './streams.js';
 
 /** W3C WebTransportHash. */
@@ -50,7 +50,7 @@ class ClientExtension {
       attach: (conn: H3NodeConnection) => {
         let wake!: () => void;
         const settled = new Promise<void>((r) => (wake = r));
-        const wt = new WtConnection(conn.h3, { role: 'client', limits: this.limits, flush: () => conn.flush(), onClosed: () => wake() });
+        const wt = new WtConnection(conn.h3, { role: 'client', limits: this.limits, flush: () => conn.flush(), afterFlush: afterEndpointFlush(conn), onClosed: () => wake() });
         this.byConn.set(conn, { wt, settled });
         return {
           onEvent: (e: Parameters<WtConnection['handleEvent']>[0]) => {

@@ -9,7 +9,7 @@ import { type H3Extension, type H3NodeConnection, type Http3Server, type Http3Se
 import { PROTOCOL_DRAFT02, PROTOCOL_H3, WT_BIDI_SIGNAL, WT_UNI_STREAM_TYPE } from '../codes.js';
 import { type WtLimits, WtConnection, webTransportSettings, DEFAULT_LIMITS } from '../connection-core.js';
 import type { WtSessionCore } from '../session-core.js';
-import { WebTransportSessionBase } from './session.js';
+import { WebTransportSessionBase, afterEndpointFlush } from './session.js';
 
 /** A session request on the server: inspect it, then `accept()` or `reject()`. */
 export class WebTransportSession extends WebTransportSessionBase {
@@ -88,6 +88,8 @@ export interface WebTransportExtensionOptions {
   onSession?: (session: WebTransportSession) => void;
   /** Per-connection limits (buffered streams, sessions, flow-control windows). */
   limits?: Partial<WtLimits>;
+  /** A session request neither accepted nor rejected within this many ms is refused with 408 (default 10 s). */
+  acceptTimeoutMs?: number;
 }
 
 /** An HTTP/3 extension serving WebTransport, with the session requests it received. */
@@ -127,8 +129,18 @@ export function webTransportExtension(options: WebTransportExtensionOptions = {}
         role: 'server',
         limits,
         flush: () => conn.flush(),
+        afterFlush: afterEndpointFlush(conn),
         onSessionRequest: (core) => {
           const session = new WebTransportSession(core, conn);
+          // A request left pending holds its buffered streams: refuse it after a while.
+          const timer = setTimeout(() => {
+            if (core.state === 'pending') session.reject(408);
+          }, options.acceptTimeoutMs ?? 10_000);
+          timer.unref();
+          void session.ready.then(
+            () => clearTimeout(timer),
+            () => clearTimeout(timer),
+          );
           if (options.onSession) {
             try {
               options.onSession(session);
@@ -153,6 +165,8 @@ export function webTransportExtension(options: WebTransportExtensionOptions = {}
 
 export interface WebTransportServerOptions extends Omit<Http3ServerOptions, 'extensions' | 'onConnect'> {
   limits?: Partial<WtLimits>;
+  /** See WebTransportExtensionOptions.acceptTimeoutMs. */
+  acceptTimeoutMs?: number;
   /** Plain HTTP/3 requests (not WebTransport); default: 404. */
   requestListener?: Parameters<typeof createServer>[1];
 }
@@ -200,7 +214,7 @@ export class WebTransportServer implements AsyncIterable<WebTransportSession> {
 
 /** Starts an HTTP/3 server that serves WebTransport sessions (every draft browsers and peers speak). */
 export async function createWebTransportServer(options: WebTransportServerOptions): Promise<WebTransportServer> {
-  const extension = webTransportExtension({ limits: options.limits });
+  const extension = webTransportExtension({ limits: options.limits, acceptTimeoutMs: options.acceptTimeoutMs });
   const listener =
     options.requestListener ??
     ((_req, res) => {

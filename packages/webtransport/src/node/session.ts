@@ -114,6 +114,19 @@ export class WebTransportDatagramDuplexStream {
   }
 }
 
+/**
+ * The Node endpoint sends a flushed connection's packets in a setImmediate queued by the flush;
+ * one queued after it runs once they have left.
+ * @internal
+ */
+export function afterEndpointFlush(conn: { flush(): void }): (fn: () => void) => void {
+  return (fn) =>
+    setImmediate(() => {
+      fn();
+      conn.flush();
+    });
+}
+
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
