@@ -31,6 +31,7 @@ import {
 } from './frames.js';
 import { parsePriority } from './priority.js';
 import { FieldSectionTooLargeError, QpackDecoder, QpackEncoder, QpackError } from './qpack/index.js';
+import { H3Qlog } from './qlog.js';
 import { InPhase, RequestStream } from './request-stream.js';
 import { UniStreams } from './uni-streams.js';
 import { concatBytes, encodeVarints, tryReadVarint } from './varint.js';
@@ -108,6 +109,8 @@ export class H3Connection {
   peerSettings: ReadonlyMap<number, number> | undefined;
   readonly encoder: QpackEncoder;
   readonly decoder: QpackDecoder;
+  /** @internal this connection's HTTP/3 qlog events */
+  readonly qlog: H3Qlog;
 
   readonly #options: H3ConnectionOptions;
   readonly #events: H3Event[] = [];
@@ -129,6 +132,7 @@ export class H3Connection {
 
   constructor(quic: SansIoConnection, options: H3ConnectionOptions) {
     this.quic = quic;
+    this.qlog = new H3Qlog(quic, () => this.#now);
     this.role = options.role;
     this.#options = options;
     this.#maxFieldSectionSize = options.maxFieldSectionSize ?? DEFAULT_MAX_FIELD_SECTION_SIZE;
@@ -150,8 +154,10 @@ export class H3Connection {
     for (const [id, value] of options.extraSettings ?? []) settings.set(id, value);
     this.localSettings = settings;
 
-    this.encoder = new QpackEncoder({});
-    this.decoder = new QpackDecoder({ maxTableCapacity: tableCapacity, maxBlockedStreams: blocked, maxFieldSectionSize: this.#maxFieldSectionSize });
+    // QPACK dynamic-table changes go to the qlog as `qpack:dynamic_table_updated` (the event of
+    // draft-marx-qlog-event-definitions-quic-h3-02 that qvis reads; later qlog drafts dropped it).
+    this.encoder = new QpackEncoder({ observer: (e) => this.qlog.qpack('local', e) });
+    this.decoder = new QpackDecoder({ maxTableCapacity: tableCapacity, maxBlockedStreams: blocked, maxFieldSectionSize: this.#maxFieldSectionSize, observer: (e) => this.qlog.qpack('remote', e) });
     this.#uni = new UniStreams(this, {
       onControlFrame: (type, payload) => this.#onControlFrame(type, payload),
       onEncoderStream: (data) => {
@@ -287,6 +293,7 @@ export class H3Connection {
     this.#uni.openLocal(StreamType.CONTROL, control);
     this.#uni.openLocal(StreamType.QPACK_ENCODER, encodeVarints(StreamType.QPACK_ENCODER));
     this.#uni.openLocal(StreamType.QPACK_DECODER, encodeVarints(StreamType.QPACK_DECODER));
+    this.qlog.settings('local', this.localSettings, this.#uni.controlStreamId(true));
   }
 
   #onClosed(reason: ConnectionCloseReason): void {
@@ -331,6 +338,7 @@ export class H3Connection {
       return;
     }
     const s = new RequestStream(streamId, false);
+    this.qlog.streamType(streamId, false, 'request');
     if (this.role === 'server') {
       this.#maxRequestId = Math.max(this.#maxRequestId, streamId);
       s.headersDeadline = this.#now + (this.#options.requestHeadersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
@@ -440,6 +448,7 @@ export class H3Connection {
         if (s.phase === InPhase.Headers) throw new H3ConnectionError(H3ErrorCode.FRAME_UNEXPECTED, 'DATA before HEADERS');
         if (s.phase === InPhase.AfterTrailers) throw new H3ConnectionError(H3ErrorCode.FRAME_UNEXPECTED, 'DATA after trailers');
         s.dataRemaining = h.length;
+        if (this.qlog.on) this.qlog.frame(false, s.id, { frame_type: 'data', raw: { payload_length: h.length } });
         this.#countBody(s, h.length);
         return !headerPhase;
       case FrameType.CANCEL_PUSH:
@@ -504,6 +513,7 @@ export class H3Connection {
   }
 
   #onDecodedSection(s: RequestStream, fields: HeaderField[]): void {
+    if (this.qlog.on) this.qlog.frame(false, s.id, { frame_type: 'headers', headers: fields.map((f) => ({ name: f.name, value: f.value })) });
     if (s.phase !== InPhase.Headers) {
       // Trailers (RFC 9114 §4.1): a second HEADERS after the body.
       const trailers = validateTrailers(fields);
@@ -630,6 +640,7 @@ export class H3Connection {
     if (id === undefined) return undefined;
     const s = new RequestStream(id, true);
     this.#streams.set(id, s);
+    this.qlog.streamType(id, true, 'request');
     const priority = fields.find((f) => f.name === 'priority');
     if (priority) this.#applyPriority(id, priority.value);
     this.sendHeaders(id, fields, end);
@@ -647,6 +658,7 @@ export class H3Connection {
     const section = this.encoder.encode(streamId, fields);
     this.#flushQpack();
     s.out.push(encodeFrame(FrameType.HEADERS, section));
+    if (this.qlog.on) this.qlog.frame(true, streamId, { frame_type: 'headers', headers: fields.map((f) => ({ name: f.name, value: f.value })), raw: { length: section.length } });
     if (end) s.outFin = true;
     return this.#pump(s);
   }
@@ -661,6 +673,7 @@ export class H3Connection {
     if (data.length > 0) {
       s.out.push(encodeFrameHeader(FrameType.DATA, data.length));
       s.out.push(data);
+      if (this.qlog.on) this.qlog.frame(true, streamId, { frame_type: 'data', raw: { payload_length: data.length } });
     }
     if (end) s.outFin = true;
     return this.#pump(s);
@@ -815,6 +828,7 @@ export class H3Connection {
           throw new H3ConnectionError(H3ErrorCode.SETTINGS_ERROR, 'H3_DATAGRAM without the QUIC datagram extension');
         }
         this.peerSettings = settings;
+        this.qlog.settings('remote', settings, this.#uni.controlStreamId(false));
         this.encoder.applyPeerSettings(settings.get(SettingId.QPACK_MAX_TABLE_CAPACITY) ?? 0, settings.get(SettingId.QPACK_BLOCKED_STREAMS) ?? 0);
         this.#flushQpack();
         this.#events.push({ type: 'settings', settings });
@@ -826,6 +840,7 @@ export class H3Connection {
         if (this.role === 'client' && id % 4 !== 0) throw new H3ConnectionError(H3ErrorCode.ID_ERROR, `GOAWAY id ${id} is not a request stream`);
         if (this.#goawayReceived !== undefined && id > this.#goawayReceived) throw new H3ConnectionError(H3ErrorCode.ID_ERROR, 'GOAWAY id increased');
         this.#goawayReceived = id;
+        this.qlog.frame(false, this.#uni.controlStreamId(false), { frame_type: 'goaway', id });
         this.#events.push({ type: 'goaway', id });
         return;
       }
@@ -842,6 +857,7 @@ export class H3Connection {
       case FrameType.PRIORITY_UPDATE_REQUEST: {
         if (this.role === 'client') throw new H3ConnectionError(H3ErrorCode.FRAME_UNEXPECTED, 'PRIORITY_UPDATE from a server');
         const { elementId, fieldValue } = parsePriorityUpdate(payload);
+        this.qlog.frame(false, this.#uni.controlStreamId(false), { frame_type: 'priority_update', prioritized_element_id: elementId, priority_field_value: fieldValue });
         // RFC 9218 §7.1: must name a client-initiated bidirectional stream.
         if (elementId % 4 !== 0) throw new H3ConnectionError(H3ErrorCode.ID_ERROR, 'PRIORITY_UPDATE for a non-request stream');
         if (this.#streams.has(elementId)) this.#applyPriority(elementId, fieldValue);
@@ -946,6 +962,7 @@ export class H3Connection {
     const id = this.role === 'server' ? this.#maxRequestId + 4 : 0;
     this.#goawaySent = id;
     this.#uni.writeLocal(StreamType.CONTROL, encodeVarintFrame(FrameType.GOAWAY, id));
+    this.qlog.frame(true, this.#uni.controlStreamId(true), { frame_type: 'goaway', id });
   }
 
   get goawaySent(): boolean {

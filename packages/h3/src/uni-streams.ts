@@ -44,12 +44,17 @@ export class UniStreams {
   /** Our critical streams by type. */
   readonly #local = new Map<number, LocalUni>();
   readonly #localIds = new Set<number>();
-  /** Types of critical streams the peer opened (each at most once). */
-  readonly #peerCritical = new Set<number>();
+  /** The peer's critical streams by type (each at most once). */
+  readonly #peerCritical = new Map<number, number>();
 
   constructor(h3: H3Connection, handlers: UniStreamHandlers) {
     this.#h3 = h3;
     this.#handlers = handlers;
+  }
+
+  /** The id of our (`local`) or the peer's control stream, -1 before it exists (qlog). */
+  controlStreamId(local: boolean): number {
+    return (local ? this.#local.get(StreamType.CONTROL)?.id : this.#peerCritical.get(StreamType.CONTROL)) ?? -1;
   }
 
   owns(streamId: number): boolean {
@@ -70,6 +75,7 @@ export class UniStreams {
     // left us unable to speak HTTP/3.
     if (id === undefined) throw new H3ConnectionError(H3ErrorCode.STREAM_CREATION_ERROR, 'peer allows too few unidirectional streams');
     const local: LocalUni = { id, out: [] };
+    this.#h3.qlog.streamType(id, true, type);
     this.#local.set(type, local);
     this.#localIds.add(id);
     this.#write(local, first);
@@ -149,6 +155,7 @@ export class UniStreams {
       }
       s.pending = EMPTY;
       s.type = t.value;
+      this.#h3.qlog.streamType(streamId, false, t.value);
       bytes = bytes.subarray(t.length);
       if (!this.#accept(streamId, s, t.value)) return;
     }
@@ -173,7 +180,7 @@ export class UniStreams {
   #accept(streamId: number, s: RemoteUni, type: number): boolean {
     if (isCritical(type)) {
       if (this.#peerCritical.has(type)) throw new H3ConnectionError(H3ErrorCode.STREAM_CREATION_ERROR, `second stream of type 0x${type.toString(16)}`);
-      this.#peerCritical.add(type);
+      this.#peerCritical.set(type, streamId);
       return true;
     }
     if (type === StreamType.PUSH) {

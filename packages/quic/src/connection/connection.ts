@@ -32,7 +32,7 @@ import { statelessResetToken } from './reset-token.js';
 import { clientInitialVersion, clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
 import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt.js';
 import { ConnectionQlog } from '../qlog/connection-qlog.js';
-import type { QlogObserver } from '../qlog/events.js';
+import type { QlogEventName, QlogObserver } from '../qlog/events.js';
 import type { PacketSpace } from './spaces.js';
 import { MIN_SEND_BUFFER } from './streams.js';
 import {
@@ -304,6 +304,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   }
 
   // ------------------------------------------------------------------ getters
+
+  get qlogEnabled(): boolean {
+    return this.qlog !== undefined;
+  }
+
+  qlogEvent(name: QlogEventName, data: Record<string, unknown>, now: number): void {
+    this.qlog?.layerEvent(now, name, data);
+  }
 
   get isHandshakeComplete(): boolean {
     return this.handshakeComplete;

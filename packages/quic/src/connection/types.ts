@@ -15,7 +15,7 @@
 import type { CryptoProvider, NamedGroupName, SigningKey } from '../crypto/provider.js';
 import type { EarlyDataContext, ServerVerification, SessionTicket, TlsCipherSuite } from '../tls/engine-api.js';
 import type { SessionTicketKeys } from '../tls/tickets.js';
-import type { QlogObserver } from '../qlog/events.js';
+import type { QlogEventName, QlogObserver } from '../qlog/events.js';
 
 /** A UDP peer address as node:dgram reports it. */
 export interface PathAddress {
@@ -243,4 +243,8 @@ export interface SansIoConnection {
   sendDatagram(data: Uint8Array): number | undefined;
   /** Application close (CONNECTION_CLOSE 0x1d). Idempotent. */
   close(errorCode: number, reason: string, now: number): void;
+  /** True while a qlog observer is set: layers above build their events only then. */
+  readonly qlogEnabled?: boolean;
+  /** Adds an event of a layer above (HTTP/3) to this connection's qlog, if any. */
+  qlogEvent?(name: QlogEventName, data: Record<string, unknown>, now: number): void;
 }

@@ -152,6 +152,11 @@ export class ConnectionQlog {
     this.observer.onEvent({ time, name, data });
   }
 
+  /** An event of a layer above (HTTP/3), into the same trace. */
+  layerEvent(time: number, name: QlogEventName, data: Record<string, unknown>): void {
+    this.#emit(time, name, data);
+  }
+
   connectionStarted(now: number, remote: PathAddress, version: number, scid: Uint8Array, dcid: Uint8Array): void {
     this.#emit(now, 'quic:connection_started', {
       local: { connection_ids: [toHex(scid)] },

@@ -23,7 +23,10 @@ export type QlogEventName =
   | 'quic:stream_state_updated'
   | 'quic:key_updated'
   | 'quic:recovery_metrics_updated'
-  | 'quic:congestion_state_updated';
+  | 'quic:congestion_state_updated'
+  /** Events of the layers above (draft-ietf-quic-qlog-h3-events `http3:`, and `qpack:`). */
+  | `http3:${string}`
+  | `qpack:${string}`;
 
 /**
  * Receives a connection's qlog events as they happen. Set it with
@@ -39,3 +42,6 @@ export const QLOG_PACKET_TYPE = ['initial', '0RTT', 'handshake', 'retry', '1RTT'
 
 /** The event schema URI for the draft we follow (drafts append "-NN", quic-events §2.1). */
 export const QLOG_QUIC_EVENT_SCHEMA = 'urn:ietf:params:qlog:events:quic-13';
+
+/** The HTTP/3 event schema we follow (draft-ietf-quic-qlog-h3-events-13, §"Draft Event Schema Identification"). */
+export const QLOG_HTTP3_EVENT_SCHEMA = 'urn:ietf:params:qlog:events:http3-13';

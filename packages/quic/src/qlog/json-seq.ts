@@ -8,7 +8,7 @@
  */
 
 import type { QlogEvent, QlogObserver } from './events.js';
-import { QLOG_QUIC_EVENT_SCHEMA } from './events.js';
+import { QLOG_HTTP3_EVENT_SCHEMA, QLOG_QUIC_EVENT_SCHEMA } from './events.js';
 
 /** RFC 7464 §2.2: the record separator that starts every JSON text in a sequence. */
 export const RECORD_SEPARATOR = '\u001e';
@@ -49,7 +49,7 @@ export function qlogFileHeader(options: QlogFileHeaderOptions): string {
     trace: {
       common_fields: commonFields,
       vantage_point: { name: 'purequic', type: options.vantagePoint },
-      event_schemas: [QLOG_QUIC_EVENT_SCHEMA],
+      event_schemas: [QLOG_QUIC_EVENT_SCHEMA, QLOG_HTTP3_EVENT_SCHEMA],
     },
   });
 }
