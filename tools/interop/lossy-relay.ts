@@ -41,9 +41,11 @@ export interface RelayExtras {
    * A NAT that rebinds (runner `rebind-port` / `rebind-addr`): every `everyMs` ms, starting
    * `firstMs` ms after a flow's first datagram, the flow's traffic to the server leaves from a
    * new port (and, with `changeAddress`, from another IPv4 loopback address, 127.0.0.2 upwards);
-   * the old mapping is gone, as in a real NAT.
+   * the old mapping is gone, as in a real NAT. With `atBytes`, the times are ignored: every flow
+   * rebinds on its next datagram once the bytes forwarded to clients pass each threshold (sure to
+   * happen mid-transfer however fast the transfer is).
    */
-  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean };
+  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean; atBytes?: number[] };
   /**
    * Corrupts datagrams instead of dropping them (runner `handshakecorruption` /
    * `transfercorruption`): chosen like loss (seeded bursts at a long-run rate), each chosen
@@ -152,6 +154,8 @@ export class LossyRelay {
   readonly #toServerCorrupt: BurstLoss | undefined;
   readonly #toClientCorrupt: BurstLoss | undefined;
   readonly #corruptRandom: SimRandom;
+  /** Index into `rebind.atBytes` of the next trigger. */
+  #nextRebindThreshold = 0;
   /** Index into `blackhole.atBytes` of the next trigger. */
   #nextBlackhole = 0;
   /** Until when (Date.now() ms) the link is dark. */
@@ -197,7 +201,7 @@ export class LossyRelay {
     let flow = this.#flows.get(key);
     if (!flow) {
       const rebind = this.#extras.rebind;
-      const created: Flow = { upstream: this.#upstream(client, undefined), client, lastSeen: Date.now(), nextRebind: rebind ? Date.now() + rebind.firstMs : Infinity };
+      const created: Flow = { upstream: this.#upstream(client, undefined), client, lastSeen: Date.now(), nextRebind: rebind && !rebind.atBytes ? Date.now() + rebind.firstMs : Infinity };
       this.#flows.set(key, created);
       flow = created;
     }
@@ -227,6 +231,11 @@ export class LossyRelay {
       return;
     }
     this.statistics.toClientBytes += msg.length;
+    const atBytes = this.#extras.rebind?.atBytes;
+    if (atBytes && this.#nextRebindThreshold < atBytes.length && this.statistics.toClientBytes >= atBytes[this.#nextRebindThreshold]!) {
+      this.#nextRebindThreshold++;
+      for (const f of this.#flows.values()) f.nextRebind = 0;
+    }
     const blackhole = this.#extras.blackhole;
     if (blackhole && this.#nextBlackhole < blackhole.atBytes.length && this.statistics.toClientBytes >= blackhole.atBytes[this.#nextBlackhole]!) {
       this.#nextBlackhole++;
@@ -301,7 +310,7 @@ export class LossyRelay {
     const address = rebind.changeAddress && this.#family === 'udp4' ? `127.0.0.${2 + (this.#rebinds % 253)}` : undefined;
     flow.upstream.close();
     flow.upstream = this.#upstream(flow.client, address);
-    flow.nextRebind = Date.now() + rebind.everyMs;
+    flow.nextRebind = rebind.atBytes ? Infinity : Date.now() + rebind.everyMs;
   }
 
   /** NAT rebindings so far (all flows). */

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { findCase, MATRIX_CASES, type MatrixCase, type Scale } from './matrix-cases.js';
 import { REPO_ROOT } from './peers.js';
-import { findPeer, PEERS, roleSupports, type Application, type PeerEntry, type PeerRole } from './peers-config.js';
+import { bundleOurEndpoint, findPeer, PEERS, roleSupports, unbundleOurEndpoint, type Application, type PeerEntry, type PeerRole } from './peers-config.js';
 import { runInterop } from './runner.js';
 
 export type CellResult = 'pass' | 'fail' | 'unsupported' | 'not-installed';
@@ -60,6 +60,10 @@ export interface MatrixOptions {
   progress?: (line: string) => void;
   /** Keep every cell's files (default: only failed cells keep their www and downloads). */
   keepAll?: boolean;
+  /** Cells at once (default 1). */
+  jobs?: number;
+  /** Run our endpoint through tsx instead of a bundle built at the start (slower starts). */
+  noBundle?: boolean;
 }
 
 /** Names from a comma-separated filter, resolved to peer names (aliases allowed); throws on an unknown one. */
@@ -102,30 +106,47 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixReport> {
   const progress = options.progress ?? ((line: string) => process.stdout.write(`${line}\n`));
   const out = resolve(options.out);
   mkdirSync(join(out, 'cells'), { recursive: true });
+  const usesOurs = [...options.clients, ...options.servers].includes('purequic');
+  const bundle = usesOurs && !options.noBundle ? await bundleOurEndpoint() : undefined;
+  try {
+    return await runCells(options, out, progress);
+  } finally {
+    unbundleOurEndpoint();
+    if (bundle) rmSync(bundle, { force: true });
+  }
+}
+
+async function runCells(options: MatrixOptions, out: string, progress: (line: string) => void): Promise<MatrixReport> {
   const availability = new Map<string, { ok: boolean; reason?: string }>();
   for (const name of new Set([...options.clients, ...options.servers])) {
     const lookup = await findPeer(name)!.available();
     availability.set(name, lookup.ok ? { ok: true } : { ok: false, reason: lookup.reason });
   }
-  const cells: MatrixCell[] = [];
-  const total = options.clients.length * options.servers.length * options.tests.length;
-  let index = 0;
-  for (const clientName of options.clients) {
-    for (const serverName of options.servers) {
-      for (const test of options.tests) {
-        index++;
-        const started = performance.now();
-        const cell = await runCell(clientName, serverName, findCase(test)!, availability, options, out);
-        cell.durationMs = Math.round(performance.now() - started);
-        cells.push(cell);
-        const detail = cell.figure ?? (cell.result === 'pass' ? '' : (cell.reason ?? ''));
-        progress(
-          `[${String(index).padStart(String(total).length)}/${total}] ${clientName} -> ${serverName} ${test}: ${cell.result}` +
-            `${detail ? ` (${oneLine(detail, 140)})` : ''}${cell.result === 'pass' || cell.result === 'fail' ? ` ${(cell.durationMs / 1000).toFixed(1)} s` : ''}`,
-        );
-      }
+  const plan: { client: string; server: string; test: string }[] = [];
+  for (const client of options.clients) for (const server of options.servers) for (const test of options.tests) plan.push({ client, server, test });
+  const cells: MatrixCell[] = new Array<MatrixCell>(plan.length);
+  const total = plan.length;
+  let next = 0;
+  let done = 0;
+  // Cells run `jobs` at a time (default 1); each has its own directory, ports and bound.
+  const worker = async (): Promise<void> => {
+    // Bounded by the plan: each turn takes the next cell.
+    while (next < plan.length) {
+      const i = next++;
+      const { client: clientName, server: serverName, test } = plan[i]!;
+      const started = performance.now();
+      const cell = await runCell(clientName, serverName, findCase(test)!, availability, options, out);
+      cell.durationMs = Math.round(performance.now() - started);
+      cells[i] = cell;
+      done++;
+      const detail = cell.figure ?? (cell.result === 'pass' ? '' : (cell.reason ?? ''));
+      progress(
+        `[${String(done).padStart(String(total).length)}/${total}] ${clientName} -> ${serverName} ${test}: ${cell.result}` +
+          `${detail ? ` (${oneLine(detail, 140)})` : ''}${cell.result === 'pass' || cell.result === 'fail' ? ` ${(cell.durationMs / 1000).toFixed(1)} s` : ''}`,
+      );
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.jobs ?? 1) }, worker));
   const report: MatrixReport = {
     generated: new Date().toISOString(),
     scale: options.scale,
@@ -247,6 +268,19 @@ export function matrixMarkdown(report: MatrixReport): string {
   return lines.join('\n');
 }
 
+/**
+ * The expected matrix (tools/interop/expected-matrix.json) a report gives: per `client -> server`
+ * pair, each test case's result; measurements and pairs with an absent peer are left out.
+ */
+export function expectedFromReport(report: MatrixReport, seed: number): { scale: Scale; seed: number; pairs: Record<string, Record<string, CellResult>> } {
+  const pairs: Record<string, Record<string, CellResult>> = {};
+  for (const cell of report.cells) {
+    if (cell.result === 'not-installed' || findCase(cell.test)!.kind === 'measurement') continue;
+    (pairs[`${cell.client} -> ${cell.server}`] ??= {})[cell.test] = cell.result;
+  }
+  return { scale: report.scale, seed, pairs };
+}
+
 async function cli(): Promise<number> {
   const args = process.argv.slice(2).filter((a) => a !== '--');
   const option = (name: string): string | undefined => {
@@ -256,7 +290,7 @@ async function cli(): Promise<number> {
   };
   if (args.includes('--help')) {
     process.stdout.write(
-      `pnpm interop [--client a,b] [--server a,b] [--test t1,t2] [--scale runner|quick] [--out DIR] [--seed N] [--keep]\n` +
+      `pnpm interop [--client a,b] [--server a,b] [--test t1,t2] [--scale runner|quick] [--out DIR] [--seed N] [--keep] [--no-bundle] [--jobs N] [--write-expected FILE]\n` +
         `peers: ${PEERS.map((p) => [p.name, ...p.aliases].join('/')).join(', ')}\ntests: ${MATRIX_CASES.map((c) => c.name).join(', ')}\n`,
     );
     return 0;
@@ -271,7 +305,11 @@ async function cli(): Promise<number> {
     out: option('out') ?? join(REPO_ROOT, 'interop-results'),
     seed: Number(option('seed') ?? 1),
     keepAll: args.includes('--keep'),
+    noBundle: args.includes('--no-bundle'),
+    jobs: Number(option('jobs') ?? 1),
   });
+  const expectedOut = option('write-expected');
+  if (expectedOut) writeFileSync(expectedOut, `${JSON.stringify(expectedFromReport(report, Number(option('seed') ?? 1)), null, 2)}\n`);
   const count = (r: CellResult): number => report.cells.filter((c) => c.result === r).length;
   const out = resolve(option('out') ?? join(REPO_ROOT, 'interop-results'));
   process.stdout.write(`${count('pass')} pass, ${count('fail')} fail, ${count('unsupported')} unsupported, ${count('not-installed')} not installed; ${join(out, 'matrix.md')}\n`);

@@ -68,7 +68,7 @@ export interface InteropCase {
   /** One-way delay the relay adds, in ms (the runner's simulator: 15). */
   delayMs?: number;
   /** The relay acts as a rebinding NAT (runner rebind-port / rebind-addr). */
-  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean };
+  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean; atBytes?: number[] };
   /** Drop the client's datagrams at these 0-based indices (runner amplificationlimit: 1-6). */
   dropToServer?: (index: number) => boolean;
   /**
