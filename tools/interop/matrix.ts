@@ -249,7 +249,7 @@ export function matrixMarkdown(report: MatrixReport): string {
         const cell = byKey.get(`${client}|${server}|${c.name}`);
         if (!cell) return ' ';
         const where = `${client} → ${server} ${c.abbreviation}`;
-        if (cell.result !== 'pass') mark(`${cell.result === 'fail' ? 'fails' : cell.result}: ${cell.reason ?? ''}`, where);
+        if (cell.result !== 'pass' && cell.result !== 'not-installed') mark(`${cell.result === 'fail' ? 'fails' : cell.result}: ${cell.reason ?? ''}`, where);
         if (cell.note) mark(`note: ${cell.note}`, where);
         return cell.result === 'pass' && cell.figure ? cell.figure.replace(' kbit/s', 'k') : SYMBOL[cell.result];
       });
@@ -258,7 +258,14 @@ export function matrixMarkdown(report: MatrixReport): string {
       lines.push(`| ${client} → ${server} | ${row.join(' | ')} |`);
     }
   }
+  const absent = new Map<string, string>();
+  for (const cell of report.cells) {
+    if (cell.result !== 'not-installed' || !cell.reason) continue;
+    const name = cell.reason.split(':')[0]!;
+    absent.set(name, cell.reason.slice(name.length + 1).trim());
+  }
   lines.push('');
+  if (absent.size > 0) lines.push(`Not installed here: ${[...absent].map(([name, why]) => `${name} (${why})`).join('; ')}.`, '');
   lines.push(`Cases: ${cases.map((c) => `${c.abbreviation} ${c.name}`).join(', ')}. Measurements (kbit/s): ${cases.filter((c) => c.kind === 'measurement').map((c) => c.abbreviation).join(', ') || 'none'}.`);
   lines.push('');
   for (const [text, where] of [...noted.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {

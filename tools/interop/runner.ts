@@ -211,8 +211,16 @@ export class SpawnedProcess {
   output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(command: string, args: string[], env: Record<string, string>, cwd: string) {
-    this.child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Signals go to the whole process group (a `sh -c` script and what it started). */
+  readonly #group: boolean;
+
+  /**
+   * @param group start the process in its own process group and signal the group: for shell
+   *   scripts, whose children would otherwise outlive a killed shell and keep its pipes open.
+   */
+  constructor(command: string, args: string[], env: Record<string, string>, cwd: string, group = false) {
+    this.#group = group;
+    this.child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = once(this.child, 'close').then(([code]) => code as number | null);
@@ -233,13 +241,26 @@ export class SpawnedProcess {
     return undefined;
   }
 
-  /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
+  /** SIGTERM, then SIGKILL after a grace period; resolves when the process (group) is gone. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), KILL_GRACE_MS);
+    if (!this.#group && (this.child.exitCode !== null || this.child.signalCode !== null)) return;
+    this.#signal('SIGTERM');
+    const timer = setTimeout(() => this.#signal('SIGKILL'), KILL_GRACE_MS);
+    // 'close' comes once every process holding the pipes is gone.
     await this.exited;
     clearTimeout(timer);
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    if (!this.#group) {
+      this.child.kill(signal);
+      return;
+    }
+    try {
+      process.kill(-this.child.pid!, signal);
+    } catch {
+      // ESRCH: the group is gone already.
+    }
   }
 }
 
@@ -280,7 +301,8 @@ function launchContext(role: Role, c: InteropCase, dir: Layout, extra: Pick<Laun
 }
 
 function spawnLaunch(launch: Launch): SpawnedProcess {
-  return new SpawnedProcess(launch.command, launch.args, launch.env, launch.cwd);
+  // Shell scripts (ngtcp2's client runs, aioquic / quiche command lines) get a process group.
+  return new SpawnedProcess(launch.command, launch.args, launch.env, launch.cwd, launch.command === '/bin/sh');
 }
 
 /** Starts the server; resolves with its port once it is ready, or with why it is not. */
