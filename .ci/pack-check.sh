@@ -31,19 +31,34 @@ const quic = await import('@purequic/quic');
 if (typeof quic.QuicError !== 'function') throw new Error('QuicError missing from @purequic/quic');
 const e = new quic.QuicError(quic.TransportErrorCode.FRAME_ENCODING_ERROR, 'x');
 if (!quic.QuicError.is(e)) throw new Error('brand check failed');
+for (const name of ['QuicEndpoint', 'QuicConnection', 'QuicStream', 'QuicConnectError', 'ConnectionClosedError', 'generateSelfSignedCertificate']) {
+  if (typeof quic[name] !== 'function') throw new Error(`${name} missing from @purequic/quic`);
+}
+// The main entry is the application API; the protocol core is at the sans-io subpath only.
+for (const name of ['LossRecovery', 'SentPacketTracker', 'ByteReader', 'Connection', 'Simulator']) {
+  if (name in quic) throw new Error(`${name} is an internal and must not be exported from @purequic/quic`);
+}
+const sansIo = await import('@purequic/quic/sans-io');
+for (const name of ['Connection', 'LossRecovery', 'ByteReader', 'Simulator', 'parseFrames', 'QuicError']) {
+  if (!(name in sansIo)) throw new Error(`${name} missing from @purequic/quic/sans-io`);
+}
+console.log(`@purequic/quic/sans-io: ${Object.keys(sansIo).length} exports`);
 console.log('ESM imports ok');
 JS
 node check.mjs
 
 # Types: a strict TypeScript consumer compiles against the published .d.ts files.
 cat > check.ts <<'TS'
-import { QuicError, TransportErrorCode, type CryptoProvider } from '@purequic/quic';
+import { QuicError, QuicEndpoint, TransportErrorCode, type ConnectOptions, type CryptoProvider } from '@purequic/quic';
+import { Connection, ByteReader, type SansIoConnection } from '@purequic/quic/sans-io';
 import * as congestion from '@purequic/congestion';
 import * as h3 from '@purequic/h3';
 import * as wt from '@purequic/webtransport';
 const e: QuicError = new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'typed');
 const p: CryptoProvider | undefined = undefined;
-void e; void p; void congestion; void h3; void wt;
+const o: Partial<ConnectOptions> = { host: 'localhost', handshakeTimeoutMs: 5000 };
+const c: SansIoConnection | undefined = undefined as Connection | undefined;
+void e; void p; void o; void c; void ByteReader; void QuicEndpoint; void congestion; void h3; void wt;
 TS
 cat > tsconfig.json <<'JSON'
 { "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext",

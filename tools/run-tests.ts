@@ -11,19 +11,30 @@
  *   pnpm test:interop         only the suites under an `interop/` directory
  *   pnpm test -- --unit       everything but those
  *   pnpm test -- quic varint  only files whose path contains every given word
+ *   pnpm test -- --dir=PATH   search PATH (repeatable) instead of packages/<name>/test and tools/test
+ *   pnpm test -- --fail-on-skip   exit 1 when any test was skipped (on by default when CI=true)
+ *
+ * Counting: uvu's "Total" never includes a skipped test, so a file's failures are Total - Passed;
+ * a file whose process exits non-zero (crash, hook error, time bound) counts at least one failure
+ * even when its numbers add up. In CI every interop peer is installed (.ci/run), so a skip there
+ * means a broken install and fails the run.
  */
 
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const onlyInterop = args.includes('--interop');
 const onlyUnit = args.includes('--unit');
 const filters = args.filter((a) => !a.startsWith('--'));
+const dirs = args.filter((a) => a.startsWith('--dir=')).map((a) => a.slice('--dir='.length));
+const failOnSkip = args.includes('--fail-on-skip') || process.env.CI === 'true';
+/** Preloaded into every test process: prints an error thrown in a `test.before` hook (uvu drops it). */
+const hooksPreload = join(root, 'tools', 'test-hooks.ts');
 /** Per-file time bound; a file that needs longer is a bug in the file. */
 const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 240_000);
 
@@ -43,8 +54,12 @@ function findTests(dir: string, out: string[]): void {
 }
 
 const files: string[] = [];
-for (const pkg of readdirSync(join(root, 'packages')).sort()) findTests(join(root, 'packages', pkg, 'test'), files);
-findTests(join(root, 'tools', 'test'), files);
+if (dirs.length > 0) {
+  for (const dir of dirs) findTests(resolve(dir), files);
+} else {
+  for (const pkg of readdirSync(join(root, 'packages')).sort()) findTests(join(root, 'packages', pkg, 'test'), files);
+  findTests(join(root, 'tools', 'test'), files);
+}
 
 const selected = files.filter((f) => {
   const rel = relative(root, f);
@@ -72,7 +87,7 @@ function runFile(file: string): Promise<FileResult> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=@purequic/source', '--import', 'tsx', uvuBin, '-c', join(file, '..'), `^${escapeRegExp(file.split('/').pop()!)}$`],
+      ['--conditions=@purequic/source', '--import', 'tsx', '--import', pathToFileURL(hooksPreload).href, uvuBin, '-c', join(file, '..'), `^${escapeRegExp(file.split('/').pop()!)}$`],
       { cwd: root, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -82,18 +97,33 @@ function runFile(file: string): Promise<FileResult> {
       output += `\n[run-tests] killed after ${FILE_TIMEOUT_MS} ms\n`;
       child.kill('SIGKILL');
     }, FILE_TIMEOUT_MS);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       const clean = output.replace(ANSI, '');
-      const total = Number(/Total:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
-      const passed = Number(/Passed:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
-      const skipped = Number(/Skipped:\s+(\d+)/.exec(clean)?.[1] ?? 0);
-      let failed = Number.isFinite(total) && Number.isFinite(passed) ? total - passed - skipped : 1;
-      const ok = code === 0 && failed === 0 && Number.isFinite(passed);
-      if (!ok && failed === 0) failed = 1; // crashed outside any test, or was killed
-      resolve({ file, passed: Number.isFinite(passed) ? passed : 0, failed, skipped, output: clean, ok, ms: performance.now() - started });
+      resolve({ file, ...countResults(clean, code, signal), output: clean, ms: performance.now() - started });
     });
   });
+}
+
+/**
+ * A file's counts from uvu's summary and its exit status. uvu counts a skipped test in "Skipped"
+ * only, never in "Total", so failed = Total - Passed (subtracting the skips too would let each skip
+ * cancel a real failure). A non-zero exit is a failure even when every counted test passed.
+ */
+function countResults(
+  output: string,
+  code: number | null,
+  signal: NodeJS.Signals | null = null,
+): { passed: number; failed: number; skipped: number; ok: boolean } {
+  const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? NaN);
+  const passedCount = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? NaN);
+  const skipped = Number(/Skipped:\s+(\d+)/.exec(output)?.[1] ?? 0);
+  const counted = Number.isFinite(total) && Number.isFinite(passedCount);
+  const passed = counted ? passedCount : 0;
+  let failed = counted ? Math.max(0, total - passedCount) : 1;
+  const exitedCleanly = code === 0 && signal === null;
+  if (!exitedCleanly && failed === 0) failed = 1; // crashed outside any test, or was killed
+  return { passed, failed, skipped, ok: exitedCleanly && failed === 0 && counted };
 }
 
 function escapeRegExp(s: string): string {
@@ -127,6 +157,10 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`${results.length} files`);
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  if (failOnSkip && skipped > 0) {
+    console.log(`${skipped} skipped: failing because ${process.env.CI === 'true' ? 'CI=true' : '--fail-on-skip'} (CI installs every peer, so a skip is a broken install)`);
+    process.exit(1);
+  }
   process.exit(failed === 0 ? 0 : 1);
 }
 

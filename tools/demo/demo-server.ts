@@ -4,7 +4,7 @@
  * fetching from it. HTTP/3 and WebTransport replace this once those packages exist.
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from '@purequic/quic';
@@ -14,19 +14,20 @@ export interface DemoServer {
   endpoint: QuicEndpoint;
   host: string;
   port: number;
-  /** Where the generated certificate (PEM) and the served files are. */
+  /** Where the generated certificate (PEM) and the served files are (a temporary folder). */
   certificatePath: string;
   root: string;
+  /** Closes the endpoint and removes the temporary folder. Idempotent. */
   close(): Promise<void>;
 }
 
 /** Starts the demo server on host:port (port 0 = any free port). */
 export async function startDemoServer(options: { host?: string; port?: number } = {}): Promise<DemoServer> {
   const host = options.host ?? '::';
-  const dir = join(tmpdir(), `purequic-demo-${process.pid}`);
+  const dir = mkdtempSync(join(tmpdir(), `purequic-demo-${process.pid}-`));
   const root = join(dir, 'www');
   mkdirSync(root, { recursive: true });
-  const cert = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1', '::1'] });
+  const cert = await generateSelfSignedCertificate({ hostnames: ['localhost', '127.0.0.1', '::1'] });
   const certificatePath = join(dir, 'cert.pem');
   writeFileSync(certificatePath, cert.certificatePem);
   writeFileSync(join(root, 'index.html'), '<!doctype html><title>purequic</title><p>Hello over QUIC, from TypeScript.</p>\n');
@@ -34,7 +35,14 @@ export async function startDemoServer(options: { host?: string; port?: number } 
   for (let i = 0; i < big.length; i++) big[i] = (i * 7 + 3) & 0xff;
   writeFileSync(join(root, '1mb.bin'), big);
 
-  const endpoint = await QuicEndpoint.listen({ host, port: options.port ?? 4433, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, alpnProtocols: [HQ_ALPN] });
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  let endpoint: QuicEndpoint;
+  try {
+    endpoint = await QuicEndpoint.listen({ host, port: options.port ?? 4433, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, alpnProtocols: [HQ_ALPN] });
+  } catch (e) {
+    removeDir();
+    throw e;
+  }
   const connections = new Set<QuicConnection>();
   void (async () => {
     for await (const conn of endpoint.incoming) {
@@ -48,13 +56,13 @@ export async function startDemoServer(options: { host?: string; port?: number } 
     port: endpoint.address.port,
     certificatePath,
     root,
-    close: () => endpoint.close(),
+    close: () => endpoint.close().finally(removeDir),
   };
 }
 
 /** Fetches `path` from an hq-interop server with our client; resolves with the body. */
 export async function fetchOnce(options: { host: string; port: number; path: string; trustAnchorPem?: string; serverName?: string }): Promise<{ body: Uint8Array; connection: QuicConnection }> {
-  const client = await QuicEndpoint.bind({ host: options.host.includes(':') ? '::' : '0.0.0.0' });
+  const client = await QuicEndpoint.bind(); // '::', dual-stack: any address `host` resolves to
   try {
     const connection = await client.connect({
       host: options.host,

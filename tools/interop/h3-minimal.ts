@@ -10,8 +10,9 @@
  * HTTP/3 layer (packages/h3), which replaces it in the interop endpoint when it lands.
  */
 
+import { type QuicConnection, type QuicStream } from '@purequic/quic';
+import { readVarintAt, varintLength, varintLengthFromFirstByte, writeVarint } from '@purequic/quic/sans-io';
 import { HUFFMAN_CODES, HUFFMAN_LENGTHS, QPACK_STATIC_TABLE } from './qpack-tables.js';
-import { readVarintAt, varintLength, varintLengthFromFirstByte, writeVarint, type QuicConnection, type QuicStream } from '@purequic/quic';
 
 /** RFC 9114 §7.2 frame types used here. */
 export const H3Frame = { DATA: 0x00, HEADERS: 0x01, SETTINGS: 0x04 } as const;

@@ -12,7 +12,7 @@
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { SimRandom } from '@purequic/quic';
+import { SimRandom } from '@purequic/quic/sans-io';
 import type { WireLog } from './wire-log.js';
 
 export interface LossSettings {

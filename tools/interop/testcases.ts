@@ -106,8 +106,9 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     resumption: plan({}, { resumption: 'resume' }),
     zerortt: plan({}, { resumption: 'early-data' }),
     keyupdate: plan({}, { initiateKeyUpdate: true }),
-    // First flight in v1, v2 offered as compatible in version_information (RFC 9368 §3).
-    v2: plan({}, { versions: [QUIC_V1, QUIC_V2] }),
+    // Prefers v2, first flight in v1 (the default first flight when v1 is offered, RFC 9368 §5):
+    // version_information lists v2 first, so a server following the client's order picks v2.
+    v2: plan({}, { versions: [QUIC_V2, QUIC_V1] }),
     amplificationlimit: plan(SMALL_CLIENT_WINDOWS),
     'rebind-port': plan(SMALL_CLIENT_WINDOWS),
     'rebind-addr': plan(SMALL_CLIENT_WINDOWS),

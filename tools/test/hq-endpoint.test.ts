@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generateSelfSignedCertificate, QUIC_V1, QUIC_V2, QuicEndpoint, QuicStreamError, SimRandom } from '@purequic/quic';
+import { generateSelfSignedCertificate, QUIC_V1, QUIC_V2, QuicEndpoint, QuicStreamError } from '@purequic/quic';
+import { SimRandom } from '@purequic/quic/sans-io';
 import { ConfigError, downloadName, readEndpointConfig, urlTarget } from '../interop/config.js';
 import { downloadHq, fetchHq, fileUnderRoot, formatHqRequest, HQ_ALPN, HqErrorCode, HqRequestError, MAX_REQUEST_BYTES, parseHqRequest, serveHqConnection } from '../interop/hq.js';
 import { REPO_ROOT } from '../interop/peers.js';
@@ -111,8 +112,8 @@ test('planTestcase: supported cases, small client windows for transfer, stream l
   assert.is(planTestcase('client', 'zerortt')!.resumption, 'early-data');
   assert.ok(planTestcase('server', 'zerortt')!.earlyData);
   assert.ok(planTestcase('client', 'keyupdate')!.initiateKeyUpdate);
-  // RFC 9368 §2.3: the client's first flight in v1 offering v2; the server prefers v2.
-  assert.equal(planTestcase('client', 'v2')!.versions, [QUIC_V1, QUIC_V2]);
+  // RFC 9368 §2.3, §5: the client prefers v2 and starts in v1; the server prefers v2.
+  assert.equal(planTestcase('client', 'v2')!.versions, [QUIC_V2, QUIC_V1]);
   assert.equal(planTestcase('server', 'v2')!.versions, [QUIC_V2, QUIC_V1]);
 });
 

@@ -5,6 +5,7 @@
  * connection and turned into a CONNECTION_CLOSE carrying `code` and `frameType`.
  */
 
+/** QUIC transport error codes (RFC 9000 §20.1); CRYPTO_ERROR is 0x0100 + a TLS alert (RFC 9001 §4.8). */
 export const TransportErrorCode = {
   NO_ERROR: 0x00,
   INTERNAL_ERROR: 0x01,

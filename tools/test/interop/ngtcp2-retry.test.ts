@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type Connection, generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from '@purequic/quic';
+import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from '@purequic/quic';
+import { type Connection } from '@purequic/quic/sans-io';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
 

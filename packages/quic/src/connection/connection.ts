@@ -27,8 +27,9 @@ import { encodeTransportParameters, type TransportParameters } from '../transpor
 import { ConnectionCore, MIN_INITIAL_DATAGRAM, AMPLIFICATION_FACTOR, type CloseFrameInfo } from './core.js';
 import { type RecoveryToken, TokenKind, token } from './recovery-token.js';
 import type { NetworkPath } from './path.js';
+import { PacketNumberSkipper } from './pn-skip.js';
 import { statelessResetToken } from './reset-token.js';
-import { clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
+import { clientInitialVersion, clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
 import { rememberedTransportParameters, serverEarlyDataFilter } from './zero-rtt.js';
 import { ConnectionQlog } from '../qlog/connection-qlog.js';
 import type { QlogObserver } from '../qlog/events.js';
@@ -48,6 +49,8 @@ import {
 
 /** The smallest room worth starting another packet in. */
 const MIN_PACKET_ROOM = 64;
+/** Response credit needed to send an unpadded PATH_RESPONSE datagram (header, frame, tag). */
+const MIN_RESPONSE_DATAGRAM = 64;
 /** ACK ranges per frame (RFC 9000 §13.2.3 lets us bound them). */
 const MAX_ACK_RANGES = 32;
 /** Upper bound of the per-stream send buffer however large the congestion window grows. */
@@ -78,7 +81,7 @@ export interface ConnectOptions extends ClientConnectionOptions {
   token?: Uint8Array;
   /** QUIC versions by preference (default [v1]); all are offered as compatible (RFC 9368 §3). */
   versions?: number[];
-  /** The version of this attempt (default: the first of `versions`). */
+  /** The version of this attempt (default: v1 if offered, else the first of `versions`; RFC 9368 §5). */
   version?: number;
   /** This attempt follows a Version Negotiation packet: the downgrade checks of RFC 9368 §4 apply. */
   reactedToVersionNegotiation?: boolean;
@@ -122,6 +125,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   #scratch = new ByteWriter(new Uint8Array(0));
   /** ECN codepoint of the datagram being built (one per datagram, recorded per packet). */
   #txEcn = 0;
+  /** Random gaps in 1-RTT packet numbers that expose optimistic ACKs (RFC 9000 §21.4). */
+  #pnSkipper = new PacketNumberSkipper(this.random);
   /** Packets sent when the peer CID last rotated (settings.peerCidRotationPackets). */
   #lastCidRotation = 0;
 
@@ -146,7 +151,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   static connect(options: ConnectOptions): Connection {
     const settings = settingsFrom(options.transport);
     const versions = clientVersions(options.versions);
-    const version = options.version ?? versions[0]!;
+    const version = options.version ?? clientInitialVersion(versions);
     const originalDcid = options.random(8); // RFC 9000 §7.2: at least 8 bytes
     const key = options.statelessResetKey ?? options.random(32);
     const conn = new Connection(
@@ -626,8 +631,9 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   /**
    * A probing datagram (RFC 9000 §9.1) with PATH_CHALLENGE and/or PATH_RESPONSE for one path,
    * padded to 1,200 bytes unless that path's anti-amplification allowance is smaller
-   * (§8.2.1, §8.2.2). Not congestion-limited (a few small packets per validation) and, off the
-   * active path, exempt from congestion reaction when lost.
+   * (§8.2.1, §8.2.2). Challenges are not congestion-limited (a few small packets per
+   * validation) and, off the active path, exempt from congestion reaction when lost; responses
+   * are limited (see below).
    */
   #buildPathDatagram(buffer: Uint8Array, now: number): Transmit | undefined {
     if (!this.handshakeComplete || !this.keyPhases.write || this.spaces[PacketNumberSpace.APPLICATION].discarded) return undefined;
@@ -641,6 +647,22 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       path.challengePending = false;
       return undefined;
     }
+    // Responses cost response credit (three times the bytes of the datagrams that carried the
+    // challenges, path.ts): a datagram with responses only is padded to 1200 bytes when the
+    // credit allows, else sent as it is (§8.2.2: an unexpanded challenge gets an unexpanded
+    // response). On the active path responses also count against the congestion window like
+    // any ack-eliciting packet, so a peer that never acknowledges cannot pile them up in
+    // flight. Without credit or window they are dropped: responses are not retransmitted, the
+    // peer sends a new challenge (§8.2.2, §13.3, §21.9).
+    const responseBytes = path.challengePending ? Math.min(MIN_INITIAL_DATAGRAM, room) : Math.min(MIN_INITIAL_DATAGRAM, room, path.responseCredit);
+    if (
+      path.responses.length > 0 &&
+      (path.responseCredit < MIN_RESPONSE_DATAGRAM || (path === this.paths.active && !this.congestion.canSend(this.recovery.bytesInFlight, responseBytes)))
+    ) {
+      path.responses.length = 0;
+    }
+    if (path.responses.length === 0 && !path.challengePending) return undefined;
+    const responding = path.responses.length > 0;
     const sp = this.spaces[PacketNumberSpace.APPLICATION];
     const w = this.#scratch;
     w.buf = buffer;
@@ -656,8 +678,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     }
     const tokens = [token(TokenKind.PING)]; // neither frame is retransmitted (§13.3)
     const pending: PendingPacket = { sp, start: 0, pnOffset, pnLength, payloadEnd: w.offset, packetNumber: pn, isLong: false, ackEliciting: true, tokens };
-    const padding = Math.max(0, Math.min(MIN_INITIAL_DATAGRAM, room) - (w.offset + AEAD_TAG_LENGTH));
+    const padTo = challenge ? Math.min(MIN_INITIAL_DATAGRAM, room) : responseBytes;
+    const padding = Math.max(0, padTo - (w.offset + AEAD_TAG_LENGTH));
     const length = this.#seal(buffer, pending, padding, path !== this.paths.active);
+    if (responding) path.responseCredit -= length;
     path.probesSent++;
     this.bytesSent += length;
     path.bytesSent += length;
@@ -854,6 +878,10 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     if (congestionExempt) record.congestionExempt = true;
     this.ecn.onPacketSent(p.sp.id, p.packetNumber, this.#txEcn);
     p.sp.nextPacketNumber++;
+    if (!p.isLong && this.#pnSkipper.skipAfter(p.packetNumber)) {
+      this.recovery.onPacketNumberSkipped(PacketNumberSpace.APPLICATION, p.sp.nextPacketNumber);
+      p.sp.nextPacketNumber++;
+    }
     this.stats.packetsSent++;
     if (inFlight) this.pacer.onSent(this.now, size);
     if (p.ackEliciting) this.onAckElicitingSent(this.now);

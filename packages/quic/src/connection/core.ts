@@ -43,12 +43,16 @@ import { onPacketAcked, onPacketLost } from './token-outcomes.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
 
+const NO_DATAGRAM = new Uint8Array(0);
+
 /** RFC 9000 §14.1: datagrams carrying Initial packets are padded to at least this. */
 export const MIN_INITIAL_DATAGRAM = 1200;
 /** RFC 9000 §8.1: before address validation a server sends at most 3x what it received. */
 export const AMPLIFICATION_FACTOR = 3;
 /** Undecryptable packets kept while keys are missing (RFC 9001 §5.7), per connection. */
 const MAX_BUFFERED_PACKETS = 16;
+/** How long nothing may be acknowledged when no idle timeout applies (see `#ackWaitSince`). */
+const NO_ACK_TIMEOUT_MS = 60_000;
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'terminated';
 
@@ -155,6 +159,12 @@ export abstract class ConnectionCore {
 
   idleTimeoutMs = 0;
   idleDeadline = Infinity;
+  /**
+   * Since when ack-eliciting packets have been waiting for any acknowledgment (Infinity when
+   * none wait): a peer that keeps sending but acknowledges nothing for an idle period is closed
+   * like an idle one (RFC 9000 §10.1, §21.9), so our unacknowledged state cannot grow forever.
+   */
+  #ackWaitSince = Infinity;
   ackElicitingSentSinceReceive = false;
 
   closeFrame: CloseFrameInfo | undefined;
@@ -174,6 +184,7 @@ export abstract class ConnectionCore {
   #rxPath: NetworkPath | undefined;
   #rxRemote: PathAddress;
   #rxLength = 0;
+  #rxChallengeCredited = false;
   #rxEcn = 0;
   /** Server: NEW_TOKEN frames to send (RFC 9000 §8.1.3). */
   readonly newTokens = new NewTokenSender();
@@ -271,6 +282,7 @@ export abstract class ConnectionCore {
     if (this.state === 'terminated') return undefined;
     let t = Math.min(this.idleDeadline, this.closeDeadline);
     if (this.state === 'closing' || this.state === 'draining') return t;
+    t = Math.min(t, this.#noAckDeadline());
     t = Math.min(t, this.recovery.lossDetectionTimer, this.keyPhases.previousExpiry, this.pacingDeadline());
     t = Math.min(t, this.paths.nextTimeout(), this.pmtud.nextTimeout);
     // An ACK cannot go out while the active path's amplification allowance is used up (§9.3).
@@ -307,6 +319,13 @@ export abstract class ConnectionCore {
       return;
     }
     if (this.state === 'closing' || this.state === 'draining') return;
+    if (now >= this.#noAckDeadline()) {
+      // Nothing acknowledged for an idle period while the peer kept sending: it hears nothing
+      // of ours (or pretends not to). Closed silently, as on idle (RFC 9000 §10.1, §21.9).
+      this.#setClosed({ kind: 'idle-timeout' });
+      this.#terminate();
+      return;
+    }
     this.keyPhases.dropPreviousIfExpired(now);
     if (now >= this.paths.nextTimeout()) onPathOutcome(this, this.paths.onTimeout(now), now);
     if (now >= this.recovery.lossDetectionTimer) {
@@ -347,8 +366,17 @@ export abstract class ConnectionCore {
     this.idleDeadline = effective === 0 ? Infinity : now + Math.max(effective, 3 * this.ptoMs());
   }
 
+  /** When the wait for any acknowledgment has lasted too long (see `#ackWaitSince`). */
+  #noAckDeadline(): number {
+    if (this.#ackWaitSince === Infinity || this.recovery.ackElicitingInFlight === 0) return Infinity;
+    const limit = this.idleTimeoutMs > 0 ? this.idleTimeoutMs : NO_ACK_TIMEOUT_MS;
+    return this.#ackWaitSince + Math.max(limit, 3 * this.ptoMs());
+  }
+
   /** RFC 9000 §10.1: sending an ack-eliciting packet restarts the idle timer, once per receive. */
   onAckElicitingSent(now: number): void {
+    // The packet just sent is counted: when it is the only one waiting, the wait starts now.
+    if (this.#ackWaitSince === Infinity || this.recovery.ackElicitingInFlight <= 1) this.#ackWaitSince = now;
     if (!this.ackElicitingSentSinceReceive) {
       this.ackElicitingSentSinceReceive = true;
       this.#armIdle(now);
@@ -377,6 +405,7 @@ export abstract class ConnectionCore {
     this.#rxPath = path;
     this.#rxRemote = remote;
     this.#rxLength = data.length;
+    this.#rxChallengeCredited = false;
     this.#rxEcn = ecn;
     if (!this.addressValidated) {
       // RFC 9002 §6.2.2.1, A.6: bytes received raise the amplification allowance; a server
@@ -409,9 +438,15 @@ export abstract class ConnectionCore {
 
   #processDatagram(data: Uint8Array, now: number): void {
     const reader = this.#reader.reset(data);
-    for (let h = reader.next(); h !== undefined; h = reader.next()) {
-      if (this.state === 'closing' || this.state === 'draining' || this.state === 'terminated') return;
-      this.#processPacket(data, h, now);
+    try {
+      for (let h = reader.next(); h !== undefined; h = reader.next()) {
+        if (this.state === 'closing' || this.state === 'draining' || this.state === 'terminated') return;
+        this.#processPacket(data, h, now);
+      }
+    } finally {
+      // The reader must not keep the last datagram (and node's buffer behind it) alive for as
+      // long as the connection idles.
+      reader.reset(NO_DATAGRAM);
     }
   }
 
@@ -608,7 +643,11 @@ export abstract class ConnectionCore {
         return;
       case FrameType.PATH_CHALLENGE:
         // RFC 9000 §8.2.2: echo the data on the path it came from (bounded per path).
-        if (this.#rxPath) this.paths.onChallenge(this.#rxPath, f.data.slice());
+        if (this.#rxPath) {
+          // Its datagram's size is credited once, however many challenges it carries.
+          this.paths.onChallenge(this.#rxPath, f.data.slice(), this.#rxChallengeCredited ? 0 : this.#rxLength);
+          this.#rxChallengeCredited = true;
+        }
         return;
       case FrameType.PATH_RESPONSE:
         onPathOutcome(this, this.paths.onResponse(f.data), this.now);
@@ -651,6 +690,7 @@ export abstract class ConnectionCore {
     if (largest > sp.largestAcked) sp.largestAcked = largest;
     if (space === PacketNumberSpace.APPLICATION) this.keyUpdate.onAckReceived(largest);
     for (const p of outcome.acked) onPacketAcked(this, space, p);
+    if (outcome.acked.length > 0) this.#ackWaitSince = this.recovery.ackElicitingInFlight > 0 ? this.now : Infinity;
     for (const p of outcome.lost) onPacketLost(this, space, p);
     // RFC 9000 §13.4.2.1: validate with ACKs that raise the largest acknowledged only.
     if (largestIncreased) this.ecn.onAckFrame(space, f.ecn);

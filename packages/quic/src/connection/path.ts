@@ -22,6 +22,10 @@ import type { PathAddress } from './types.js';
 const MAX_CHALLENGES = 4;
 /** PATH_RESPONSEs queued per path (RFC 9000 §8.2.2: responding to each is not required). */
 const MAX_RESPONSES = 4;
+/** Response credit per byte of challenge datagram (the §8 anti-amplification factor). */
+const AMPLIFICATION = 3;
+/** Response credit never banks beyond a few responses. */
+const MAX_RESPONSE_CREDIT = 8 * 1200;
 /** The smallest anti-amplification allowance worth building a packet in (bytes). */
 export const MIN_PATH_ROOM = 64;
 /** Peer addresses remembered besides the active path (bounds state an attacker can create). */
@@ -56,6 +60,13 @@ export class NetworkPath {
   validationDeadline = Infinity;
   /** PATH_RESPONSE data to send on this path. */
   readonly responses: Uint8Array[] = [];
+  /**
+   * Bytes we may still send in datagrams carrying PATH_RESPONSE here: three times the size of
+   * the datagrams that carried PATH_CHALLENGE (as the anti-amplification limit, §8), so a peer
+   * sending small unpadded challenges cannot make us send 32 times what it sends (§21.9).
+   * A conforming challenge is padded to 1200 bytes (§8.2.1) and always earns its response.
+   */
+  responseCredit = 0;
   /** Probing datagrams sent on this path (tests). */
   probesSent = 0;
 
@@ -187,8 +198,12 @@ export class PathManager {
     if (i >= 0) this.candidates.splice(i, 1);
   }
 
-  /** A PATH_CHALLENGE arrived on `path`: queue the echo for that path (§8.2.2). */
-  onChallenge(path: NetworkPath, data: Uint8Array): void {
+  /**
+   * A PATH_CHALLENGE arrived on `path`: queue the echo for that path (§8.2.2). `datagramBytes`
+   * (the size of its datagram, 0 for further challenges in the same one) adds response credit.
+   */
+  onChallenge(path: NetworkPath, data: Uint8Array, datagramBytes: number): void {
+    path.responseCredit = Math.min(path.responseCredit + AMPLIFICATION * datagramBytes, MAX_RESPONSE_CREDIT);
     if (path.responses.length < MAX_RESPONSES) path.responses.push(data);
   }
 

@@ -64,6 +64,7 @@ export interface TransportSettings {
   keyUpdateIntervalPackets?: number;
 }
 
+/** The transport settings a connection uses for any not given in `transport`. */
 export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
   maxIdleTimeoutMs: 30_000,
   initialMaxData: 1 << 20,
@@ -133,6 +134,7 @@ export type ConnectionCloseReason =
   | { kind: 'stateless-reset' }
   | { kind: 'version-negotiation'; versions: number[] };
 
+/** Bidirectional or unidirectional (RFC 9000 §2.1). */
 export type StreamDirection = 'bidi' | 'uni';
 
 /** Events the connection queues for its driver; `pollEvent()` returns them in order. */

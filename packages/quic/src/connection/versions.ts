@@ -13,11 +13,29 @@ import { decodeTransportParameters, type VersionInformation } from '../transport
 
 const VN_ERROR = TransportErrorCode.VERSION_NEGOTIATION_ERROR;
 
-/** The client's versions by preference, kept to those we implement (default: v1 only). */
+/**
+ * The client's versions by preference, most preferred first, kept to those we implement (default:
+ * v1 only). The first flight's version is chosen apart from this order (`clientInitialVersion`).
+ */
 export function clientVersions(preferred: readonly number[] | undefined): number[] {
   const list = (preferred ?? [QUIC_V1]).filter(isSupportedVersion);
   if (list.length === 0) throw new RangeError('no supported QUIC version among the preferred ones');
   return [...new Set(list)];
+}
+
+/**
+ * The version of a client's first flight (RFC 9368 §5, "Client Choice of Original Version"),
+ * kept apart from the preference order: a client that prefers v2 still starts in v1, which every
+ * server speaks, and lets compatible negotiation (§2.3) move it to v2 where the server agrees, at
+ * no extra round trip. `initial` if given (it must be one of `preferred`); else v1 when the client
+ * offers it; else its most preferred version.
+ */
+export function clientInitialVersion(preferred: readonly number[], initial?: number): number {
+  if (initial !== undefined) {
+    if (!preferred.includes(initial)) throw new RangeError(`initial version 0x${initial.toString(16)} is not among the offered versions`);
+    return initial;
+  }
+  return preferred.includes(QUIC_V1) ? QUIC_V1 : preferred[0]!;
 }
 
 /**
@@ -101,7 +119,8 @@ export function checkServerVersionInformation(
  * the server's transport parameters, which carry the negotiated version). Bounded by `limit`.
  */
 export class ClientHelloPeek {
-  #chunks: Uint8Array[] = [];
+  /** Bytes held so far, in a buffer grown by doubling (linear in the bytes pushed, issue 12 #2). */
+  #held = new Uint8Array(0);
   #length = 0;
   done = false;
 
@@ -113,26 +132,20 @@ export class ClientHelloPeek {
    */
   push(chunk: Uint8Array): Uint8Array | undefined {
     if (this.done) return chunk;
-    this.#chunks.push(chunk);
-    this.#length += chunk.length;
-    const all = this.#concat();
-    const needed = all.length >= 4 ? 4 + ((all[1]! << 16) | (all[2]! << 8) | all[3]!) : Infinity;
-    if (all.length < needed && all.length < this.limit) return undefined;
-    this.done = true;
-    this.#chunks = [];
-    return all;
-  }
-
-  #concat(): Uint8Array {
-    if (this.#chunks.length === 1) return this.#chunks[0]!;
-    const out = new Uint8Array(this.#length);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
+    const length = this.#length + chunk.length;
+    if (length > this.#held.length) {
+      const grown = new Uint8Array(Math.max(length, Math.min(this.#held.length * 2, this.limit + chunk.length), 256));
+      grown.set(this.#held.subarray(0, this.#length));
+      this.#held = grown;
     }
-    this.#chunks = [out];
-    return out;
+    this.#held.set(chunk, this.#length);
+    this.#length = length;
+    const all = this.#held;
+    const needed = length >= 4 ? 4 + ((all[1]! << 16) | (all[2]! << 8) | all[3]!) : Infinity;
+    if (length < needed && length < this.limit) return undefined;
+    this.done = true;
+    this.#held = new Uint8Array(0);
+    return all.subarray(0, length);
   }
 }
 

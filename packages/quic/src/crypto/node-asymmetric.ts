@@ -2,10 +2,9 @@
  * Asymmetric crypto on node:crypto (OpenSSL). Synchronous APIs only.
  *
  * Key exchange choices were measured on Node 20 (see the asymmetric tests' report):
- * X25519 with `generateKeyPairSync` + `diffieHellman` beat deriving the public key as
- * X25519(priv, 9) from random bytes; P-256 with `createECDH` beat KeyObjects about 2-3x.
- * Node bug: exporting an X25519 public key as JWK can hang the process, so the raw key is
- * taken from the DER SPKI export (its last 32 bytes) and keys are never exported as JWK.
+ * X25519 keys are imported from raw bytes as JWK and the public key derived as X25519(k, 9)
+ * (see x25519Share for the figures); P-256 with `createECDH` beat KeyObjects about 2-3x.
+ * Node bug: exporting an X25519 key as JWK can hang the process; keys are never exported here.
  */
 
 import {
@@ -14,7 +13,7 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
+  randomFillSync,
   sign as nodeSign,
   verify as nodeVerify,
   type ECDH,
@@ -33,9 +32,6 @@ import type {
 import { keyForRequest, requestForCertificate, requestForScheme, type VerifyRequest } from './signature-dispatch.js';
 import { SIGNATURE_SCHEMES, schemesForKey } from './signature-schemes.js';
 
-/** DER SPKI header of an X25519 public key (RFC 8410 §4): the raw 32-byte key follows. */
-const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
-
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -48,11 +44,36 @@ function illegalShare(reason: string): never {
   throw new TlsAlertError(TlsAlert.ILLEGAL_PARAMETER, reason);
 }
 
+/**
+ * X25519 keys cross into OpenSSL as JWK *imports* (RFC 8037 OKP keys), which node hands to
+ * OpenSSL's raw-key constructor; DER goes through OpenSSL 3's generic decoders, and exporting the
+ * generated key's DER through its encoders. Measured per key share (node 20, CPU time, loaded
+ * 2-core machine): generateKeyPairSync + DER export 122-138 µs, DER PKCS#8 import 450-475 µs,
+ * JWK import of 32 random bytes + X25519(k, 9) for the public key 86-89 µs; the peer's public key
+ * + diffieHellman: DER SPKI import 128-135 µs, JWK import 47-57 µs.
+ * Only ever imported as JWK: exporting X25519 keys as JWK can hang node for good (a lock held
+ * across garbage collection), see the module comment.
+ */
+const X25519_BASE_POINT = (() => {
+  const u = new Uint8Array(32);
+  u[0] = 9; // RFC 7748 §4.1: the base point of Curve25519 is u = 9
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(u).toString('base64url') }, format: 'jwk' });
+})();
+
+/** An X25519 private key from its 32 raw bytes; the public key is X25519(k, 9) (RFC 7748 §6.1). */
+function x25519Share(raw: Uint8Array): KeyShare {
+  // node checks `x` is a string but builds a private key from `d` alone.
+  const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: toBuffer(raw).toString('base64url'), x: '' }, format: 'jwk' });
+  const publicKey = toBytes(diffieHellman({ privateKey, publicKey: X25519_BASE_POINT }));
+  return { group: 'x25519', publicKey, privateKey };
+}
+
 function generateKeyShare(group: NamedGroupName): KeyShare {
   if (group === 'x25519') {
-    const { privateKey, publicKey } = generateKeyPairSync('x25519');
-    const spki = publicKey.export({ format: 'der', type: 'spki' });
-    return { group, publicKey: toBytes(spki).slice(spki.length - 32), privateKey };
+    const raw = randomFillSync(new Uint8Array(32));
+    const share = x25519Share(raw);
+    raw.fill(0);
+    return share;
   }
   const ecdh = createECDH('prime256v1');
   // Uncompressed point, 65 bytes (RFC 8446 §4.2.8.2).
@@ -60,21 +81,9 @@ function generateKeyShare(group: NamedGroupName): KeyShare {
   return { group, publicKey, privateKey: ecdh };
 }
 
-/** DER PKCS#8 header of an X25519 private key (RFC 8410 §7): the raw 32-byte key follows. */
-const X25519_PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
-]);
-
 function importKeyShare(group: NamedGroupName, privateKey: Uint8Array): KeyShare {
   if (privateKey.length !== 32) throw new RangeError(`${group} private key must be 32 bytes`);
-  if (group === 'x25519') {
-    const pkcs8 = new Uint8Array(X25519_PKCS8_PREFIX.length + 32);
-    pkcs8.set(X25519_PKCS8_PREFIX);
-    pkcs8.set(privateKey, X25519_PKCS8_PREFIX.length);
-    const key = createPrivateKey({ key: toBuffer(pkcs8), format: 'der', type: 'pkcs8' });
-    const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
-    return { group, publicKey: toBytes(spki).slice(spki.length - 32), privateKey: key };
-  }
+  if (group === 'x25519') return x25519Share(privateKey);
   const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(toBuffer(privateKey));
   return { group, publicKey: toBytes(ecdh.getPublicKey()), privateKey: ecdh };
@@ -83,12 +92,9 @@ function importKeyShare(group: NamedGroupName, privateKey: Uint8Array): KeyShare
 function deriveSharedSecret(share: KeyShare, peerPublicKey: Uint8Array): Uint8Array {
   if (share.group === 'x25519') {
     if (peerPublicKey.length !== 32) illegalShare('X25519 key share is not 32 bytes');
-    const spki = new Uint8Array(X25519_SPKI_PREFIX.length + 32);
-    spki.set(X25519_SPKI_PREFIX);
-    spki.set(peerPublicKey, X25519_SPKI_PREFIX.length);
     let secret: Uint8Array;
     try {
-      const publicKey = createPublicKey({ key: toBuffer(spki), format: 'der', type: 'spki' });
+      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: toBuffer(peerPublicKey).toString('base64url') }, format: 'jwk' });
       secret = toBytes(diffieHellman({ privateKey: share.privateKey as KeyObject, publicKey }));
     } catch {
       // OpenSSL refuses an all-zero result itself (small-order peer key).

@@ -125,8 +125,10 @@ export interface AsymmetricCrypto {
   ): boolean;
 }
 
+/** Every cryptographic operation QUIC and TLS need, from one implementation (see `getCryptoProvider`). */
 export interface CryptoProvider extends SymmetricCrypto, AsymmetricCrypto {}
 
+/** `node` (node:crypto), `noble` (pure JavaScript), `auto` (the faster per operation). */
 export type CryptoProviderName = 'noble' | 'node' | 'auto';
 
 /** Output length of a hash. */

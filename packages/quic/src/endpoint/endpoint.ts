@@ -11,14 +11,15 @@
 import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
+import { lookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Connection } from '../connection/connection.js';
 import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
 import { getCryptoProvider } from '../crypto/index.js';
 import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../crypto/provider.js';
 import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
-import { clientVersions, versionAfterNegotiation } from '../connection/versions.js';
+import { clientInitialVersion, clientVersions, versionAfterNegotiation } from '../connection/versions.js';
 import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
 import { ZeroRttReplayCache } from '../connection/zero-rtt.js';
 import { SessionTicketKeys } from '../tls/tickets.js';
@@ -28,14 +29,19 @@ import { ClientTokenStore } from './token-store.js';
 import { QlogFile } from './qlog-file.js';
 import { SessionTicketStore } from './ticket-store.js';
 import { type ConnectionDriver, ConnectionClosedError, QuicConnection } from './quic-connection.js';
+import { type Attempt, DEFAULT_HANDSHAKE_TIMEOUT_MS, formatAddress, type HostLookup, QuicConnectError, raceAttempts, resolveAddresses, type ResolvedAddress } from './connect-attempts.js';
+import { checkBindOptions, checkConnectOptions, checkListenOptions } from './options.js';
 
 /** Largest datagram we build (and the receive buffer we hand to connections). */
 const SEND_BUFFER_SIZE = 1500;
+/** Bytes of one send slab (see QuicEndpoint.#sendSlab): ~180 datagrams of 1,452 bytes. */
+const SEND_SLAB_SIZE = 256 * 1024;
 /** Datagrams sent per connection per flush before yielding to the event loop. */
 const MAX_TRANSMITS_PER_FLUSH = 256;
 /** `close()` waits at most this long for connections to finish closing. */
 const CLOSE_TIMEOUT_MS = 3_000;
 
+/** Settings shared by every connection of an endpoint (server or client). */
 export interface EndpointOptions {
   /** Crypto provider by name or object; default 'auto'. */
   crypto?: CryptoProviderName | CryptoProvider;
@@ -64,6 +70,7 @@ export interface EndpointOptions {
 /** See `EndpointOptions.protocol`. */
 export type ProtocolAttach = (connection: QuicConnection) => void;
 
+/** `QuicEndpoint.listen`: where to listen, the certificate, ALPN, and the server's policies. */
 export interface ListenOptions extends EndpointOptions {
   host?: string;
   port: number;
@@ -72,8 +79,13 @@ export interface ListenOptions extends EndpointOptions {
   /** PKCS#8 PEM. */
   privateKeyPem: string;
   alpnProtocols: string[];
-  /** Address validation with Retry (RFC 9000 §8.1.2): 'always', 'never' (default), or under load. */
+  /**
+   * Address validation with Retry (RFC 9000 §8.1.2): 'always', 'never', or under load
+   * (`{ handshakesInProgress: n }`). Default: Retry once 100 handshakes are in progress.
+   */
   retry?: RetryPolicy;
+  /** Handshakes in progress held at most; Initials beyond are dropped (default 1000). */
+  maxHandshakesInProgress?: number;
   /**
    * QUIC versions accepted, by preference (default v1 then v2). Others get Version
    * Negotiation; a client offering a preferred compatible version is switched to it during the
@@ -90,28 +102,50 @@ export interface ListenOptions extends EndpointOptions {
   earlyData?: boolean;
 }
 
+/** `QuicEndpoint.bind`: the local address of a client endpoint (default '::', dual-stack, any port). */
 export interface BindOptions extends EndpointOptions {
   host?: string;
   port?: number;
 }
 
+/** `QuicEndpoint.connect`: which server, how to verify it, and per-connection settings. */
 export interface ConnectOptions {
+  /**
+   * Host name or IP address. A name is resolved (`node:dns` lookup, every address) and the
+   * addresses the socket can reach are tried Happy Eyeballs style (RFC 8305): IPv6 and IPv4
+   * interleaved, the next one started 250 ms after the previous, the first handshake wins.
+   */
   host: string;
   port: number;
+  /** The name the certificate must match (and SNI); default: `host` when it is a name. */
   serverName?: string;
   alpnProtocols: string[];
-  /** Default: chain to Node's root certificates is the caller's to pass; here 'none' is never implied. */
+  /**
+   * How the server's certificate is checked (required: nothing is implied): `{ mode: 'chain',
+   * trustAnchors: [caPem] }`, `{ mode: 'certificate-hashes', hashes }` (WebTransport's
+   * serverCertificateHashes), or `{ mode: 'none' }` (no authentication; tests only).
+   */
   verification: ServerVerification;
+  /**
+   * `connect()` rejects with a `QuicConnectError` (code 'ETIMEDOUT', "no response from
+   * 127.0.0.1:9 within 10 s") when no handshake completed within this; default 10,000 ms.
+   */
+  handshakeTimeoutMs?: number;
+  /** Resolves `host` to its addresses (as `node:net`'s `lookup` option); default `node:dns` lookup, all addresses. */
+  lookup?: HostLookup;
   transport?: Partial<TransportSettings>;
   keyLogFile?: string;
   cipherSuites?: TlsCipherSuite[];
   groups?: NamedGroupName[];
   /**
-   * QUIC versions by preference (default [v1]). The first is tried; a Version Negotiation
-   * packet leads to one more attempt with the most preferred version the server lists
-   * (RFC 9000 §6.2, with RFC 9368's downgrade checks).
+   * QUIC versions by preference, most preferred first (default [v1]); all are offered to the
+   * server as compatible (RFC 9368 §3), so `[QUIC_V2, QUIC_V1]` starts in v1 and moves to v2
+   * where the server agrees. A Version Negotiation packet leads to one more attempt with the most
+   * preferred version the server lists (RFC 9000 §6.2, with RFC 9368's downgrade checks).
    */
   versions?: number[];
+  /** The first flight's version (RFC 9368 §5); default v1 when offered, else `versions[0]`. */
+  initialVersion?: number;
   /** Resume with a ticket this endpoint holds for the server (default true). */
   resume?: boolean;
   /** Offer 0-RTT when resuming (default false). */
@@ -132,6 +166,10 @@ interface Entry {
   /** Client: where this connection's tickets are stored (server name or host, and port). */
   ticketServer?: string;
   qlog?: QlogFile;
+  /** Client handshake attempt: told when sending to its server fails (the socket's error). */
+  onSendError?: (error: NodeJS.ErrnoException) => void;
+  /** Passed to every `socket.send` of this connection (made once, not per datagram). */
+  sendCallback: (error: Error | null) => void;
 }
 
 /** Peer reset tokens indexed per connection at most (older ones are unindexed first). */
@@ -188,6 +226,10 @@ function cidKey(cid: Uint8Array): string {
   return Buffer.from(cid.buffer, cid.byteOffset, cid.length).toString('latin1');
 }
 
+/**
+ * One UDP socket serving many QUIC connections: `QuicEndpoint.listen` for a server (connections
+ * arrive on `incoming`), `QuicEndpoint.bind` then `connect` for a client. `close()` ends them all.
+ */
 export class QuicEndpoint implements ConnectionDriver {
   readonly #socket: dgram.Socket;
   readonly #crypto: CryptoProvider;
@@ -217,7 +259,16 @@ export class QuicEndpoint implements ConnectionDriver {
   /** Sockets bound for client migration (RFC 9000 §9.2), by "address|port". */
   readonly #migrationSockets = new Map<string, dgram.Socket>();
   #flushScheduled = false;
-  #sendScratch: Buffer = Buffer.allocUnsafe(SEND_BUFFER_SIZE);
+  /**
+   * Datagrams are built one after another in this slab and sent from where they lie: node:dgram
+   * keeps a reference to what it is given until the datagram has left, so no byte of a slab is
+   * ever written twice; a full slab is simply replaced (and collected once its last datagram is
+   * out). Against a copy into a fresh Buffer per datagram: no copy, and one allocation per
+   * ~180 full-size datagrams instead of one 8 KB pool slab per 5.
+   */
+  #sendSlab: Buffer = Buffer.allocUnsafe(SEND_SLAB_SIZE);
+  #sendSlabUsed = 0;
+  #lastRemote: PathAddress | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #closing = false;
@@ -238,6 +289,7 @@ export class QuicEndpoint implements ConnectionDriver {
       cidLength: this.#cidLength,
       isServer: server !== undefined,
       retry: server?.retry,
+      maxHandshakesInProgress: server?.maxHandshakesInProgress,
       versions: server?.versions,
     });
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
@@ -247,18 +299,27 @@ export class QuicEndpoint implements ConnectionDriver {
     if (options.qlogDir) mkdirSync(options.qlogDir, { recursive: true });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     socket.on('error', () => {
-      // Send errors (e.g. ICMP unreachable on a connected path) are not fatal: loss recovery copes.
+      // Every send carries a callback (send errors go to their connection, see #add) and every
+      // address is resolved before use (no lookup inside send), so what reaches here is a receive
+      // error. node:dgram reports ICMP errors only on connected sockets; this one serves many
+      // peers unconnected, so an unreachable port shows only as silence: the handshake timeout
+      // (connect's handshakeTimeoutMs) bounds it, and established connections' loss recovery copes.
+      // (A second socket on the same port, connected to the server, does get ECONNREFUSED for the
+      // first socket's datagrams, but sharing the port needs SO_REUSEADDR, which would let any
+      // local process bind it too and take this endpoint's datagrams: not worth a faster error.)
     });
   }
 
   /** A server endpoint: accepts connections on host:port ('::' = dual-stack by default). */
   static async listen(options: ListenOptions): Promise<QuicEndpoint> {
+    checkListenOptions(options);
     const socket = await bindSocket(options.host ?? '::', options.port);
     return new QuicEndpoint(socket, options, options);
   }
 
   /** A client endpoint on an ephemeral (or given) port. */
   static async bind(options: BindOptions = {}): Promise<QuicEndpoint> {
+    checkBindOptions(options);
     const socket = await bindSocket(options.host ?? '::', options.port ?? 0);
     return new QuicEndpoint(socket, options, undefined);
   }
@@ -278,30 +339,99 @@ export class QuicEndpoint implements ConnectionDriver {
   }
 
   /**
-   * Opens a connection; resolves when the handshake completes (rejects if it fails). With
-   * `earlyData` and a ticket that allows it, resolves at once so that streams and datagrams go
-   * out as 0-RTT; `opened` then resolves with the handshake (see the 'early-data' caveat on
+   * Opens a connection; resolves when the handshake completes. Rejects with a `TypeError` for
+   * bad options; the resolver's error (code 'ENOTFOUND', ...) for a name that does not resolve; a
+   * `QuicConnectError` when no handshake completed within `handshakeTimeoutMs` (code
+   * 'ETIMEDOUT') or sending failed (the socket's code); a `ConnectionClosedError` when the server
+   * answered and the handshake failed (e.g. its certificate is not trusted). A host name is
+   * resolved and its addresses tried Happy Eyeballs style (RFC 8305), IPv6 and IPv4.
+   *
+   * With `earlyData` and a ticket that allows it, resolves at once so that streams and datagrams
+   * go out as 0-RTT; `opened` then resolves with the handshake (see the 'early-data' caveat on
    * rejection in `ConnectionEvent`).
    */
   async connect(options: ConnectOptions): Promise<QuicConnection> {
+    checkConnectOptions(options);
+    if (this.#closing) throw new Error('endpoint is closing');
     const versions = clientVersions(options.versions);
-    try {
-      return await this.#connectOnce(options, versions, versions[0]!, false);
-    } catch (e) {
-      // RFC 9000 §6.2: one more attempt in a version the server offered, if we have one.
-      const reason = e instanceof ConnectionClosedError ? e.reason : undefined;
-      if (reason?.kind !== 'version-negotiation') throw e;
-      const next = versionAfterNegotiation(versions, reason.versions, versions[0]!);
-      if (next === undefined) throw e;
-      return this.#connectOnce(options, versions, next, true);
-    }
+    const initialVersion = clientInitialVersion(versions, options.initialVersion);
+    const local = this.#socket.address();
+    const addresses = await resolveAddresses(options.host, local.family, local.address, options.lookup);
+    const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    return raceAttempts(addresses, options.port, (address) => this.#attempt(options, address, versions, initialVersion), timeoutMs);
   }
 
-  async #connectOnce(options: ConnectOptions, versions: number[], version: number, reactedToVersionNegotiation: boolean): Promise<QuicConnection> {
+  /**
+   * One address: a handshake, and (RFC 9000 §6.2) one more in a version the server offered if it
+   * answers with Version Negotiation.
+   */
+  #attempt(options: ConnectOptions, address: ResolvedAddress, versions: number[], initialVersion: number): Attempt<QuicConnection> {
+    let current: Entry | undefined;
+    let abandoned = false;
+    let heard = false;
+    const track = (entry: Entry): Entry => {
+      current = entry;
+      return entry;
+    };
+    const once = async (version: number, reacted: boolean): Promise<QuicConnection> => {
+      const entry = track(this.#startClient(options, address, versions, version, reacted));
+      const failed = new Promise<never>((_, reject) => {
+        entry.onSendError = (error) => {
+          const to = formatAddress(address.address, options.port);
+          reject(new QuicConnectError(`cannot send to ${to}: ${error.message}`, error.code ?? 'ERR_SOCKET_SEND', [to], { cause: error }));
+        };
+      });
+      try {
+        await Promise.race([entry.core.canSendEarlyData ? Promise.resolve() : entry.facade.opened, failed]);
+      } catch (e) {
+        heard ||= entry.core.bytesReceived > 0;
+        if (entry.core.bytesReceived === 0) this.#drop(entry);
+        throw e;
+      } finally {
+        entry.onSendError = undefined;
+      }
+      return entry.facade;
+    };
+    const result = (async () => {
+      try {
+        return await once(initialVersion, false);
+      } catch (e) {
+        const reason = e instanceof ConnectionClosedError ? e.reason : undefined;
+        if (reason?.kind !== 'version-negotiation' || abandoned) throw e;
+        const next = versionAfterNegotiation(versions, reason.versions, initialVersion);
+        if (next === undefined) throw e;
+        heard = false; // the Version Negotiation packet was an answer, but not this attempt's
+        return once(next, true);
+      }
+    })();
+    return {
+      result,
+      heardFromPeer: () => heard || (current !== undefined && current.core.bytesReceived > 0),
+      abandon: () => {
+        abandoned = true;
+        if (current === undefined) return;
+        // Silence so far: drop it without a word. Otherwise close politely (the server has state).
+        if (current.core.bytesReceived === 0) this.#drop(current);
+        else void current.facade.close(0, 'connection attempt abandoned');
+      },
+    };
+  }
+
+  /**
+   * Forgets a client attempt that never heard from its server (nothing to tell the server); its
+   * facade learns it is closed. Idempotent.
+   */
+  #drop(entry: Entry): void {
+    if (!this.#entries.has(entry)) return;
+    this.#remove(entry);
+    if (!entry.core.isClosed) entry.facade.onEvent({ type: 'closed', reason: { kind: 'transport', code: 0, reason: 'connection attempt abandoned', remote: false } });
+  }
+
+  #startClient(options: ConnectOptions, address: ResolvedAddress, versions: number[], version: number, reactedToVersionNegotiation: boolean): Entry {
     if (this.#closing) throw new Error('endpoint is closing');
     const family = this.#socket.address().family;
-    let host = options.host;
-    if (family === 'IPv6' && !isIPv6(host) && /^\d+\.\d+\.\d+\.\d+$/.test(host)) host = `::ffff:${host}`;
+    // A dual-stack IPv6 socket reaches IPv4 peers at their IPv4-mapped address.
+    const host = family === 'IPv6' && address.family === 4 ? `::ffff:${address.address}` : address.address;
     const keyLogFile = options.keyLogFile ?? this.#options.keyLogFile;
     const tokenKey = serverKeyOf(options);
     const ticketServer = `${options.serverName ?? options.host}:${options.port}`;
@@ -333,8 +463,7 @@ export class QuicEndpoint implements ConnectionDriver {
     entry.tokenKey = tokenKey;
     entry.ticketServer = ticketServer;
     this.flush(entry.facade);
-    if (!core.canSendEarlyData) await entry.facade.opened;
-    return entry.facade;
+    return entry;
   }
 
   /**
@@ -440,19 +569,19 @@ export class QuicEndpoint implements ConnectionDriver {
     for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
     let sent = 0;
     // DPLPMTUD may grow datagrams up to our max_udp_payload_size (65,527 for loopback benchmarks):
-    // build into one scratch buffer that large, then hand `send` an exact-size copy (it keeps
-    // the buffer until the datagram leaves, so the scratch cannot go itself).
+    // each datagram is built in place in the send slab, with room for that largest size.
     const size = Math.max(SEND_BUFFER_SIZE, core.settings.maxUdpPayloadSize);
-    if (this.#sendScratch.length < size) this.#sendScratch = Buffer.allocUnsafe(size);
-    const scratch = this.#sendScratch;
     for (; sent < MAX_TRANSMITS_PER_FLUSH; sent++) {
-      const t = core.pollTransmit(now, scratch);
+      const slab = this.#sendSlabFor(size);
+      const at = this.#sendSlabUsed;
+      const t = core.pollTransmit(now, slab.subarray(at, at + size));
       if (!t) break;
-      const buf = Buffer.allocUnsafe(t.length);
-      scratch.copy(buf, 0, 0, t.length);
+      this.#sendSlabUsed = at + t.length;
       // A migrating client sends some datagrams from the socket of its new local address.
       const socket = t.local === undefined ? this.#socket : (this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
-      socket.send(buf, 0, t.length, t.remote.port, t.remote.address);
+      // The callback only matters while a client handshake listens for send errors; without
+      // one node:dgram skips a completion callback per datagram.
+      socket.send(slab, at, t.length, t.remote.port, t.remote.address, entry.onSendError === undefined ? undefined : entry.sendCallback);
     }
     if (sent === MAX_TRANSMITS_PER_FLUSH) this.#markDirty(entry); // more to send: next turn
     // Events raised while sending (e.g. closed) are dispatched now too.
@@ -462,6 +591,15 @@ export class QuicEndpoint implements ConnectionDriver {
       return;
     }
     this.#deadlines.set(entry, core.nextTimeout());
+  }
+
+  /** The send slab, replaced first if fewer than `size` bytes are left in it. */
+  #sendSlabFor(size: number): Buffer {
+    if (this.#sendSlab.length - this.#sendSlabUsed < size) {
+      this.#sendSlab = Buffer.allocUnsafe(Math.max(SEND_SLAB_SIZE, size));
+      this.#sendSlabUsed = 0;
+    }
+    return this.#sendSlab;
   }
 
   #dispatch(entry: Entry, e: ConnectionEvent): void {
@@ -496,7 +634,8 @@ export class QuicEndpoint implements ConnectionDriver {
     entry.facade.onEvent(e);
     if (e.type === 'handshake-complete' && entry.core.isServer && !entry.announcedIncoming) {
       entry.announcedIncoming = true;
-      if (!this.#closing) this.#incoming.push(entry.facade);
+      // A connection a protocol layer took over (HTTP/3) is that layer's to announce.
+      if (!this.#closing && !entry.facade.eventsTaken) this.#incoming.push(entry.facade);
     }
   }
 
@@ -549,7 +688,13 @@ export class QuicEndpoint implements ConnectionDriver {
       if (!entry) entry = this.#accept(data, rinfo);
     }
     if (!entry) return;
-    const remote: PathAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
+    // Datagrams come in runs from one peer: reuse its address object (never mutated; paths
+    // and connections only keep references) instead of one more per datagram.
+    let remote = this.#lastRemote;
+    if (remote === undefined || remote.port !== rinfo.port || remote.address !== rinfo.address || remote.family !== rinfo.family) {
+      remote = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
+      this.#lastRemote = remote;
+    }
     entry.core.handleDatagram(data, remote, this.now());
     this.#markDirty(entry);
   }
@@ -625,7 +770,12 @@ export class QuicEndpoint implements ConnectionDriver {
   #add(core: Connection, qlog?: QlogFile, protocol?: ProtocolAttach): Entry {
     const facade = new QuicConnection(core, this);
     (protocol ?? this.#options.protocol)?.(facade);
-    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog };
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog, sendCallback: () => {} };
+    // A send error during a client's handshake (no route, a forbidden address) ends the attempt
+    // at once with the socket's code; later ones are left to loss recovery, as a lost datagram.
+    entry.sendCallback = (error) => {
+      if (error !== null && entry.onSendError !== undefined) entry.onSendError(error as NodeJS.ErrnoException);
+    };
     if (qlog && this.#options.qlogDir) qlog.open(this.#options.qlogDir, core.originalDcid, core.role, Date.now());
     this.#entries.add(entry);
     this.#byFacade.set(facade, entry);
@@ -666,9 +816,26 @@ export class QuicEndpoint implements ConnectionDriver {
   }
 }
 
+/**
+ * node:dgram resolves the address of every `send` on an unconnected socket through its `lookup`
+ * option, by default `dns.lookup`, which answers even an IP literal one `process.nextTick` later
+ * (a deferred call and a closure per datagram). Ours answers IP literals at once with the same
+ * result (the address itself and its family) and leaves names to `dns.lookup`. Measured:
+ * 0.1-0.8 µs of CPU less per datagram sent (node 20, 2-core machine).
+ */
+function literalLookup(hostname: string, options: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  // dns.lookup's overloads do not take `unknown`; node hands over what it was given.
+  (lookup as unknown as (h: string, o: unknown, c: typeof callback) => void)(hostname, options, callback);
+}
+
 function bindSocket(host: string, port: number): Promise<dgram.Socket> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(port, host, () => {
@@ -678,4 +845,4 @@ function bindSocket(host: string, port: number): Promise<dgram.Socket> {
   });
 }
 
-export { ConnectionClosedError };
+export { ConnectionClosedError, QuicConnectError };

@@ -17,6 +17,7 @@ export class ConnectionClosedError extends Error {
   }
 }
 
+/** A sentence saying why a connection ended (who closed it, the code and the reason). */
 export function describeClose(reason: ConnectionCloseReason): string {
   switch (reason.kind) {
     case 'transport':
@@ -80,6 +81,10 @@ class AsyncQueue<T> implements AsyncIterable<T> {
   }
 }
 
+/**
+ * One QUIC connection: `opened` and `closed` promises, streams (`openBidirectionalStream`,
+ * `incomingBidirectionalStreams`, ...), datagrams (`sendDatagram`, `datagrams`) and `close()`.
+ */
 export class QuicConnection {
   /** Resolves when the handshake completes; rejects if the connection closes first. */
   readonly opened: Promise<void>;
@@ -205,6 +210,11 @@ export class QuicConnection {
     return { connection: this.core, flush: () => this.#driver.flush(this), now: () => this.#driver.now() };
   }
 
+  /** True once a protocol layer took this connection's events (`takeEvents`). */
+  get eventsTaken(): boolean {
+    return this.#protocol !== undefined;
+  }
+
   // ---- driver side ----
 
   /** @internal dispatches one core event */
@@ -325,5 +335,8 @@ export class QuicConnection {
     },
     setPriority: (id: number, urgency: number, incremental: boolean) => this.core.setStreamPriority(id, urgency, incremental),
     closedError: () => this.#closeError,
+    release: (id: number, stream: QuicStream) => {
+      if (this.#streams.get(id) === stream) this.#streams.delete(id);
+    },
   };
 }

@@ -32,6 +32,12 @@ export interface StreamHost {
   setPriority(streamId: number, urgency: number, incremental: boolean): void;
   /** The connection's close error, if it closed. */
   closedError(): QuicStreamError | undefined;
+  /**
+   * Both directions are settled (read to the end or failed; FIN acknowledged, reset or
+   * receive-only): the connection may forget this facade (issue 12 #5: a peer opening and
+   * finishing streams must not grow our memory).
+   */
+  release(streamId: number, stream: QuicStream): void;
 }
 
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
@@ -39,6 +45,7 @@ type Waiter = { resolve: () => void; reject: (e: unknown) => void };
 /** Largest chunk a read hands over at once (readable segments are joined up to this). */
 const MAX_COALESCED_CHUNK = 256 * 1024;
 
+/** A QUIC stream as a WHATWG `readable` / `writable` pair, with its id, reset and stop-sending. */
 export class QuicStream {
   readonly id: number;
   readonly direction: StreamDirection;
@@ -54,6 +61,8 @@ export class QuicStream {
   #writeDone = false;
   #finishedWaiter: Waiter | undefined;
   #finished = false;
+  #canWrite: boolean;
+  #released = false;
   #readableController!: ReadableStreamDefaultController<Uint8Array>;
   #writableController!: WritableStreamDefaultController;
 
@@ -63,6 +72,7 @@ export class QuicStream {
    */
   constructor(host: StreamHost, id: number, direction: StreamDirection, canRead: boolean, canWrite: boolean) {
     this.#host = host;
+    this.#canWrite = canWrite;
     this.id = id;
     this.direction = direction;
     this.readable = new ReadableStream<Uint8Array>(
@@ -78,6 +88,7 @@ export class QuicStream {
         cancel: (reason) => {
           this.#readDone = true;
           this.#host.stopSending(this.id, errorCodeOf(reason));
+          this.#maybeRelease();
         },
       },
       { highWaterMark: 0 },
@@ -96,6 +107,7 @@ export class QuicStream {
         abort: (reason) => {
           this.#writeDone = true;
           this.#host.reset(this.id, errorCodeOf(reason));
+          this.#failWrite(new QuicStreamError('stream aborted locally', 'local', errorCodeOf(reason)));
         },
       },
       { highWaterMark: 1 },
@@ -160,6 +172,7 @@ export class QuicStream {
     const w = this.#finishedWaiter;
     this.#finishedWaiter = undefined;
     w?.resolve();
+    this.#maybeRelease();
   }
 
   /** @internal the peer reset its sending side */
@@ -188,6 +201,14 @@ export class QuicStream {
 
   // ---- internals ----
 
+  /** Tells the connection once both directions are settled, so it drops this facade. */
+  #maybeRelease(): void {
+    if (this.#released || !this.#readDone) return;
+    if (this.#canWrite && !this.#finished && this.#writeError === undefined) return;
+    this.#released = true;
+    this.#host.release(this.id, this);
+  }
+
   #failRead(err: QuicStreamError): void {
     if (this.#readError) return;
     this.#readError = err;
@@ -199,6 +220,7 @@ export class QuicStream {
     const w = this.#readWaiter;
     this.#readWaiter = undefined;
     w?.reject(err);
+    this.#maybeRelease();
   }
 
   #failWrite(err: QuicStreamError): void {
@@ -215,6 +237,7 @@ export class QuicStream {
     const f = this.#finishedWaiter;
     this.#finishedWaiter = undefined;
     if (!this.#finished) f?.reject(err);
+    this.#maybeRelease();
   }
 
   async #pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
@@ -242,6 +265,7 @@ export class QuicStream {
       if (fin) {
         this.#readDone = true;
         c.close();
+        this.#maybeRelease();
         return;
       }
       if (delivered) return;

@@ -16,6 +16,7 @@ import { parseInvariantHeader } from '../packet/invariants.js';
 import { PacketType } from '../packet/types.js';
 import { greaseVersion, packetTypeFromLongHeaderBits, SUPPORTED_VERSIONS } from '../packet/version.js';
 import { AddressTokens } from './address-tokens.js';
+import { initialOpens } from './initial-check.js';
 import { buildInitialClose, buildRetryPacket, buildStatelessReset, statelessResetLength } from './stateless-packets.js';
 
 /** RFC 9000 §14.1: servers drop client Initials in datagrams smaller than this. */
@@ -25,9 +26,20 @@ const MAX_RESETS_PER_SECOND = 64;
 
 /**
  * When a server demands address validation with a Retry before creating any state:
- * 'always', 'never' (default), or once this many handshakes are in progress (under load).
+ * 'always', 'never', or once this many handshakes are in progress (under load). The default
+ * is `DEFAULT_RETRY_POLICY`: Retry once 100 handshakes are in progress, so a server flooded
+ * with Initials from addresses that never answer keeps no state for them (RFC 9000 §8.1.2).
  */
 export type RetryPolicy = 'always' | 'never' | { handshakesInProgress: number };
+
+/** The Retry policy when none is given: Retry above 100 handshakes in progress. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { handshakesInProgress: 100 };
+/**
+ * Handshakes in progress (half-open server connections) an endpoint holds at most by default;
+ * Initials beyond are dropped (the client retransmits). Each costs a TLS handshake's CPU and
+ * tens of KB until it completes or times out.
+ */
+export const DEFAULT_MAX_HANDSHAKES_IN_PROGRESS = 1000;
 
 export interface StatelessResponderOptions {
   crypto: SymmetricCrypto;
@@ -39,6 +51,8 @@ export interface StatelessResponderOptions {
   /** Whether this endpoint accepts connections (only servers answer Initials). */
   isServer: boolean;
   retry?: RetryPolicy;
+  /** Handshakes in progress above which new Initials are dropped (default 1000). */
+  maxHandshakesInProgress?: number;
   /** Versions the server accepts, by preference (default: v1 and v2). */
   versions?: readonly number[];
   retryTokenLifetimeMs?: number;
@@ -67,6 +81,10 @@ export type UnroutedDecision =
 /** Counters for tests and diagnostics. */
 export interface ResponderStats {
   versionNegotiations: number;
+  /** Initial-shaped datagrams dropped because their first packet did not authenticate. */
+  unopenedInitials: number;
+  /** Initials dropped because the cap on handshakes in progress was reached. */
+  handshakesRefused: number;
   retries: number;
   invalidTokens: number;
   ignoredTokens: number;
@@ -75,7 +93,7 @@ export interface ResponderStats {
 
 export class StatelessResponder {
   readonly tokens: AddressTokens;
-  readonly stats: ResponderStats = { versionNegotiations: 0, retries: 0, invalidTokens: 0, ignoredTokens: 0, statelessResets: 0 };
+  readonly stats: ResponderStats = { versionNegotiations: 0, unopenedInitials: 0, handshakesRefused: 0, retries: 0, invalidTokens: 0, ignoredTokens: 0, statelessResets: 0 };
   readonly #o: StatelessResponderOptions;
   readonly #versions: readonly number[];
   #resetBudget = MAX_RESETS_PER_SECOND;
@@ -94,7 +112,7 @@ export class StatelessResponder {
   }
 
   get retryPolicy(): RetryPolicy {
-    return this.#o.retry ?? 'never';
+    return this.#o.retry ?? DEFAULT_RETRY_POLICY;
   }
 
   /** The stateless reset token of one of our connection IDs (RFC 9000 §10.3.2). */
@@ -134,14 +152,19 @@ export class StatelessResponder {
     if (header.dcid.length > MAX_CID_LENGTH || header.scid.length > MAX_CID_LENGTH) return { action: 'drop' };
     const token = initialToken(data, header.dcid.length, header.scid.length);
     if (token === undefined) return { action: 'drop' };
-    const accept = (retry: AcceptDecision['retry'], addressValidated: boolean): AcceptDecision => ({
-      action: 'accept',
-      version: header.version,
-      dcid: header.dcid.slice(),
-      clientScid: header.scid.slice(),
-      retry,
-      addressValidated,
-    });
+    const accept = (retry: AcceptDecision['retry'], addressValidated: boolean): UnroutedDecision => {
+      // No state before the Initial authenticates (RFC 9001 §5.2: its keys come from its DCID);
+      // none beyond the cap on handshakes in progress either.
+      if (handshakesInProgress >= (this.#o.maxHandshakesInProgress ?? DEFAULT_MAX_HANDSHAKES_IN_PROGRESS)) {
+        this.stats.handshakesRefused++;
+        return { action: 'drop' };
+      }
+      if (!initialOpens(this.#o.crypto, header.version, data, this.#o.cidLength)) {
+        this.stats.unopenedInitials++;
+        return { action: 'drop' };
+      }
+      return { action: 'accept', version: header.version, dcid: header.dcid.slice(), clientScid: header.scid.slice(), retry, addressValidated };
+    };
     if (token.length > 0) {
       const check = this.tokens.check(token, remote, wallClockMs);
       if (check.valid && check.kind === 'retry') {

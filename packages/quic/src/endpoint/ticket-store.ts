@@ -13,6 +13,7 @@ export interface SessionTicketStoreOptions {
   servers?: number;
 }
 
+/** A client's TLS session tickets per server ("name:port"), newest first, for resumption and 0-RTT. */
 export class SessionTicketStore {
   readonly #byServer = new Map<string, SessionTicket[]>();
   readonly #perServer: number;

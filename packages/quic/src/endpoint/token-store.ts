@@ -9,6 +9,7 @@ const MAX_TOKENS_PER_SERVER = 4;
 /** Servers remembered; the least recently used is forgotten first. */
 const MAX_SERVERS = 256;
 
+/** A client's NEW_TOKEN tokens per server (RFC 9000 §8.1.3), offered on its next connection. */
 export class ClientTokenStore {
   readonly #byServer = new Map<string, Uint8Array[]>();
 

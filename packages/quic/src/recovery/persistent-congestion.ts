@@ -10,25 +10,39 @@ import type { SentPacket } from './sent-packet-tracker.js';
 
 /** Send-order window in which the "acknowledged in between?" question is answerable. */
 const HISTORY_BITS = 1 << 16;
-const HISTORY_MASK = HISTORY_BITS - 1;
+/**
+ * The ring starts this small and doubles as packets are sent, up to HISTORY_BITS: an idle
+ * connection has sent a few dozen packets, and 8 KB each for 10,000 of them would be 80 MB.
+ */
+const INITIAL_HISTORY_BITS = 256;
 
 /** Send order and acknowledgment history of one connection. */
 export class PersistentCongestionDetector {
   #nextSeq = 0;
   /** Bit per recent send-order number: set once that packet was acknowledged. */
-  readonly #acked = new Uint8Array(HISTORY_BITS >>> 3);
+  #acked = new Uint8Array(INITIAL_HISTORY_BITS >>> 3);
+  /** Bits in #acked (a power of two). */
+  #bits = INITIAL_HISTORY_BITS;
 
   /** Assigns the next send-order number to a packet being sent. */
   onPacketSent(packet: SentPacket<unknown>): void {
     const seq = this.#nextSeq++;
     packet.seq = seq;
-    const bit = seq & HISTORY_MASK;
+    // Until the ring is full size it has never wrapped (it doubles when `seq` reaches its size),
+    // so every bit keeps its index in the larger ring.
+    if (seq >= this.#bits && this.#bits < HISTORY_BITS) {
+      const larger = new Uint8Array(this.#acked.length * 2);
+      larger.set(this.#acked);
+      this.#acked = larger;
+      this.#bits *= 2;
+    }
+    const bit = seq & (this.#bits - 1);
     this.#acked[bit >>> 3]! &= ~(1 << (bit & 7));
   }
 
   /** Records an acknowledged packet (any space, in flight or not). */
   onPacketAcked(packet: SentPacket<unknown>): void {
-    const bit = packet.seq & HISTORY_MASK;
+    const bit = packet.seq & (this.#bits - 1);
     this.#acked[bit >>> 3]! |= 1 << (bit & 7);
   }
 
@@ -61,10 +75,11 @@ export class PersistentCongestionDetector {
   #ackedBetween(a: number, b: number): boolean {
     // Beyond the history window the answer is unknown: assume an acknowledgment, so a very
     // long outage is never wrongly declared from stale bits (it is simply not declared).
-    if (this.#nextSeq - a > HISTORY_BITS) return true;
+    if (this.#nextSeq - a > this.#bits) return true;
     const acked = this.#acked;
+    const mask = this.#bits - 1;
     for (let s = a + 1; s < b; s++) {
-      const bit = s & HISTORY_MASK;
+      const bit = s & mask;
       if ((acked[bit >>> 3]! & (1 << (bit & 7))) !== 0) return true;
     }
     return false;

@@ -71,6 +71,13 @@ export class SentPacket<T> {
 const MAX_SKIPPED_REMEMBERED = 8;
 /** Compact once this many dead records sit at the front and they are half the array. */
 const COMPACT_THRESHOLD = 256;
+/**
+ * Live records of packets that are not in flight (ACK-only) kept at most. They only tell us,
+ * when acknowledged, which of our ACK ranges the peer has seen (RFC 9000 §13.2.4); a peer that
+ * never acknowledges must not make us keep one per packet it elicits (issue 12 #6). Beyond
+ * this the oldest is forgotten, as if lost (ACK frames are never retransmitted, §13.3).
+ */
+const MAX_ACK_ONLY_RECORDS = 1024;
 
 /** Sent packets and loss-detection state of one packet number space. */
 export class SentPacketTracker<T> {
@@ -81,6 +88,12 @@ export class SentPacketTracker<T> {
   #bytesInFlight = 0;
   #ackElicitingInFlight = 0;
   #liveCount = 0;
+  /** Live records that are not in flight (ACK-only packets). */
+  #ackOnlyLive = 0;
+  /** Index from which to look for the oldest live ACK-only record (only moves forward). */
+  #ackOnlyCursor = 0;
+  /** Records (from `#head`) above which dead ones in the middle are swept out. */
+  #sweepAt = 4 * COMPACT_THRESHOLD;
   #largestSent = -1;
   #discarded = false;
   /** Recently skipped packet numbers (RFC 9000 §21.4); an ACK naming one is a violation. */
@@ -130,6 +143,8 @@ export class SentPacketTracker<T> {
     this.#largestSent = packet.packetNumber;
     this.#packets.push(packet);
     this.#liveCount++;
+    if (!packet.inFlight && ++this.#ackOnlyLive > MAX_ACK_ONLY_RECORDS) this.#forgetOldestAckOnly();
+    if (this.#packets.length - this.#head > this.#sweepAt) this.#sweep(packet.timeSent);
     if (packet.inFlight) {
       this.#bytesInFlight += packet.size;
       if (packet.ackEliciting) {
@@ -250,6 +265,7 @@ export class SentPacketTracker<T> {
     }
     this.#packets = [];
     this.#head = 0;
+    this.#ackOnlyCursor = 0;
     this.lossTime = Infinity;
     this.timeOfLastAckEliciting = -Infinity;
     if (permanent) this.#discarded = true;
@@ -318,10 +334,49 @@ export class SentPacketTracker<T> {
     }
     p.state = state;
     this.#liveCount--;
-    if (!p.inFlight) return;
+    if (!p.inFlight) {
+      this.#ackOnlyLive--;
+      return;
+    }
     this.#bytesInFlight -= p.size;
     if (p.ackEliciting) this.#ackElicitingInFlight--;
     if (this.#bytesInFlight < 0) throw new Error(`recovery: negative bytes in flight in space ${this.space}`);
+  }
+
+  /** Forgets the oldest live ACK-only record (amortised O(1): the cursor only moves forward). */
+  #forgetOldestAckOnly(): void {
+    const packets = this.#packets;
+    let i = Math.max(this.#ackOnlyCursor, this.#head);
+    for (; i < packets.length; i++) {
+      const p = packets[i]!;
+      if (p.state === SentPacketState.LIVE && !p.inFlight) {
+        this.#release(p, SentPacketState.DISCARDED);
+        break;
+      }
+    }
+    this.#ackOnlyCursor = i + 1;
+  }
+
+  /**
+   * Removes released records anywhere in the array (those behind a live record at the front are
+   * out of `#trimFront`'s reach, e.g. when the peer acknowledges nothing), keeping live ones and
+   * lost ones still retained. Runs when the array doubled since the last sweep: amortised O(1).
+   */
+  #sweep(now: number): void {
+    const packets = this.#packets;
+    let out = 0;
+    let cursor = 0;
+    for (let i = this.#head; i < packets.length; i++) {
+      const p = packets[i]!;
+      const keep = p.state === SentPacketState.LIVE || (p.state === SentPacketState.LOST && p.retainUntil > now && !p.spuriouslyLost);
+      if (i === this.#ackOnlyCursor) cursor = out;
+      if (keep) packets[out++] = p;
+    }
+    if (this.#ackOnlyCursor >= packets.length) cursor = out;
+    packets.length = out;
+    this.#head = 0;
+    this.#ackOnlyCursor = cursor;
+    this.#sweepAt = Math.max(4 * COMPACT_THRESHOLD, 2 * out);
   }
 
   /** First index at or after `#head` whose packet number is >= `pn`. */
@@ -355,8 +410,10 @@ export class SentPacketTracker<T> {
     } else if (head >= COMPACT_THRESHOLD && head * 2 >= packets.length) {
       packets.copyWithin(0, head);
       packets.length -= head;
+      this.#ackOnlyCursor = Math.max(0, this.#ackOnlyCursor - head);
       head = 0;
     }
+    if (head === 0 && packets.length === 0) this.#ackOnlyCursor = 0;
     this.#head = head;
   }
 }

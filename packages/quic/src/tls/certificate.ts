@@ -129,6 +129,17 @@ function noteFailure(state: SearchState, alert: number, reason: string): void {
   state.failure ??= new TlsAlertError(alert, reason);
 }
 
+/**
+ * Did `issuer`'s key sign `subject`? A certificate names its issuer only by subject name, and names
+ * collide (every generated development certificate is CN=localhost): a failed check here means
+ * "not this issuer", never a bad certificate, so it notes no failure.
+ */
+function signedBy(state: SearchState, subject: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  if (subject.signatureAlgorithm === undefined || state.signatureChecks >= MAX_SIGNATURE_CHECKS) return false;
+  state.signatureChecks++;
+  return state.crypto.verifyCertificateSignature(issuer.spki, subject.signatureAlgorithm, subject.tbs, subject.signature);
+}
+
 function signatureValid(state: SearchState, subject: ParsedCertificate, issuer: ParsedCertificate): boolean {
   if (subject.signatureAlgorithm === undefined) {
     noteFailure(state, TlsAlert.UNSUPPORTED_CERTIFICATE, `unsupported signature algorithm ${subject.signatureAlgorithmOid}`);
@@ -151,12 +162,15 @@ function findPath(state: SearchState, current: ParsedCertificate, path: ParsedCe
   for (const anchor of state.anchors) if (bytesEqual(anchor.der, current.der)) return path;
   for (const anchor of state.anchors) {
     if (!bytesEqual(anchor.subject, current.issuer)) continue;
+    // An anchor whose key did not sign this certificate merely shares its issuer's name: the
+    // chain does not lead to it (unknown_ca below), whatever else is wrong with it.
+    if (!signedBy(state, current, anchor)) continue;
     const problem = issuerProblem(anchor, intermediatesBelow, true);
     if (problem !== undefined) {
       noteFailure(state, TlsAlert.BAD_CERTIFICATE, `trust anchor: ${problem}`);
       continue;
     }
-    if (signatureValid(state, current, anchor)) return [...path, anchor];
+    return [...path, anchor];
   }
   if (intermediatesBelow >= MAX_INTERMEDIATES) {
     noteFailure(state, TlsAlert.BAD_CERTIFICATE, 'certificate path too long');
@@ -242,7 +256,7 @@ export function verifyCertificateChain(options: VerifyCertificateChainOptions): 
     failure: undefined,
   };
   const path = findPath(state, leaf, [leaf]);
-  if (path === undefined) throw state.failure ?? new TlsAlertError(TlsAlert.UNKNOWN_CA, 'no path to a trust anchor');
+  if (path === undefined) throw state.failure ?? new TlsAlertError(TlsAlert.UNKNOWN_CA, 'certificate chain does not lead to a trusted anchor');
   return { spki: leaf.spki, publicKey, leaf, path };
 }
 

@@ -422,6 +422,7 @@ export class TlsClient extends TlsEngineCore {
     const finished = encodeFinished(schedule.finishedVerifyData(this.clientHandshakeSecret!, this.transcriptHash(schedule.hash)));
     this.sendMessage(EncryptionLevel.HANDSHAKE, this.rewrite(HandshakeType.FINISHED, finished));
     this.resumptionMasterSecret = schedule.resumptionMasterSecret(this.transcriptHash(schedule.hash));
+    this.transcript.release();
 
     this.emitSecret(EncryptionLevel.APPLICATION, 'read', app.server, 'SERVER_TRAFFIC_SECRET_0', suite);
     this.emitSecret(EncryptionLevel.APPLICATION, 'write', app.client, 'CLIENT_TRAFFIC_SECRET_0', suite);

@@ -4,7 +4,8 @@
  * keyUsage digitalSignature, extendedKeyUsage serverAuth and subjectAltName entries.
  *
  * Generation is asynchronous (WebCrypto through @peculiar/x509); it happens at setup, not in a
- * handshake. Time comes in as `nowMs` (sans-IO: nothing here reads a clock).
+ * handshake. The validity period starts from `nowMs`, the wall clock unless given (tests pass
+ * a fixed time).
  */
 
 import type { webcrypto } from 'node:crypto';
@@ -12,9 +13,10 @@ import { derToPem } from '../crypto/der.js';
 import { parseIpAddress } from './certificate-names.js';
 import { loadX509 } from './x509-loader.js';
 
+/** Options of `generateSelfSignedCertificate`; all optional. */
 export interface SelfSignedOptions {
-  /** Wall-clock ms since the epoch: the validity period starts one minute before (clock skew). */
-  nowMs: number;
+  /** Wall-clock ms since the epoch (default: now); the validity period starts one minute before (clock skew). */
+  nowMs?: number;
   /** DNS names and IP literals for subjectAltName; default localhost, 127.0.0.1, ::1. */
   hostnames?: string[];
   /** Validity in days; default 13 (WebTransport certificate hashes need <= 14). */
@@ -22,6 +24,7 @@ export interface SelfSignedOptions {
   keyType?: 'ecdsa-p256';
 }
 
+/** A generated certificate and its key (PEM), the certificate's DER and its SHA-256. */
 export interface SelfSignedCertificate {
   certificatePem: string;
   /** PKCS#8. */
@@ -35,9 +38,17 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const CLOCK_SKEW_MS = 60 * 1000;
 
 /** Generates a key pair and a self-signed certificate for `hostnames`. */
-export async function generateSelfSignedCertificate(options: SelfSignedOptions): Promise<SelfSignedCertificate> {
+export async function generateSelfSignedCertificate(options: SelfSignedOptions = {}): Promise<SelfSignedCertificate> {
+  const where = 'generateSelfSignedCertificate';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
+  const nowMs = options.nowMs ?? Date.now();
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw new TypeError(`${where}: options.nowMs must be milliseconds since the epoch, got ${String(nowMs)}`);
   const hostnames = options.hostnames ?? ['localhost', '127.0.0.1', '::1'];
+  if (!Array.isArray(hostnames) || !hostnames.every((h) => typeof h === 'string' && h.length > 0)) {
+    throw new TypeError(`${where}: options.hostnames must be an array of host names and IP addresses`);
+  }
   const days = options.days ?? 13;
+  if (typeof days !== 'number') throw new TypeError(`${where}: options.days must be a number, got ${String(days)}`);
   if (hostnames.length === 0) throw new RangeError('at least one host name is required');
   if (!(days > 0)) throw new RangeError('days must be positive');
   if ((options.keyType ?? 'ecdsa-p256') !== 'ecdsa-p256') throw new RangeError(`unsupported key type ${options.keyType}`);
@@ -48,7 +59,7 @@ export async function generateSelfSignedCertificate(options: SelfSignedOptions):
   const keys = (await subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
 
   // X.509 times have one-second resolution: keep whole seconds so the period is exactly `days`.
-  const notBeforeMs = Math.floor((options.nowMs - CLOCK_SKEW_MS) / 1000) * 1000;
+  const notBeforeMs = Math.floor((nowMs - CLOCK_SKEW_MS) / 1000) * 1000;
   const notAfterMs = notBeforeMs + Math.round(days * DAY_MS);
   const serial = globalThis.crypto.getRandomValues(new Uint8Array(16));
   serial[0] = (serial[0] as number) & 0x7f; // RFC 5280 §4.1.2.2: a positive integer

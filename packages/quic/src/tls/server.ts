@@ -445,6 +445,7 @@ export class TlsServer extends TlsEngineCore {
     if (!macEquals(verifyData, expected)) tlsFail(TlsAlert.DECRYPT_ERROR, 'client Finished does not verify');
     this.transcript.add(message.raw);
     const resumptionMasterSecret = schedule.resumptionMasterSecret(this.transcriptHash(suite.hash));
+    this.transcript.release();
     this.emitSecret(EncryptionLevel.APPLICATION, 'read', this.clientApplicationSecret!, 'CLIENT_TRAFFIC_SECRET_0', suite.id);
     this.state = 'CONNECTED';
     this.handshakeComplete = true;

@@ -37,6 +37,16 @@ export class Transcript {
   }
 
   /**
+   * Drops the messages once the last secret that hashes them (resumption_master_secret, §7.1)
+   * is derived: post-handshake messages are not part of the transcript, and an idle
+   * connection would otherwise hold its whole handshake (the certificate chain included).
+   */
+  release(): void {
+    this.parts = [];
+    this.length = 0;
+  }
+
+  /**
    * §4.4.1: "When the server responds to a ClientHello with a HelloRetryRequest, the value of
    * ClientHello1 is replaced with a special synthetic handshake message of handshake type
    * message_hash containing Hash(ClientHello1)."

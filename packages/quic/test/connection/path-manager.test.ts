@@ -83,7 +83,7 @@ test('a client probe from a new local address: no allowance limit, migrates on t
 test('responses queue on the path the challenge came from, bounded; remembered addresses are bounded', () => {
   const m = manager();
   const b = m.findOrCreate(B);
-  for (let i = 0; i < 10; i++) m.onChallenge(b, new Uint8Array(8).fill(i));
+  for (let i = 0; i < 10; i++) m.onChallenge(b, new Uint8Array(8).fill(i), 1200);
   assert.is(b.responses.length, 4);
   assert.is(m.active.responses.length, 0);
   for (let port = 3000; port < 3020; port++) m.findOrCreate({ address: '198.51.100.9', port });

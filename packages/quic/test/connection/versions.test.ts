@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import {
   checkClientVersionInformation,
   checkServerVersionInformation,
+  clientInitialVersion,
   clientVersionInformation,
+  compatibleVersion,
   versionAfterNegotiation,
 } from '../../src/connection/versions.js';
 import type { ConnectionCloseReason } from '../../src/connection/types.js';
@@ -102,6 +104,28 @@ test('a forged v2 Initial does not switch the client: the switch is undone when 
   assert.is(c.conn.version, QUIC_V1);
 });
 
+test('a client preferring v2 starts in v1 and lists v2 first (RFC 9368 §5): a server following the client order picks v2', () => {
+  assert.is(clientInitialVersion([QUIC_V2, QUIC_V1]), QUIC_V1, 'v1 first flight by default');
+  assert.is(clientInitialVersion([QUIC_V2]), QUIC_V2, 'v2 only: nothing else to start in');
+  assert.is(clientInitialVersion([QUIC_V2, QUIC_V1], QUIC_V2), QUIC_V2, 'an explicit first-flight version');
+  assert.throws(() => clientInitialVersion([QUIC_V1], QUIC_V2), /not among the offered versions/);
+  const toServer: number[] = [];
+  // Our server keeps its own order (RFC 9368 §2.3 lets it); here it lists v2 first too.
+  const pair = makeEndpointPair({ serverVersions: [QUIC_V2, QUIC_V1], link: { delayMs: 10, hook: versionRecorder(toServer) } });
+  const c = pair.client.connect(SERVER_ADDR, 0, { versions: [QUIC_V2, QUIC_V1] });
+  assert.is(c.conn.originalVersion, QUIC_V1);
+  assert.equal(c.conn.offeredVersions.slice(0, 2), [QUIC_V2, QUIC_V1], 'Available Versions by descending preference');
+  // A server that follows the client's order (another implementation tried here does) takes the
+  // first version it also supports: v2. Before, the list was [v1, v2] and such a server stayed on v1.
+  const info = { chosenVersion: QUIC_V1, availableVersions: [...c.conn.offeredVersions] };
+  assert.is(compatibleVersion(QUIC_V1, info, info.availableVersions), QUIC_V2);
+  assert.ok(pair.run(() => c.conn.handshakeConfirmed));
+  assert.ok(exchange(pair, c));
+  assert.is(toServer[0], QUIC_V1, 'the first flight is v1');
+  assert.is(c.conn.version, QUIC_V2);
+  assert.equal(pair.server.replies, [], 'no Version Negotiation packet was needed');
+});
+
 test('no switch when the client does not offer v2', () => {
   const pair = makeEndpointPair({ serverVersions: [QUIC_V2, QUIC_V1] });
   const c = pair.client.connect(SERVER_ADDR, 0, { versions: [QUIC_V1] });
@@ -154,7 +178,7 @@ test('a forged Version Negotiation cannot downgrade: VERSION_NEGOTIATION_ERROR (
     },
     back: { delayMs: 10 },
   });
-  const first = pair.client.connect(SERVER_ADDR, 0, { versions: [QUIC_V2, QUIC_V1] });
+  const first = pair.client.connect(SERVER_ADDR, 0, { versions: [QUIC_V2, QUIC_V1], version: QUIC_V2 }); // starts in v2
   const vn = encodeVersionNegotiation({ dcid: first.conn.localHandshakeCid, scid: first.conn.originalDcid, supportedVersions: [QUIC_V1], unusedBits: 0 });
   pair.sim.inject(SERVER_ADDR, CLIENT_ADDR, vn);
   assert.ok(pair.run(() => first.conn.isClosed, 5_000));

@@ -39,17 +39,25 @@ test('a gap holds back later data until filled; only new bytes are stored', () =
   assert.is(b.bufferedBytes, 0);
 });
 
-test('received data is copied unless ownership is handed over', () => {
+test('received data is copied unless ownership is handed over and the view is most of its buffer', () => {
   const b = new RecvBuffer();
   const src = bytes(0, 8);
   b.insert(0, src);
   src[0] = 99;
   assert.is.not((b.read() as Uint8Array)[0], 99);
 
-  const owned = bytes(0, 8);
+  const owned = bytes(0, 1200);
   const c = new RecvBuffer();
   c.insert(0, owned, false, true);
-  assert.ok(c.read() === owned, 'owned data is kept without a copy');
+  assert.ok(c.read() === owned, 'an owned in-order piece covering its buffer is kept without a copy');
+
+  // A small owned piece of a large datagram is copied, so it does not pin the datagram (issue 12 #4).
+  const datagram = bytes(0, 1400);
+  const d = new RecvBuffer();
+  d.insert(0, datagram.subarray(100, 400), false, true);
+  const got = d.read() as Uint8Array;
+  assert.is.not(got.buffer, datagram.buffer);
+  assert.equal(Array.from(got), Array.from(bytes(100, 400)));
 });
 
 test('random chunking with overlap and duplicates reassembles exactly (seeded)', () => {

@@ -33,37 +33,91 @@ export function buildHandshake(type: number, writeBody: (w: ByteWriter) => void)
 
 /**
  * Collects bytes for one encryption level and yields whole messages.
- * Bytes may come in any split; the buffer only grows to one message plus what follows it.
+ *
+ * Bytes may come in any split, down to one byte per CRYPTO frame from a peer not yet validated,
+ * so the cost is linear in the bytes received: each byte is copied once into the message it
+ * belongs to (whose buffer grows by doubling up to the length its header announced), never the
+ * whole buffer per push (issue 12 #2).
  */
 export class HandshakeReassembler {
-  private buffer = new Uint8Array(0);
+  private readonly header = new Uint8Array(4);
+  private headerFill = 0;
+  /** The message being filled (header included), sized up to its announced length. */
+  private message: Uint8Array | undefined;
+  private messageLength = 0;
+  private fill = 0;
+  private readonly complete: Uint8Array[] = [];
+  private completeHead = 0;
+  /** A bad header seen after the complete messages queued before it; thrown once they are taken. */
+  private failure: unknown;
 
   /** True when part of a message is waiting for more bytes. */
   get hasPartial(): boolean {
-    return this.buffer.length > 0;
+    return this.headerFill > 0 || this.message !== undefined || this.completeHead < this.complete.length;
   }
 
   push(data: Uint8Array): void {
-    if (data.length === 0) return;
-    if (this.buffer.length === 0) {
-      this.buffer = data.slice();
-      return;
+    let at = 0;
+    // Bounded: each round consumes at least one byte of `data` or stops.
+    while (at < data.length && this.failure === undefined) {
+      if (this.message === undefined) {
+        const n = Math.min(4 - this.headerFill, data.length - at);
+        this.header.set(data.subarray(at, at + n), this.headerFill);
+        this.headerFill += n;
+        at += n;
+        if (this.headerFill < 4) return;
+        const h = this.header;
+        const length = ((h[1] as number) << 16) | ((h[2] as number) << 8) | (h[3] as number);
+        if (length > MAX_HANDSHAKE_MESSAGE_LENGTH) {
+          try {
+            tlsFail(TlsAlert.UNEXPECTED_MESSAGE, `handshake message of ${length} bytes`);
+          } catch (e) {
+            this.failure = e;
+          }
+          return;
+        }
+        this.messageLength = 4 + length;
+        this.message = new Uint8Array(Math.min(this.messageLength, Math.max(256, data.length - at + 4)));
+        this.message.set(h);
+        this.fill = 4;
+        this.headerFill = 0;
+      }
+      const n = Math.min(this.messageLength - this.fill, data.length - at);
+      if (this.fill + n > this.message.length) {
+        let size = this.message.length * 2;
+        while (size < this.fill + n) size *= 2;
+        const grown = new Uint8Array(Math.min(size, this.messageLength));
+        grown.set(this.message.subarray(0, this.fill));
+        this.message = grown;
+      }
+      this.message.set(data.subarray(at, at + n), this.fill);
+      this.fill += n;
+      at += n;
+      if (this.fill === this.messageLength) {
+        this.complete.push(this.message);
+        this.message = undefined;
+      }
     }
-    const next = new Uint8Array(this.buffer.length + data.length);
-    next.set(this.buffer);
-    next.set(data, this.buffer.length);
-    this.buffer = next;
   }
 
   /** The next complete message, or undefined until more bytes arrive. */
   next(): HandshakeMessage | undefined {
-    const b = this.buffer;
-    if (b.length < 4) return undefined;
-    const length = ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number);
-    if (length > MAX_HANDSHAKE_MESSAGE_LENGTH) tlsFail(TlsAlert.UNEXPECTED_MESSAGE, `handshake message of ${length} bytes`);
-    if (b.length < 4 + length) return undefined;
-    const raw = b.subarray(0, 4 + length);
-    this.buffer = b.subarray(4 + length);
-    return { type: b[0] as number, body: raw.subarray(4), raw };
+    if (this.completeHead === this.complete.length) {
+      if (this.failure !== undefined) throw this.failure;
+      // An empty message (header only) completes at once.
+      if (this.message !== undefined && this.fill === this.messageLength) {
+        this.complete.push(this.message);
+        this.message = undefined;
+      } else return undefined;
+    }
+    const raw = this.complete[this.completeHead] as Uint8Array;
+    this.complete[this.completeHead++] = EMPTY;
+    if (this.completeHead === this.complete.length) {
+      this.complete.length = 0;
+      this.completeHead = 0;
+    }
+    return { type: raw[0] as number, body: raw.subarray(4), raw };
   }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,272 @@
+/**
+ * Connections rather than bytes: what an idle connection costs the server, and how many
+ * handshakes per second it completes over real UDP with the clients in another process.
+ *
+ * - `idle`: the server (crowd-server.ts, its own process, run with --expose-gc) is measured
+ *   after a full collection with no connection, then with BENCH_IDLE_CONNECTIONS (default 500)
+ *   idle ones (handshake complete, nothing sent since); reported per connection as V8 heap plus
+ *   ArrayBuffers (node's `process.memoryUsage()`). BENCH_IDLE_SNAPSHOT=/tmp/x.heapsnapshot
+ *   writes the server's heap snapshot at that point, and one without connections to
+ *   `<path>.before` (tools/bench/heap-summary.ts compares them).
+ * - `handshakes`: BENCH_HANDSHAKES (default 1,000) connections from this process, at most
+ *   BENCH_HANDSHAKE_CONCURRENCY (default 100) in flight, each closed once open; handshakes/s
+ *   over the wall time, and the server's CPU per handshake (/proc, all threads). Clients and
+ *   server share the machine's cores.
+ * - `burst`: BENCH_BURST (default 2,000) clients connecting at once; how many complete within
+ *   60 s and when the last one did.
+ * - `node:tls`: serial full TLS 1.3 handshakes over loopback TCP (client and server in this
+ *   process), the yardstick the issue names.
+ * With BENCH_BASELINE=/path/to/another/checkout every purequic case also runs that checkout's
+ * server (same clients), for an A/B in one run.
+ *
+ *   pnpm bench -- connections            every case
+ *   pnpm bench -- connections idle       only the memory case
+ */
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from '@purequic/quic';
+import { REPO_ROOT } from '../interop/peers.js';
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./crowd-server.ts', import.meta.url));
+const IDLE = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 500);
+const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 1000);
+const CONCURRENCY = Number(process.env.BENCH_HANDSHAKE_CONCURRENCY ?? 100);
+const BURST = Number(process.env.BENCH_BURST ?? 2000);
+const BURST_TIMEOUT_MS = 60_000;
+const CONNECT_TIMEOUT_MS = 30_000;
+const CLOCK_TICKS = 100;
+
+interface Memory {
+  heapUsed: number;
+  arrayBuffers: number;
+  connections: number;
+}
+
+class ServerProcess {
+  readonly child: ChildProcess;
+  output = '';
+
+  constructor(root: string, cert: string, key: string) {
+    this.child = fork(SERVER_SCRIPT, [], {
+      cwd: REPO_ROOT,
+      // BENCH_CROWD_NODE_FLAGS: e.g. '--cpu-prof --cpu-prof-dir=.scratch/profiles/crowd' to profile the server.
+      execArgv: ['--conditions=@purequic/source', '--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CROWD_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
+      env: { ...process.env, CROWD_ROOT: root, CROWD_CERT: cert, CROWD_KEY: key },
+      silent: true,
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+  }
+
+  async port(): Promise<number> {
+    // Bounded: 30 s in 20 ms steps.
+    for (let i = 0; i < 1500; i++) {
+      const m = /listening on .*:(\d+)/.exec(this.output);
+      if (m) return Number(m[1]);
+      if (this.child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`crowd server did not start: ${this.output.slice(-500)}`);
+  }
+
+  async measure(): Promise<Memory> {
+    this.child.send('measure');
+    const [reply] = (await once(this.child, 'message')) as [Memory];
+    return reply;
+  }
+
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await once(this.child, 'exit');
+    clearTimeout(timer);
+  }
+}
+
+async function open(client: QuicEndpoint, port: number): Promise<QuicConnection> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('handshake timed out')), CONNECT_TIMEOUT_MS)));
+  try {
+    const connection = await Promise.race([
+      client.connect({ host: '127.0.0.1', port, alpnProtocols: ['bench'], verification: { mode: 'none' }, transport: { maxIdleTimeoutMs: 120_000 } }),
+      timeout,
+    ]);
+    await Promise.race([connection.opened, timeout]);
+    return connection;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function idleCase(label: string, server: ServerProcess): Promise<void> {
+  const port = await server.port();
+  if (process.env.BENCH_IDLE_SNAPSHOT) {
+    server.child.send({ snapshot: `${process.env.BENCH_IDLE_SNAPSHOT}.before` });
+    await once(server.child, 'message');
+  }
+  const before = await server.measure();
+  const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+  const held: QuicConnection[] = [];
+  try {
+    // In groups of 100: the handshakes are not what is measured here.
+    for (let i = 0; i < IDLE; i += 100) {
+      const group = await Promise.all(Array.from({ length: Math.min(100, IDLE - i) }, () => open(client, port)));
+      held.push(...group);
+    }
+    // The last acknowledgements and HANDSHAKE_DONE settle, and the server has taken every
+    // connection from its incoming queue (bounded: 30 s in 100 ms steps).
+    await new Promise((r) => setTimeout(r, 500));
+    let after = await server.measure();
+    for (let i = 0; i < 300 && after.connections - before.connections < IDLE; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await server.measure();
+    }
+    if (process.env.BENCH_IDLE_SNAPSHOT) {
+      server.child.send({ snapshot: process.env.BENCH_IDLE_SNAPSHOT });
+      await once(server.child, 'message');
+    }
+    const n = after.connections - before.connections;
+    const heap = (after.heapUsed - before.heapUsed) / n / 1024;
+    const buffers = (after.arrayBuffers - before.arrayBuffers) / n / 1024;
+    console.log(
+      `${label.padEnd(34)} ${n} idle connections: ${heap.toFixed(1)} KB heap + ${buffers.toFixed(1)} KB ArrayBuffers = ` +
+        `${(heap + buffers).toFixed(1)} KB per connection at the server  (load ${load()})`,
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+async function handshakeCase(label: string, server: ServerProcess): Promise<void> {
+  const port = await server.port();
+  const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+  let failures = 0;
+  let next = 0;
+  const cpu0 = server.cpuSeconds();
+  const own0 = process.cpuUsage();
+  const started = performance.now();
+  try {
+    const worker = async (): Promise<void> => {
+      // Bounded by HANDSHAKES: each turn takes the next one.
+      while (next < HANDSHAKES) {
+        next++;
+        try {
+          const connection = await open(client, port);
+          void connection.close(0, 'done');
+        } catch {
+          failures++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, HANDSHAKES) }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    const serverCpu = server.cpuSeconds() - cpu0;
+    const own = process.cpuUsage(own0);
+    const done = HANDSHAKES - failures;
+    console.log(
+      `${label.padEnd(34)} ${(done / seconds).toFixed(0).padStart(5)} handshakes/s (${done} of ${HANDSHAKES}, ${CONCURRENCY} in flight), ` +
+        `server ${((serverCpu * 1000) / done).toFixed(2)} ms CPU each, client ${((own.user + own.system) / 1000 / done).toFixed(2)} ms  (load ${load()})`,
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+async function burstCase(label: string, server: ServerProcess): Promise<void> {
+  const port = await server.port();
+  const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+  const started = performance.now();
+  let last = 0;
+  try {
+    const results = await Promise.allSettled(
+      Array.from({ length: BURST }, async () => {
+        const connection = await open(client, port);
+        last = performance.now() - started;
+        void connection.close(0, 'done');
+      }),
+    );
+    const done = results.filter((r) => r.status === 'fulfilled').length;
+    console.log(`${label.padEnd(34)} ${done} of ${BURST} clients at once completed, the last after ${(last / 1000).toFixed(1)} s  (load ${load()})`);
+  } finally {
+    await client.close();
+  }
+  void BURST_TIMEOUT_MS;
+}
+
+async function nodeTlsCase(cert: string, key: string): Promise<void> {
+  const server = createTlsServer({ cert, key, minVersion: 'TLSv1.3' }, (socket) => socket.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  const runMs = 2000;
+  let count = 0;
+  const started = performance.now();
+  try {
+    // Bounded by runMs: one handshake at a time.
+    while (performance.now() - started < runMs) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, minVersion: 'TLSv1.3', session: undefined }, () => {
+          count++;
+          socket.destroy();
+          resolve();
+        });
+        socket.on('error', reject);
+      });
+    }
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`${'node:tls serial (TCP, one process)'.padEnd(34)} ${(count / seconds).toFixed(0).padStart(5)} handshakes/s  (load ${load()})`);
+}
+
+export default async function run(filter?: string): Promise<void> {
+  const words = filter?.split(/\s+/).filter(Boolean) ?? [];
+  const wants = (name: string): boolean => words.length === 0 || words.some((w) => name.includes(w));
+  const dir = mkdtempSync(join(tmpdir(), 'purequic-bench-crowd-'));
+  const certificate = await generateSelfSignedCertificate({ nowMs: Date.now(), hostnames: ['localhost', '127.0.0.1'] });
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  writeFileSync(cert, certificate.certificatePem);
+  writeFileSync(key, certificate.privateKeyPem);
+  const roots: [string, string][] = [['purequic', REPO_ROOT]];
+  if (process.env.BENCH_BASELINE) roots.push(['baseline', process.env.BENCH_BASELINE]);
+  const cases: [string, (label: string, server: ServerProcess) => Promise<void>][] = [
+    ['idle', idleCase],
+    ['handshakes', handshakeCase],
+    ['burst', burstCase],
+  ];
+  try {
+    for (const [name, body] of cases) {
+      if (!wants(name)) continue;
+      for (const [label, root] of roots) {
+        const server = new ServerProcess(root, cert, key);
+        try {
+          await body(`${label} ${name}`, server);
+        } catch (error) {
+          console.log(`${label} ${name}: FAILED ${(error as Error).message}`);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+    if (wants('node:tls') || wants('handshakes')) await nodeTlsCase(certificate.certificatePem, certificate.privateKeyPem);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
