@@ -190,6 +190,14 @@ async function runClient(config: EndpointConfig, plan: TestcasePlan): Promise<nu
 /** How a client connection starts: without a ticket, resumed, or resumed with 0-RTT requests. */
 type ConnectionStart = 'fresh' | 'resume' | 'early-data';
 
+/**
+ * connect()'s bound on a handshake (the library's default is 10 s): the runner's handshakeloss
+ * and handshakecorruption lose 30% of the datagrams in bursts, and PTO backoff (RFC 9002 §6.2.1)
+ * can take a handshake past 10 s; the runner allows 300 s for 50 of them. quic-go's wrappers
+ * wait 30 s.
+ */
+const HANDSHAKE_TIMEOUT_MS = 60_000;
+
 /** How long the client tries to start its migration (it needs a confirmed handshake). */
 const MIGRATION_WAIT_MS = 3_000;
 
@@ -250,6 +258,7 @@ class ClientSide {
         versions: this.plan.versions,
         resume: start !== 'fresh',
         earlyData: start === 'early-data',
+        handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       });
       const conn = connection;
       // With 0-RTT, connect() resolved before the handshake: the requests below go as 0-RTT.
