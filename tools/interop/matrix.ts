@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { findCase, MATRIX_CASES, type MatrixCase, type Scale } from './matrix-cases.js';
 import { REPO_ROOT } from './peers.js';
 import { bundleOurEndpoint, findPeer, PEERS, roleSupports, unbundleOurEndpoint, type Application, type PeerEntry, type PeerRole } from './peers-config.js';
-import { runInterop } from './runner.js';
+import { killAllSpawned, runInterop } from './runner.js';
 
 export type CellResult = 'pass' | 'fail' | 'unsupported' | 'not-installed';
 
@@ -301,6 +301,13 @@ async function cli(): Promise<number> {
         `peers: ${PEERS.map((p) => [p.name, ...p.aliases].join('/')).join(', ')}\ntests: ${MATRIX_CASES.map((c) => c.name).join(', ')}\n`,
     );
     return 0;
+  }
+  // Ctrl-C: peers started in their own process groups would outlive us otherwise.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllSpawned();
+      process.exit(130);
+    });
   }
   const scale = (option('scale') ?? 'runner') as Scale;
   if (scale !== 'runner' && scale !== 'quick') throw new Error('--scale must be runner or quick');

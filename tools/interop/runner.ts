@@ -206,6 +206,14 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Processes started and not yet gone (for `killAllSpawned` on an interrupted run). */
+const live = new Set<SpawnedProcess>();
+
+/** SIGKILLs every process (and process group) this module started that is still running. */
+export function killAllSpawned(): void {
+  for (const p of live) p.kill();
+}
+
 /** A spawned endpoint (or peer tool) and its combined stdout+stderr. */
 export class SpawnedProcess {
   readonly child: ChildProcess;
@@ -225,6 +233,13 @@ export class SpawnedProcess {
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = once(this.child, 'close').then(([code]) => code as number | null);
+    live.add(this);
+    void this.exited.then(() => live.delete(this));
+  }
+
+  /** SIGKILL now (the group for a group), without waiting. */
+  kill(): void {
+    this.#signal('SIGKILL');
   }
 
   /** Resolves with the first match of `pattern` in the output, or undefined on exit/timeout. */
