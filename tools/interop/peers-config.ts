@@ -114,7 +114,7 @@ const OUR_CASES: Record<string, string> = {
   retry: '',
   resumption: '',
   zerortt: '',
-  http3: 'tools/interop/h3-minimal.ts until packages/h3 lands',
+  http3: 'our endpoint speaks the minimal HTTP/3 of tools/interop/h3-minimal.ts, not yet packages/h3',
   blackhole: '',
   keyupdate: '',
   amplificationlimit: '',
@@ -409,7 +409,7 @@ function environmentPeer(name: string, prefix: string, description: string): Pee
       Promise.resolve(
         process.env[variable('server')] || process.env[variable('client')]
           ? { ok: true, peer: true }
-          : { ok: false, reason: `not installed: set ${variable('server')} / ${variable('client')} to run it (built by hand, never in CI)` },
+          : { ok: false, reason: `set ${variable('server')} / ${variable('client')} to run it (built by hand, never in CI)` },
       ),
     get server() {
       return process.env[variable('server')] ? role('server') : undefined;
