@@ -12,8 +12,9 @@
  *   BENCH_HANDSHAKE_CONCURRENCY (default 100) in flight, each closed once open; handshakes/s
  *   over the wall time, and the server's CPU per handshake (/proc, all threads). Clients and
  *   server share the machine's cores.
- * - `burst`: BENCH_BURST (default 2,000) clients connecting at once; how many complete within
- *   60 s and when the last one did.
+ * - `burst`: BENCH_BURST (default 2,000) clients connecting at once, each waiting up to 60 s;
+ *   how many complete, when the last one did, and how many datagrams the kernel dropped for a
+ *   full UDP receive buffer meanwhile (a machine-wide counter: other processes' drops count too).
  * - `node:tls`: serial full TLS 1.3 handshakes over loopback TCP (client and server in this
  *   process), the yardstick the issue names.
  * With BENCH_BASELINE=/path/to/another/checkout every purequic case also runs that checkout's
@@ -39,8 +40,7 @@ const IDLE = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 500);
 const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_HANDSHAKE_CONCURRENCY ?? 100);
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
-const BURST_TIMEOUT_MS = 60_000;
-const CONNECT_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 60_000;
 const CLOCK_TICKS = 100;
 
 interface Memory {
@@ -102,7 +102,15 @@ async function open(client: QuicEndpoint, port: number): Promise<QuicConnection>
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('handshake timed out')), CONNECT_TIMEOUT_MS)));
   try {
     const connection = await Promise.race([
-      client.connect({ host: '127.0.0.1', port, alpnProtocols: ['bench'], verification: { mode: 'none' }, transport: { maxIdleTimeoutMs: 120_000 } }),
+      client.connect({
+        host: '127.0.0.1',
+        port,
+        alpnProtocols: ['bench'],
+        verification: { mode: 'none' },
+        transport: { maxIdleTimeoutMs: 120_000 },
+        // A crowd waits its turn: the measure is whether the server gets through it, not the default patience.
+        handshakeTimeoutMs: CONNECT_TIMEOUT_MS,
+      }),
       timeout,
     ]);
     await Promise.race([connection.opened, timeout]);
@@ -188,8 +196,17 @@ async function handshakeCase(label: string, server: ServerProcess): Promise<void
   }
 }
 
+/** The kernel's count of UDP datagrams dropped for a full receive buffer (whole machine). */
+function udpReceiveBufferErrors(): number {
+  const lines = readFileSync('/proc/net/snmp', 'latin1').split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  return Number(values[names.indexOf('RcvbufErrors')] ?? NaN);
+}
+
 async function burstCase(label: string, server: ServerProcess): Promise<void> {
   const port = await server.port();
+  const drops0 = udpReceiveBufferErrors();
   const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
   const started = performance.now();
   let last = 0;
@@ -202,11 +219,14 @@ async function burstCase(label: string, server: ServerProcess): Promise<void> {
       }),
     );
     const done = results.filter((r) => r.status === 'fulfilled').length;
-    console.log(`${label.padEnd(34)} ${done} of ${BURST} clients at once completed, the last after ${(last / 1000).toFixed(1)} s  (load ${load()})`);
+    const drops = udpReceiveBufferErrors() - drops0;
+    console.log(
+      `${label.padEnd(34)} ${done} of ${BURST} clients at once completed, the last after ${(last / 1000).toFixed(1)} s; ` +
+        `${drops} datagrams dropped for full receive buffers (whole machine)  (load ${load()})`,
+    );
   } finally {
     await client.close();
   }
-  void BURST_TIMEOUT_MS;
 }
 
 async function nodeTlsCase(cert: string, key: string): Promise<void> {

@@ -22,6 +22,7 @@ import { ConfigError, downloadName, readEndpointConfig, urlTarget, type Endpoint
 import { downloadH3, H3_ALPN, serveH3Connection } from './h3-files.js';
 import { downloadHq, HQ_ALPN, serveHqConnection } from './hq.js';
 import { planTestcase, supportedTestcases, type TestcasePlan } from './testcases.js';
+import { runWebTransportEndpoint } from './webtransport-endpoint.js';
 
 /** Exit statuses the runner understands. */
 export const ExitCode = { OK: 0, FAILED: 1, UNSUPPORTED: 127 } as const;
@@ -73,6 +74,8 @@ function describeKeyUpdates(connection: QuicConnection): string {
 }
 
 async function main(): Promise<number> {
+  // The runner keeps its WebTransport images apart: WEBTRANSPORT=1 selects that contract.
+  if (process.env.WEBTRANSPORT === '1') return runWebTransportEndpoint(process.env);
   let config: EndpointConfig;
   try {
     config = readEndpointConfig(process.env);

@@ -18,6 +18,7 @@ const examplesDir = join(root, 'examples');
 const EXPECTED_OUTPUT: Record<string, string> = {
   'echo.ts': 'echoed: hello over QUIC',
   'http3.ts': '200 hello over HTTP/3, you asked for /greeting',
+  'webtransport-echo.ts': 'echoed: hello over WebTransport',
 };
 const RUN_BOUND_MS = 60_000;
 

@@ -322,8 +322,10 @@ export class H3Connection {
       // RFC 9114 §6.1: servers open no bidirectional streams in HTTP/3.
       throw new H3ConnectionError(H3ErrorCode.STREAM_CREATION_ERROR, 'server-initiated bidirectional stream');
     }
-    if (this.role === 'server' && this.#goawaySent !== undefined && streamId >= this.#goawaySent) {
+    if (this.role === 'server' && this.#goawaySent !== undefined && streamId >= this.#goawaySent && this.#extensionBidi.size === 0) {
       // RFC 9114 §5.2: beyond our GOAWAY: refused unprocessed, the client may retry elsewhere.
+      // (With extension streams, a WebTransport stream may still open after GOAWAY,
+      // draft-ietf-webtrans-http3 §4.5: only a request is refused, once its HEADERS show it.)
       this.quic.stopSending(streamId, H3ErrorCode.REQUEST_REJECTED);
       this.quic.resetStream(streamId, H3ErrorCode.REQUEST_REJECTED);
       return;
@@ -368,7 +370,9 @@ export class H3Connection {
     // Bounded: each turn consumes pending bytes or reads new ones; QUIC holds at most our window.
     for (let turns = 0; s.phase === InPhase.Headers && !s.blocked && turns < 100_000; turns++) {
       if (!this.#parseOne(s, true)) {
-        if (!this.#fill(s)) break;
+        // A stream handed to an extension (WT_STREAM signal) is read by the extension from now
+        // on: reading more here would lose those bytes.
+        if ((s.phase as InPhase) !== InPhase.Headers || !this.#fill(s)) break;
       }
     }
   }
@@ -509,6 +513,10 @@ export class H3Connection {
       return;
     }
     if (this.role === 'server') {
+      if (this.#goawaySent !== undefined && s.id >= this.#goawaySent) {
+        // RFC 9114 §5.2: a request beyond our GOAWAY (kept open this far for extension streams).
+        throw new H3StreamError(H3ErrorCode.REQUEST_REJECTED, 'request after GOAWAY');
+      }
       const head = validateRequest(fields, this.#options.enableConnectProtocol === true);
       s.request = head;
       s.contentLength = head.method === 'CONNECT' ? undefined : head.contentLength;

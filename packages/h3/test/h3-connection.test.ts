@@ -217,6 +217,24 @@ test('GOAWAY: requests below the id finish, later ones are refused with H3_REQUE
   assert.ok(h.run(() => h.pair.clientNode.events.some((e) => e.type === 'stream-reset' && e.streamId === late && e.errorCode === H3ErrorCode.REQUEST_REJECTED)));
 });
 
+test('GOAWAY with extension streams: a WebTransport stream may still open (handed over), a request is still refused', () => {
+  const types = { uni: [0x54], bidi: [0x41] };
+  const h = makeH3Pair({ client: { extensionStreamTypes: types }, serverH3: { extensionStreamTypes: types } });
+  const first = h.client.sendRequest(req('/a'), true)!;
+  assert.ok(h.run(() => ofType(h.serverEvents, 'request').length === 1));
+  h.server().goaway();
+  assert.ok(h.run(() => ofType(h.clientEvents, 'goaway').length === 1));
+  // draft-ietf-webtrans-http3 §4.5: sessions go on after GOAWAY, with new streams.
+  const wt = h.client.openExtensionStream(true, new Uint8Array([0x40, 0x41, first]))!;
+  h.pair.client.writeStream(wt, new Uint8Array([1, 2, 3]), true);
+  const late = h.pair.client.openStream('bidi')!;
+  h.pair.client.writeStream(late, new Uint8Array([0x01, 0x02, 0x00, 0x00]), true); // HEADERS: an empty QPACK section
+  assert.ok(h.run(() => ofType(h.serverEvents, 'extension-stream').length === 1), 'extension stream handed over');
+  assert.is(ofType(h.serverEvents, 'extension-stream')[0]!.streamId, wt);
+  assert.ok(h.run(() => h.pair.clientNode.events.some((e) => e.type === 'stream-reset' && e.streamId === late && e.errorCode === H3ErrorCode.REQUEST_REJECTED)), 'late request refused');
+  assert.is(ofType(h.serverEvents, 'request').length, 1);
+});
+
 test('a request whose headers never come is reset after the header timeout (slow loris)', () => {
   const h = makeH3Pair({ serverH3: { requestHeadersTimeoutMs: 2_000 } });
   const id = h.pair.client.openStream('bidi')!;

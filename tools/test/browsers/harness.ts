@@ -99,7 +99,7 @@ export interface BrowserSession {
    * of an expression; a promise is awaited) in the page and returns its value through JSON. The
    * tab is closed afterwards. Rejects (with the page's console tail) after `timeoutMs`.
    */
-  evaluate<T = unknown>(url: string, expression: string, options?: { timeoutMs?: number }): Promise<T>;
+  evaluate<T = unknown>(url: string, expression: string, options?: { timeoutMs?: number; screenshotPath?: string }): Promise<T>;
   /** Closes the browser; bounded, idempotent, never throws; the temporary folder is removed. */
   close(): Promise<void>;
 }
@@ -165,6 +165,7 @@ export async function launchChromium(options: ChromiumOptions = {}): Promise<Bro
     return {
       goto: async (url, timeoutMs) => void (await page.goto(url, { waitUntil: 'load', timeout: timeoutMs })),
       evaluate: (source) => page.evaluate(source),
+      screenshot: async (path) => void (await page.screenshot({ path })),
       close: () => page.close(),
     };
   });
@@ -229,6 +230,7 @@ export async function launchFirefox(options: FirefoxOptions = {}): Promise<Brows
     return {
       goto: async (url, timeoutMs) => void (await page.goto(url, { waitUntil: 'load', timeout: timeoutMs })),
       evaluate: (source) => page.evaluate(source),
+      screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png` })),
       close: () => page.close(),
     };
   });
@@ -238,6 +240,7 @@ export async function launchFirefox(options: FirefoxOptions = {}): Promise<Brows
 interface Tab {
   goto(url: string, timeoutMs: number): Promise<void>;
   evaluate(source: string): Promise<unknown>;
+  screenshot(path: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -253,7 +256,7 @@ class DriverSession implements BrowserSession {
     private readonly openTab: () => Promise<Tab>,
   ) {}
 
-  async evaluate<T>(url: string, expression: string, options: { timeoutMs?: number } = {}): Promise<T> {
+  async evaluate<T>(url: string, expression: string, options: { timeoutMs?: number; screenshotPath?: string } = {}): Promise<T> {
     if (this.#closing) throw new Error(`${this.name} is closed`);
     const deadline = performance.now() + (options.timeoutMs ?? EVALUATE_TIMEOUT_MS);
     const left = (): number => Math.max(1, deadline - performance.now());
@@ -269,6 +272,7 @@ class DriverSession implements BrowserSession {
       await step(`loading ${url}`, tab.goto(url, left()));
       // JSON both ways: the two drivers serialize results differently (undefined, Map, -0...).
       const json = await step('evaluating the script', tab.evaluate(`(async () => JSON.stringify(await (${expression})))()`));
+      if (options.screenshotPath) await step('taking a screenshot', tab.screenshot(options.screenshotPath));
       return (typeof json === 'string' ? JSON.parse(json) : json) as T;
     } finally {
       await withTimeout(tab.close(), 5_000, `${this.name}: closing the tab`).catch(() => {});

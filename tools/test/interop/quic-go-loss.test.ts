@@ -36,7 +36,11 @@ const pairs: [server: Implementation, client: Implementation][] = [
 for (const [server, client] of pairs) {
   it(`transferloss: ${client} client <- ${server} server, 2 MiB at 2% burst loss`, async () => {
     const result = await expectTransfer(server, client, 'transfer', [{ name: 'loss-2m.bin', size: 2 << 20 }], 31, {
-      loss: { ...TRANSFER_LOSS, seed: 31 },
+      // Seed 54 drops datagram 10 toward the server and 11 toward the client (then 2% on
+      // average): a download sends few datagrams upstream (87 in one run), and how many depends on
+      // ACK timing, so a seed whose first upstream drop came later could leave that direction
+      // loss-free and the test failing under load.
+      loss: { ...TRANSFER_LOSS, seed: 54 },
     });
     droppedBothWays(result);
   });

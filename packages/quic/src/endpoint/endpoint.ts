@@ -688,6 +688,9 @@ export class QuicEndpoint implements ConnectionDriver {
       if (!entry) entry = this.#accept(data, rinfo);
     }
     if (!entry) return;
+    // Events of earlier datagrams of this batch go out first: stream data that arrived before a
+    // CONNECTION_CLOSE in the same batch is read before the close discards it.
+    if (this.#dirty.has(entry)) for (let e = entry.core.pollEvent(); e !== undefined; e = entry.core.pollEvent()) this.#dispatch(entry, e);
     // Datagrams come in runs from one peer: reuse its address object (never mutated; paths
     // and connections only keep references) instead of one more per datagram.
     let remote = this.#lastRemote;

@@ -51,9 +51,12 @@ test('the time series is sampled every 50 ms of virtual time and matches the tot
   const samples = r.flows[0]!.samples;
   assert.ok(samples.length >= Math.floor(r.endMs / 50), `${samples.length} samples over ${r.endMs} ms`);
   for (let i = 1; i < samples.length; i++) assert.is(samples[i]!.time - samples[i - 1]!.time, 50);
-  // The goodput samples add up to the bytes read (within the last partial period).
+  // The goodput samples add up to the bytes read, but for the last partial period. That holds
+  // about a period at link rate, more when bytes held back behind a gap are read at once at
+  // the end (seen with 1-RTT packet-number skipping, which shifted this run's timing: 135 KB
+  // against 125 KB for one period), so allow two periods' worth.
   const sum = samples.reduce((s, x) => s + (x.goodputBps * 50) / 8000, 0);
-  assert.ok(Math.abs(sum - TRANSFER_BYTES) <= 20e6 / 8 / 20, `sampled ${sum} bytes`);
+  assert.ok(Math.abs(sum - TRANSFER_BYTES) <= (2 * 20e6) / 8 / 20, `sampled ${sum} bytes`);
   // After a loss the window drops below what is already in flight, so compare with the largest
   // window so far: nothing beyond it is ever sent (save the one packet RFC 9002 B.6 allows).
   let maxCwnd = 0;

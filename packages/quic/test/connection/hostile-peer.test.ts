@@ -1,16 +1,16 @@
 /**
- * Issue 12 #6 and #7: a peer that lies about acknowledgments, or never acknowledges, must not
- * make us send without bound or keep state without bound. Each case drives a real server
- * Connection by hand with packets forged as the client (real 1-RTT keys), while everything the
- * server sends is dropped: the attacker receives nothing.
+ * Issue 12 #4, #6 and #7: a peer that scatters single stream bytes, lies about acknowledgments
+ * or never acknowledges must not make us hold, send or track without bound. Each case drives a
+ * real server Connection by hand with packets forged as the client (real 1-RTT keys), while
+ * everything the server sends is dropped: the attacker receives nothing.
  *
  * Figures before the fixes (same drivers): #4 65,536 one-byte STREAM frames (every other offset
- * of the first 128 KiB of a stream, each in a 1,400-byte datagram) held 101 MB of the
- * server's memory; #7 the server sent the whole 16 MB cap while its
- * congestion window grew from 12 KB to many MB; #6 100,000 PATH_CHALLENGE packets (3.8 MB) drew
- * ~120 MB of padded PATH_RESPONSE datagrams and left ~150,000 live sent-packet records;
- * 100,000 PINGs left ~50,000 records; a peer that pings but never acks kept a connection with
- * unacknowledged data open forever.
+ * of the first 128 KiB of a stream, each in a 1,400-byte datagram) held 101 MB of the server's
+ * memory; #7 the server sent the whole 16 MB cap while its congestion window grew from 12 KB to
+ * 2.3 MB; #6 100,000 PATH_CHALLENGE packets (3.6 MB) drew 116 MB of padded PATH_RESPONSE
+ * datagrams and left 150,002 live sent-packet records (120 MB "in flight"); 100,000 PINGs left
+ * 50,009 records; a peer that pings but never acks kept a connection with unacknowledged data
+ * open past 4 idle periods.
  */
 
 import { test } from 'uvu';
