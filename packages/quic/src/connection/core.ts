@@ -335,7 +335,7 @@ export abstract class ConnectionCore {
           for (const p of outcome.lost) onPacketLost(this, outcome.space, p);
         } else if (outcome.action === TimeoutAction.PTO) {
           this.stats.ptoCount++;
-          this.#onPto(outcome.space);
+          this.#onPto();
           // RFC 8899 §4.3: PTOs in a row may mean packets of the current size are black-holed.
           if (this.recovery.ptoCount >= 2) this.pmtud.onRepeatedPto();
         }
@@ -346,11 +346,14 @@ export abstract class ConnectionCore {
     }
   }
 
-  #onPto(space: PacketNumberSpace): void {
-    // RFC 9002 §6.2.4: probe with new or retransmitted data. For the handshake spaces, resend
-    // the CRYPTO data still unacknowledged; elsewhere a PING suffices if nothing else waits.
-    const sp = this.spaces[space];
-    if (space !== PacketNumberSpace.APPLICATION) {
+  #onPto(): void {
+    // RFC 9002 §6.2.4: probe with new or retransmitted data. In each handshake space that
+    // probes (the one whose PTO expired, and any other with data in flight), resend the CRYPTO
+    // data still unacknowledged: a PING alone there would never repair a lost flight. Elsewhere
+    // a PING suffices if nothing else waits.
+    for (const space of [PacketNumberSpace.INITIAL, PacketNumberSpace.HANDSHAKE]) {
+      const sp = this.spaces[space];
+      if (sp.discarded || this.recovery.pendingProbes(space) === 0) continue;
       for (const p of this.recovery.tracker(space).outstandingPackets()) {
         for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
       }
@@ -570,11 +573,16 @@ export abstract class ConnectionCore {
     this.ackElicitingSentSinceReceive = false;
     this.#armIdle(now);
 
-    if (this.isServer && space === 1 && !this.addressValidated) {
-      // RFC 9000 §8.1: a Handshake packet proves the client's address; RFC 9001 §4.9.1: the
-      // server drops Initial keys once it processes one.
-      this.addressValidated = true;
-      this.recovery.setAmplificationBlocked(false, now);
+    if (this.isServer && space === 1) {
+      // RFC 9000 §8.1: a Handshake packet proves the client's address.
+      if (!this.addressValidated) {
+        this.addressValidated = true;
+        this.recovery.setAmplificationBlocked(false, now);
+      }
+      // RFC 9001 §4.9.1: the server drops Initial keys once it processes one, also when a Retry
+      // or NEW_TOKEN token validated the address before. Kept, its Initials (which the client,
+      // having dropped its Initial keys, never acknowledges) would hold the PTO in the Initial
+      // space for good (discardSpace is idempotent).
       this.discardSpace(PacketNumberSpace.INITIAL);
     }
   }
