@@ -24,6 +24,7 @@ import {
   encodeVarintFrame,
   greaseValue,
   isReservedHttp2FrameType,
+  encodePriorityUpdate,
   parsePriorityUpdate,
   parseSettings,
   parseVarintPayload,
@@ -97,6 +98,8 @@ export type H3Event =
 const DEFAULT_MAX_FIELD_SECTION_SIZE = 64 * 1024;
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_CONTROL_FRAME = 16 * 1024;
+/** PRIORITY_UPDATEs kept for streams that are not open yet. */
+const MAX_PENDING_PRIORITY_UPDATES = 64;
 /** Body bytes returned by one `readBody` call at most. */
 const MAX_BODY_READ = 256 * 1024;
 
@@ -130,6 +133,8 @@ export class H3Connection {
   #goawayReceived: number | undefined;
   /** Server: the highest client request stream id we have seen, for GOAWAY. */
   #maxRequestId = -4;
+  /** Server: PRIORITY_UPDATEs for request streams not open yet (RFC 9218 §7.1). */
+  readonly #pendingPriority = new Map<number, string>();
 
   constructor(quic: SansIoConnection, options: H3ConnectionOptions) {
     this.quic = quic;
@@ -363,6 +368,11 @@ export class H3Connection {
     }
     const s = new RequestStream(streamId, false);
     this.qlog.streamType(streamId, false, 'request');
+    const early = this.#pendingPriority.get(streamId);
+    if (early !== undefined) {
+      this.#pendingPriority.delete(streamId);
+      this.#applyPriority(streamId, early);
+    }
     if (this.role === 'server') {
       this.#maxRequestId = Math.max(this.#maxRequestId, streamId);
       s.headersDeadline = this.#now + (this.#options.requestHeadersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
@@ -659,7 +669,16 @@ export class H3Connection {
         this.qlog.frame(false, this.#uni.controlStreamId(false), { frame_type: 'priority_update', prioritized_element_id: elementId, priority_field_value: fieldValue });
         // RFC 9218 §7.1: must name a client-initiated bidirectional stream.
         if (elementId % 4 !== 0) throw new H3ConnectionError(H3ErrorCode.ID_ERROR, 'PRIORITY_UPDATE for a non-request stream');
-        if (this.#streams.has(elementId)) this.#applyPriority(elementId, fieldValue);
+        // A stream we answered already may be gone from our map while QUIC still sends its
+        // response: the transport's scheduler takes the update then too.
+        if (elementId <= this.#maxRequestId) this.#applyPriority(elementId, fieldValue);
+        else {
+          // RFC 9218 §7.1: for a stream not open yet, keep the latest update and apply it when
+          // the stream opens (bounded: older entries go first).
+          this.#pendingPriority.delete(elementId);
+          this.#pendingPriority.set(elementId, fieldValue);
+          if (this.#pendingPriority.size > MAX_PENDING_PRIORITY_UPDATES) this.#pendingPriority.delete(this.#pendingPriority.keys().next().value!);
+        }
         return;
       }
       case FrameType.PRIORITY_UPDATE_PUSH:
@@ -747,6 +766,17 @@ export class H3Connection {
 
   hasStream(streamId: number): boolean {
     return this.#streams.has(streamId);
+  }
+
+  /**
+   * Client: reprioritises a request (RFC 9218 §7.2, PRIORITY_UPDATE on the control stream), e.g.
+   * `u=0, i`. The server's scheduler applies it to the response.
+   */
+  updatePriority(streamId: number, fieldValue: string): void {
+    if (this.role !== 'client' || this.#closed) return;
+    this.#start();
+    this.#uni.writeLocal(StreamType.CONTROL, encodePriorityUpdate(streamId, fieldValue));
+    this.qlog.frame(true, this.#uni.controlStreamId(true), { frame_type: 'priority_update', prioritized_element_id: streamId, priority_field_value: fieldValue });
   }
 
   // ------------------------------------------------------------------ shutdown
