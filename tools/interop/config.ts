@@ -29,6 +29,11 @@ export interface EndpointConfig {
   host: string;
   port: number;
   crypto: CryptoProviderName;
+  /**
+   * Ours, not the runner's (`ALPN`): `h3` makes the client fetch over HTTP/3 in a case other
+   * than `http3` (cases run with an HTTP/3-only peer). The server accepts both always.
+   */
+  alpn: 'hq-interop' | 'h3';
 }
 
 /** A configuration mistake: the endpoint prints it and exits 1. */
@@ -61,6 +66,8 @@ export function readEndpointConfig(env: Record<string, string | undefined>): End
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0-65535, got ${env.PORT}`);
   const crypto = (env.CRYPTO ?? 'auto') as CryptoProviderName;
   if (!CRYPTO_NAMES.includes(crypto)) throw new ConfigError(`CRYPTO must be one of ${CRYPTO_NAMES.join(', ')}`);
+  const alpn = nonEmpty(env.ALPN) ?? (testcase === 'http3' ? 'h3' : 'hq-interop');
+  if (alpn !== 'h3' && alpn !== 'hq-interop') throw new ConfigError(`ALPN must be hq-interop or h3, got ${alpn}`);
   return {
     role,
     testcase,
@@ -73,6 +80,7 @@ export function readEndpointConfig(env: Record<string, string | undefined>): End
     host: nonEmpty(env.HOST) ?? '::',
     port,
     crypto,
+    alpn,
   };
 }
 

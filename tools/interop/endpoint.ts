@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeClose, QuicEndpoint, TlsCipherSuite, type QuicConnection } from '@purequic/quic';
 import { ConfigError, downloadName, readEndpointConfig, urlTarget, type EndpointConfig } from './config.js';
+import { downloadH3, H3_ALPN, serveH3Connection } from './h3-files.js';
 import { downloadHq, HQ_ALPN, serveHqConnection } from './hq.js';
 import { planTestcase, supportedTestcases, type TestcasePlan } from './testcases.js';
 import { runWebTransportEndpoint } from './webtransport-endpoint.js';
@@ -102,7 +103,8 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     port: config.port,
     certificatePem,
     privateKeyPem,
-    alpnProtocols: [HQ_ALPN],
+    // HTTP/0.9 for the runner's cases, HTTP/3 for `http3` and for h3-only clients.
+    alpnProtocols: [HQ_ALPN, H3_ALPN],
     crypto: config.crypto,
     transport: plan.transport,
     keyLogFile: config.keyLogFile,
@@ -128,7 +130,8 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
   for await (const connection of server.incoming) {
     const remote = connection.remoteAddress;
     log(`handshake complete: remote=${remote.address}:${remote.port} ${describeHandshake(connection)}`);
-    void serveHqConnection(connection, { root: config.www, log });
+    if (connection.alpn === H3_ALPN) void serveH3Connection(connection, { root: config.www, log });
+    else void serveHqConnection(connection, { root: config.www, log });
     // `closed` resolves as the connection starts closing: the line is written then, not after
     // the closing period (RFC 9000 §10.2), which a stopping runner may not wait for.
     const ending = connection.closed.then((reason) => {
@@ -190,6 +193,14 @@ async function runClient(config: EndpointConfig, plan: TestcasePlan): Promise<nu
 /** How a client connection starts: without a ticket, resumed, or resumed with 0-RTT requests. */
 type ConnectionStart = 'fresh' | 'resume' | 'early-data';
 
+/**
+ * connect()'s bound on a handshake (the library's default is 10 s): the runner's handshakeloss
+ * and handshakecorruption lose 30% of the datagrams in bursts, and PTO backoff (RFC 9002 §6.2.1)
+ * can take a handshake past 10 s; the runner allows 300 s for 50 of them. quic-go's wrappers
+ * wait 30 s.
+ */
+const HANDSHAKE_TIMEOUT_MS = 60_000;
+
 /** How long the client tries to start its migration (it needs a confirmed handshake). */
 const MIGRATION_WAIT_MS = 3_000;
 
@@ -242,7 +253,7 @@ class ClientSide {
         host: this.address,
         port: this.port,
         serverName: this.serverName,
-        alpnProtocols: [HQ_ALPN],
+        alpnProtocols: [this.config.alpn],
         // Runner certificates are throwaway; the handshake signature is still checked.
         verification: { mode: 'none' },
         transport: this.plan.transport,
@@ -250,6 +261,7 @@ class ClientSide {
         versions: this.plan.versions,
         resume: start !== 'fresh',
         earlyData: start === 'early-data',
+        handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       });
       const conn = connection;
       // With 0-RTT, connect() resolved before the handshake: the requests below go as 0-RTT.
@@ -260,7 +272,7 @@ class ClientSide {
         if (this.plan.migrate) void this.migrateSoon(conn);
       });
       announced.catch(() => undefined); // a failed handshake fails the downloads too; reported there
-      const total = await downloadAll(conn, downloads);
+      const total = await downloadAll(conn, downloads, this.config.alpn);
       await announced;
       if (start !== 'fresh') checkResumed(conn, start);
       if (this.plan.resumption !== 'none' && start === 'fresh') await this.waitForTicket();
@@ -313,14 +325,14 @@ function checkResumed(connection: QuicConnection, start: ConnectionStart): void 
 }
 
 /** Every download on `connection`, at most MAX_CONCURRENT_DOWNLOADS at once; resolves with the bytes. */
-async function downloadAll(connection: QuicConnection, downloads: Download[]): Promise<number> {
+async function downloadAll(connection: QuicConnection, downloads: Download[], alpn: EndpointConfig['alpn']): Promise<number> {
   let total = 0;
   let next = 0;
   const worker = async (): Promise<void> => {
     // Bounded by the download list: each turn takes the next entry.
     while (next < downloads.length) {
       const d = downloads[next++]!;
-      const received = await downloadHq(connection, d.url.pathname, d.destination);
+      const received = alpn === H3_ALPN ? await downloadH3(connection, d.url.host, d.url.pathname, d.destination) : await downloadHq(connection, d.url.pathname, d.destination);
       total += received; // after the await: `total += await ...` would read `total` too early
     }
   };

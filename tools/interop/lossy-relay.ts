@@ -11,6 +11,7 @@
  */
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import { SimRandom } from '@purequic/quic/sans-io';
 import type { WireLog } from './wire-log.js';
 
@@ -40,15 +41,47 @@ export interface RelayExtras {
    * A NAT that rebinds (runner `rebind-port` / `rebind-addr`): every `everyMs` ms, starting
    * `firstMs` ms after a flow's first datagram, the flow's traffic to the server leaves from a
    * new port (and, with `changeAddress`, from another IPv4 loopback address, 127.0.0.2 upwards);
-   * the old mapping is gone, as in a real NAT.
+   * the old mapping is gone, as in a real NAT. With `atBytes`, the times are ignored: every flow
+   * rebinds on its next datagram once the bytes forwarded to clients pass each threshold (sure to
+   * happen mid-transfer however fast the transfer is).
    */
-  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean };
+  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean; atBytes?: number[] };
+  /**
+   * Corrupts datagrams instead of dropping them (runner `handshakecorruption` /
+   * `transfercorruption`): chosen like loss (seeded bursts at a long-run rate), each chosen
+   * datagram gets one byte XORed with a random non-zero value, so its AEAD tag (or header
+   * protection) no longer matches and the receiver must discard it (RFC 9001 §5.3, §9.5).
+   */
+  corrupt?: LossSettings;
+  /**
+   * Black holes (runner `blackhole`): once the bytes forwarded to the client pass each of
+   * `atBytes`, everything in both directions is dropped for `durationMs`. Triggered by bytes,
+   * not by time, so that a fast loopback transfer is sure to be in the middle of its data.
+   */
+  blackhole?: { atBytes: number[]; durationMs: number };
+  /**
+   * A bottleneck link (runner `goodput` / `crosstraffic`: 10 Mbit/s, 25-packet queue): each
+   * direction serialises datagrams at `bitsPerSecond` behind a drop-tail queue of
+   * `queuePackets` datagrams.
+   */
+  bottleneck?: { bitsPerSecond: number; queuePackets: number };
 }
 
 /** Counts per direction, for assertions that loss really happened. */
 export interface RelayStatistics {
   toServer: { forwarded: number; dropped: number };
   toClient: { forwarded: number; dropped: number };
+  /** Datagrams given a flipped byte (with `corrupt`). */
+  corrupted: number;
+  /** Datagrams dropped inside a black hole (with `blackhole`), both directions. */
+  blackholed: number;
+  /** Datagrams dropped by the bottleneck's full queue (with `bottleneck`), both directions. */
+  queueDrops: number;
+  /** performance.now() of the client's first datagram and of the last one forwarded to a client. */
+  firstToServerAt: number;
+  lastToClientAt: number;
+  /** Bytes forwarded to clients (UDP payloads). */
+  toClientBytes: number;
 }
 
 /**
@@ -105,7 +138,7 @@ interface Flow {
 }
 
 export class LossyRelay {
-  readonly statistics: RelayStatistics = { toServer: { forwarded: 0, dropped: 0 }, toClient: { forwarded: 0, dropped: 0 } };
+  readonly statistics: RelayStatistics = { toServer: { forwarded: 0, dropped: 0 }, toClient: { forwarded: 0, dropped: 0 }, corrupted: 0, blackholed: 0, queueDrops: 0, firstToServerAt: 0, lastToClientAt: 0, toClientBytes: 0 };
   readonly #front: Socket;
   readonly #server: { address: string; port: number };
   readonly #family: 'udp4' | 'udp6';
@@ -118,6 +151,17 @@ export class LossyRelay {
   readonly #extras: RelayExtras;
   #toServerIndex = 0;
   #closed = false;
+  readonly #toServerCorrupt: BurstLoss | undefined;
+  readonly #toClientCorrupt: BurstLoss | undefined;
+  readonly #corruptRandom: SimRandom;
+  /** Index into `rebind.atBytes` of the next trigger. */
+  #nextRebindThreshold = 0;
+  /** Index into `blackhole.atBytes` of the next trigger. */
+  #nextBlackhole = 0;
+  /** Until when (Date.now() ms) the link is dark. */
+  #darkUntil = 0;
+  /** Per direction: when the bottleneck finishes sending what is queued (performance.now() ms). */
+  readonly #link = { toServer: { busyUntil: 0 }, toClient: { busyUntil: 0 } };
 
   private constructor(front: Socket, server: { address: string; port: number }, family: 'udp4' | 'udp6', loss: LossSettings, extras: RelayExtras) {
     this.#front = front;
@@ -126,6 +170,9 @@ export class LossyRelay {
     this.#family = family;
     this.#toServerLoss = new BurstLoss(loss, 0);
     this.#toClientLoss = new BurstLoss(loss, 1);
+    this.#toServerCorrupt = extras.corrupt ? new BurstLoss(extras.corrupt, 2) : undefined;
+    this.#toClientCorrupt = extras.corrupt ? new BurstLoss(extras.corrupt, 3) : undefined;
+    this.#corruptRandom = new SimRandom(((extras.corrupt?.seed ?? 0) * 2 + 5) >>> 0);
     front.on('message', (msg, rinfo) => this.#fromClient(msg, rinfo));
     this.#sweep = setInterval(() => this.#forgetIdleFlows(), FLOW_IDLE_MS / 2);
     this.#sweep.unref();
@@ -154,35 +201,96 @@ export class LossyRelay {
     let flow = this.#flows.get(key);
     if (!flow) {
       const rebind = this.#extras.rebind;
-      const created: Flow = { upstream: this.#upstream(client, undefined), client, lastSeen: Date.now(), nextRebind: rebind ? Date.now() + rebind.firstMs : Infinity };
+      const created: Flow = { upstream: this.#upstream(client, undefined), client, lastSeen: Date.now(), nextRebind: rebind && !rebind.atBytes ? Date.now() + rebind.firstMs : Infinity };
       this.#flows.set(key, created);
       flow = created;
     }
     flow.lastSeen = Date.now();
+    if (this.statistics.firstToServerAt === 0) this.statistics.firstToServerAt = performance.now();
     if (flow.lastSeen >= flow.nextRebind) this.#rebind(flow);
     const index = this.#toServerIndex++;
     // The random draw happens for every datagram so that a fixed drop keeps the loss pattern.
-    const drop = this.#toServerLoss.drop() || (this.#extras.dropToServer?.(index) ?? false);
+    const drop = this.#toServerLoss.drop() || (this.#extras.dropToServer?.(index) ?? false) || this.#dark();
+    // The capture records what the sender sent (a flipped byte below is the link's doing).
     this.#extras.wire?.record('toServer', msg, !drop, key);
     if (drop) {
       this.statistics.toServer.dropped++;
       return;
     }
-    this.statistics.toServer.forwarded++;
+    const out = this.#maybeCorrupt(msg, this.#toServerCorrupt);
     // The mapping in force when the datagram leaves (a rebinding may happen during the delay).
     const current = flow;
-    this.#later(() => current.upstream.send(msg, this.#server.port, this.#server.address));
+    this.#through('toServer', out.length, () => current.upstream.send(out, this.#server.port, this.#server.address));
   }
 
   #fromServer(msg: Buffer, client: RemoteInfo): void {
-    const drop = this.#toClientLoss.drop();
+    const drop = this.#toClientLoss.drop() || this.#dark();
     this.#extras.wire?.record('toClient', msg, !drop, `${client.address}|${client.port}`);
     if (drop) {
       this.statistics.toClient.dropped++;
       return;
     }
-    this.statistics.toClient.forwarded++;
-    this.#later(() => this.#front.send(msg, client.port, client.address));
+    this.statistics.toClientBytes += msg.length;
+    const atBytes = this.#extras.rebind?.atBytes;
+    if (atBytes && this.#nextRebindThreshold < atBytes.length && this.statistics.toClientBytes >= atBytes[this.#nextRebindThreshold]!) {
+      this.#nextRebindThreshold++;
+      for (const f of this.#flows.values()) f.nextRebind = 0;
+    }
+    const blackhole = this.#extras.blackhole;
+    if (blackhole && this.#nextBlackhole < blackhole.atBytes.length && this.statistics.toClientBytes >= blackhole.atBytes[this.#nextBlackhole]!) {
+      this.#nextBlackhole++;
+      this.#darkUntil = Date.now() + blackhole.durationMs;
+    }
+    const out = this.#maybeCorrupt(msg, this.#toClientCorrupt);
+    this.#through('toClient', out.length, () => {
+      this.statistics.lastToClientAt = performance.now();
+      this.#front.send(out, client.port, client.address);
+    });
+  }
+
+  /** Inside a black hole: the datagram is dropped (counted here). */
+  #dark(): boolean {
+    if (this.#darkUntil === 0 || Date.now() >= this.#darkUntil) return false;
+    this.statistics.blackholed++;
+    return true;
+  }
+
+  /** A copy with one byte XORed with a random non-zero value, when the corruption draw says so. */
+  #maybeCorrupt(msg: Buffer, corrupt: BurstLoss | undefined): Buffer {
+    if (!corrupt?.drop() || msg.length === 0) return msg;
+    this.statistics.corrupted++;
+    const copy = Buffer.from(msg);
+    const position = this.#corruptRandom.nextU32() % copy.length;
+    copy[position]! ^= 1 + (this.#corruptRandom.nextU32() % 255);
+    return copy;
+  }
+
+  /**
+   * Forwards through the bottleneck (when configured: serialised at its rate behind a drop-tail
+   * queue) and the one-way delay.
+   */
+  #through(direction: 'toServer' | 'toClient', bytes: number, send: () => void): void {
+    const bottleneck = this.#extras.bottleneck;
+    if (!bottleneck) {
+      this.statistics[direction].forwarded++;
+      this.#later(send, 0);
+      return;
+    }
+    const link = this.#link[direction];
+    const now = performance.now();
+    // The queue holds what the link has not finished sending: its backlog, in bytes, against
+    // `queuePackets` full-size (1,500-byte) packets.
+    const backlogBytes = (Math.max(0, link.busyUntil - now) * bottleneck.bitsPerSecond) / 8000;
+    if (backlogBytes + bytes > bottleneck.queuePackets * 1500) {
+      this.statistics.queueDrops++;
+      this.statistics[direction].dropped++;
+      return;
+    }
+    this.statistics[direction].forwarded++;
+    // UDP/IP headers count on the wire too (28 bytes for IPv4).
+    const departure = Math.max(now, link.busyUntil) + ((bytes + 28) * 8 * 1000) / bottleneck.bitsPerSecond;
+    link.busyUntil = departure;
+    this.#later(send, departure - now);
   }
 
   /** A socket for a flow's traffic to the server; replies go back to `client`. */
@@ -202,7 +310,7 @@ export class LossyRelay {
     const address = rebind.changeAddress && this.#family === 'udp4' ? `127.0.0.${2 + (this.#rebinds % 253)}` : undefined;
     flow.upstream.close();
     flow.upstream = this.#upstream(flow.client, address);
-    flow.nextRebind = Date.now() + rebind.everyMs;
+    flow.nextRebind = rebind.atBytes ? Infinity : Date.now() + rebind.everyMs;
   }
 
   /** NAT rebindings so far (all flows). */
@@ -210,9 +318,9 @@ export class LossyRelay {
     return this.#rebinds;
   }
 
-  /** Runs `send` after the configured delay (timers of equal delay keep their order). */
-  #later(send: () => void): void {
-    const delay = this.#extras.delayMs ?? 0;
+  /** Runs `send` after the configured delay plus `queueMs` (timers of equal delay keep their order). */
+  #later(send: () => void, queueMs: number): void {
+    const delay = (this.#extras.delayMs ?? 0) + queueMs;
     if (delay <= 0) {
       send();
       return;

@@ -22,11 +22,15 @@ import { generateSelfSignedCertificate, type CryptoProviderName } from '@purequi
 import { SimRandom } from '@purequic/quic/sans-io';
 import { generateCertificateChain } from './cert-chain.js';
 import { LossyRelay, type LossSettings, type RelayStatistics } from './lossy-relay.js';
-import { quicGoPeer, REPO_ROOT } from './peers.js';
+import { findPeer, freeUdpPort, PEERS, udpPortBound, type Application, type Launch, type LaunchContext, type PeerRole, type Role } from './peers-config.js';
 import { wireChecks } from './runner-checks.js';
 import { WireLog } from './wire-log.js';
 
-export type Implementation = 'purequic' | 'quic-go';
+/** A peer of the matrix by name (peers-config.ts): `purequic`, `quic-go`, `ngtcp2`, ... */
+export type Implementation = string;
+
+/** The runner contract's exit status for an unsupported test case. */
+const EXIT_UNSUPPORTED = 127;
 
 export interface InteropFile {
   name: string;
@@ -65,7 +69,7 @@ export interface InteropCase {
   /** One-way delay the relay adds, in ms (the runner's simulator: 15). */
   delayMs?: number;
   /** The relay acts as a rebinding NAT (runner rebind-port / rebind-addr). */
-  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean };
+  rebind?: { firstMs: number; everyMs: number; changeAddress: boolean; atBytes?: number[] };
   /** Drop the client's datagrams at these 0-based indices (runner amplificationlimit: 1-6). */
   dropToServer?: (index: number) => boolean;
   /**
@@ -73,6 +77,18 @@ export interface InteropCase {
    * of one self-signed certificate.
    */
   certificateChainLength?: number;
+  /** The matrix case (peers' notes, application choice); defaults to `testcase`. */
+  matrixCase?: string;
+  /** HTTP/0.9 or HTTP/3 for both sides; default: what the peers' config says for the case. */
+  application?: Application;
+  /** Corrupt datagrams in bursts instead of dropping them (runner `*corruption`). */
+  corrupt?: LossSettings;
+  /** Black holes triggered by bytes sent to the client (runner `blackhole`). */
+  blackhole?: { atBytes: number[]; durationMs: number };
+  /** A bottleneck link (runner `goodput` / `crosstraffic`). */
+  bottleneck?: { bitsPerSecond: number; queuePackets: number };
+  /** Use this directory (created) instead of a temporary one; it is kept. */
+  directory?: string;
 }
 
 /** What the client printed on success: `downloaded N files, B bytes in T ms`. */
@@ -100,6 +116,8 @@ export interface InteropOutcome {
   /** NAT rebindings the relay made (with `rebind`). */
   rebinds: number;
   directory: string;
+  /** The side that exited 127 (the runner's "unsupported"). */
+  unsupported: Role | undefined;
 }
 
 /** Test cases as the interop runner sizes them (quic-interop-runner testcases_quic.py). */
@@ -153,7 +171,6 @@ export function runnerArrangement(testcase: string): Pick<InteropCase, 'serverTe
   }
 }
 
-const ENDPOINT_SCRIPT = join(REPO_ROOT, 'tools', 'interop', 'endpoint.ts');
 const SERVER_START_TIMEOUT_MS = 60_000;
 /**
  * A killed process gets this long to exit after SIGTERM before SIGKILL: longer than our
@@ -189,17 +206,40 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Processes started and not yet gone (for `killAllSpawned` on an interrupted run). */
+const live = new Set<SpawnedProcess>();
+
+/** SIGKILLs every process (and process group) this module started that is still running. */
+export function killAllSpawned(): void {
+  for (const p of live) p.kill();
+}
+
 /** A spawned endpoint (or peer tool) and its combined stdout+stderr. */
 export class SpawnedProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(command: string, args: string[], env: Record<string, string>, cwd: string) {
-    this.child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Signals go to the whole process group (a `sh -c` script and what it started). */
+  readonly #group: boolean;
+
+  /**
+   * @param group start the process in its own process group and signal the group: for shell
+   *   scripts, whose children would otherwise outlive a killed shell and keep its pipes open.
+   */
+  constructor(command: string, args: string[], env: Record<string, string>, cwd: string, group = false) {
+    this.#group = group;
+    this.child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = once(this.child, 'close').then(([code]) => code as number | null);
+    live.add(this);
+    void this.exited.then(() => live.delete(this));
+  }
+
+  /** SIGKILL now (the group for a group), without waiting. */
+  kill(): void {
+    this.#signal('SIGKILL');
   }
 
   /** Resolves with the first match of `pattern` in the output, or undefined on exit/timeout. */
@@ -217,13 +257,26 @@ export class SpawnedProcess {
     return undefined;
   }
 
-  /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
+  /** SIGTERM, then SIGKILL after a grace period; resolves when the process (group) is gone. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), KILL_GRACE_MS);
+    if (!this.#group && (this.child.exitCode !== null || this.child.signalCode !== null)) return;
+    this.#signal('SIGTERM');
+    const timer = setTimeout(() => this.#signal('SIGKILL'), KILL_GRACE_MS);
+    // 'close' comes once every process holding the pipes is gone.
     await this.exited;
     clearTimeout(timer);
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    if (!this.#group) {
+      this.child.kill(signal);
+      return;
+    }
+    try {
+      process.kill(-this.child.pid!, signal);
+    } catch {
+      // ESRCH: the group is gone already.
+    }
   }
 }
 
@@ -234,55 +287,72 @@ interface Layout {
   logs: string;
 }
 
-function quicGoFlags(c: InteropCase): string[] {
-  return c.quicGoKeyUpdateInterval ? ['-key-update-interval', String(c.quicGoKeyUpdateInterval)] : [];
+/** How long a `udp-bound` server may take to bind its port. */
+const UDP_BIND_TIMEOUT_MS = 20_000;
+
+function peerRole(name: Implementation, role: Role): PeerRole {
+  const entry = findPeer(name);
+  if (!entry) throw new Error(`unknown implementation ${name} (known: ${PEERS.map((p) => p.name).join(', ')})`);
+  const found = entry[role];
+  if (!found) throw new Error(`${name} has no ${role}`);
+  return found;
 }
 
-async function startServer(impl: Implementation, c: InteropCase, dir: Layout): Promise<SpawnedProcess> {
-  const env = { TESTCASE: c.serverTestcase ?? c.testcase, SSLKEYLOGFILE: join(dir.logs, 'server-keys.log') };
-  if (impl === 'quic-go') {
-    const peer = await quicGoPeer();
-    if (!peer.ok) throw new Error(peer.reason);
-    const args = [...quicGoFlags(c), '-listen', c.ipv6 ? '[::1]:0' : '127.0.0.1:0', '-www', dir.www, '-cert', join(dir.certs, 'cert.pem'), '-key', join(dir.certs, 'priv.key')];
-    return new SpawnedProcess(peer.peer.server, args, env, dir.logs);
-  }
-  return new SpawnedProcess(
-    process.execPath,
-    ['--conditions=@purequic/source', '--import', 'tsx', ENDPOINT_SCRIPT],
-    {
-      ...env,
-      ROLE: 'server',
-      WWW: dir.www,
-      CERTS: dir.certs,
-      HOST: c.ipv6 ? '::1' : '127.0.0.1',
-      PORT: '0',
-      QLOGDIR: join(dir.logs, 'qlog-server'),
-      CRYPTO: c.crypto ?? 'auto',
-    },
-    REPO_ROOT,
-  );
+function launchContext(role: Role, c: InteropCase, dir: Layout, extra: Pick<LaunchContext, 'host' | 'port' | 'urls' | 'downloads' | 'keyLogFile'>): LaunchContext {
+  const matrixCase = c.matrixCase ?? c.testcase;
+  const application = c.application ?? peerRole(role === 'server' ? c.server : c.client, role).application?.(matrixCase) ?? 'hq';
+  return {
+    role,
+    testcase: role === 'server' ? (c.serverTestcase ?? c.testcase) : c.testcase,
+    matrixCase,
+    application,
+    www: dir.www,
+    certs: dir.certs,
+    logs: dir.logs,
+    qlogDir: join(dir.logs, `qlog-${role}`),
+    quicGoKeyUpdateInterval: c.quicGoKeyUpdateInterval,
+    crypto: c.crypto,
+    ...extra,
+  };
 }
 
-async function startClient(impl: Implementation, c: InteropCase, dir: Layout, urls: string[], downloads: string, keyLogFile: string): Promise<SpawnedProcess> {
-  const env = { TESTCASE: c.testcase, SSLKEYLOGFILE: keyLogFile };
-  if (impl === 'quic-go') {
-    const peer = await quicGoPeer();
-    if (!peer.ok) throw new Error(peer.reason);
-    return new SpawnedProcess(peer.peer.client, [...quicGoFlags(c), '-downloads', downloads, ...urls], env, dir.logs);
+function spawnLaunch(launch: Launch): SpawnedProcess {
+  // Shell scripts (ngtcp2's client runs, aioquic / quiche command lines) get a process group.
+  return new SpawnedProcess(launch.command, launch.args, launch.env, launch.cwd, launch.command === '/bin/sh');
+}
+
+/** Starts the server; resolves with its port once it is ready, or with why it is not. */
+async function startServer(c: InteropCase, dir: Layout, timeoutMs: number): Promise<{ process: SpawnedProcess | undefined; port: number | undefined; exitCode?: number | null; problem?: string }> {
+  const host = c.ipv6 ? '::1' : '127.0.0.1';
+  const role = peerRole(c.server, 'server');
+  const probe = launchContext('server', c, dir, { host, port: 0, urls: [], downloads: dir.downloads, keyLogFile: join(dir.logs, 'server-keys.log') });
+  mkdirSync(probe.qlogDir, { recursive: true });
+  // A peer that prints its port may take 0; the others get a free port picked here.
+  const first = await role.launch(probe);
+  const port = first.readiness === 'udp-bound' ? await freeUdpPort(host) : 0;
+  const launch = port === 0 ? first : await role.launch({ ...probe, port });
+  const server = spawnLaunch(launch);
+  if (launch.readiness === 'listening-line') {
+    const listening = await server.waitFor(/listening on .*:(\d+)\s*$/m, Math.min(SERVER_START_TIMEOUT_MS, timeoutMs));
+    if (listening) return { process: server, port: Number(listening[1]) };
+  } else {
+    const deadline = performance.now() + Math.min(UDP_BIND_TIMEOUT_MS, timeoutMs);
+    let exited = false;
+    void server.exited.then(() => (exited = true));
+    // Bounded by the deadline: polls every 20 ms.
+    while (!exited && performance.now() < deadline) {
+      if (udpPortBound(port)) return { process: server, port };
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
-  return new SpawnedProcess(
-    process.execPath,
-    ['--conditions=@purequic/source', '--import', 'tsx', ENDPOINT_SCRIPT],
-    {
-      ...env,
-      ROLE: 'client',
-      REQUESTS: urls.join(' '),
-      DOWNLOADS: downloads,
-      QLOGDIR: join(dir.logs, 'qlog-client'),
-      CRYPTO: c.crypto ?? 'auto',
-    },
-    REPO_ROOT,
-  );
+  const exitCode = server.child.exitCode;
+  return { process: server, port: undefined, exitCode, problem: exitCode === null ? `${c.server} server did not start listening` : `${c.server} server exited with ${exitCode} before listening` };
+}
+
+async function startClient(c: InteropCase, dir: Layout, host: string, port: number, urls: string[], downloads: string, keyLogFile: string): Promise<SpawnedProcess> {
+  const context = launchContext('client', c, dir, { host, port, urls, downloads, keyLogFile });
+  mkdirSync(context.qlogDir, { recursive: true });
+  return spawnLaunch(await peerRole(c.client, 'client').launch(context));
 }
 
 function fileSize(path: string): number {
@@ -298,7 +368,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
   const seed = c.seed ?? 1;
   const timeoutMs = c.timeoutMs ?? 120_000;
   const started = performance.now();
-  const root = mkdtempSync(join(tmpdir(), 'purequic-interop-'));
+  const root = c.directory ?? mkdtempSync(join(tmpdir(), 'purequic-interop-'));
   const dir: Layout = { www: join(root, 'www'), downloads: join(root, 'downloads'), certs: join(root, 'certs'), logs: join(root, 'logs') };
   for (const d of Object.values(dir)) mkdirSync(d, { recursive: true });
   const problems: string[] = [];
@@ -307,6 +377,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
   const wire = c.observeWire ? new WireLog() : undefined;
   const clients: SpawnedProcess[] = [];
   let clientExitCode: number | null = null;
+  let unsupported: Role | undefined;
   try {
     if (c.certificateChainLength !== undefined) {
       await generateCertificateChain(dir.certs, c.certificateChainLength, ['localhost', '127.0.0.1', '::1']);
@@ -319,27 +390,37 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     const expected = new Map<string, string>();
     for (const f of c.files) expected.set(f.name, writeSeededFile(join(dir.www, f.name), f.size, random));
 
-    server = await startServer(c.server, c, dir);
-    const listening = await server.waitFor(/listening on .*:(\d+)\s*$/m, Math.min(SERVER_START_TIMEOUT_MS, timeoutMs));
-    if (!listening) {
-      problems.push(`${c.server} server did not start listening`);
+    const launched = await startServer(c, dir, timeoutMs);
+    server = launched.process;
+    if (launched.port === undefined) {
+      if (launched.exitCode === EXIT_UNSUPPORTED) unsupported = 'server';
+      problems.push(launched.problem!);
       return outcome();
     }
-    const serverPort = Number(listening[1]);
+    const serverPort = launched.port;
     const address = c.ipv6 ? '::1' : '127.0.0.1';
-    if (c.loss || wire || c.dropToServer || c.delayMs || c.rebind) {
+    if (c.loss || wire || c.dropToServer || c.delayMs || c.rebind || c.corrupt || c.blackhole || c.bottleneck) {
       const loss = c.loss ?? { rate: 0, maxBurst: 1, seed: seed };
-      relay = await LossyRelay.start(address, { address, port: serverPort }, loss, { wire, dropToServer: c.dropToServer, delayMs: c.delayMs, rebind: c.rebind });
+      relay = await LossyRelay.start(address, { address, port: serverPort }, loss, {
+        wire,
+        dropToServer: c.dropToServer,
+        delayMs: c.delayMs,
+        rebind: c.rebind,
+        corrupt: c.corrupt,
+        blackhole: c.blackhole,
+        bottleneck: c.bottleneck,
+      });
     }
     const port = relay ? relay.port : serverPort;
     const host = c.ipv6 ? '[::1]' : '127.0.0.1';
+    // ngtcp2's HTTP/3 client sends the URL's authority; the files are the same either way.
     const urls = c.files.map((f) => `https://${host}:${port}/${f.name}`);
     const count = Math.max(1, c.parallelClients ?? 1);
     const downloadDirs = Array.from({ length: count }, (_, i) => (count === 1 ? dir.downloads : join(dir.downloads, `client-${i}`)));
     for (let i = 0; i < count; i++) {
       mkdirSync(downloadDirs[i]!, { recursive: true });
       const keyLog = join(dir.logs, i === 0 ? 'client-keys.log' : `client-keys-${i}.log`);
-      clients.push(await startClient(c.client, c, dir, urls, downloadDirs[i]!, keyLog));
+      clients.push(await startClient(c, dir, address, port, urls, downloadDirs[i]!, keyLog));
     }
     const remaining = Math.max(1_000, timeoutMs - (performance.now() - started));
     let timer: NodeJS.Timeout | undefined;
@@ -351,6 +432,11 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
       return outcome();
     }
     clientExitCode = result.find((code) => code !== 0) ?? 0;
+    if (clientExitCode === EXIT_UNSUPPORTED) {
+      unsupported = 'client';
+      problems.push(`${c.client} client exited with 127 (unsupported test case)`);
+      return outcome();
+    }
     result.forEach((code, i) => {
       if (code !== 0) problems.push(`${c.client} client${count > 1 ? ` ${i}` : ''} exited with ${code}`);
     });
@@ -374,7 +460,7 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     for (const client of clients) await client.stop();
     await server?.stop();
     await relay?.close();
-    if (!c.keepDirectory && process.env.INTEROP_KEEP !== '1') rmSync(root, { recursive: true, force: true });
+    if (!c.keepDirectory && c.directory === undefined && process.env.INTEROP_KEEP !== '1') rmSync(root, { recursive: true, force: true });
   }
 
   function outcome(): InteropOutcome {
@@ -394,13 +480,15 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
       wire,
       rebinds: relay?.rebinds ?? 0,
       directory: root,
+      unsupported,
     };
   }
 }
 
 function parseImplementation(value: string | undefined): Implementation {
-  if (value === 'purequic' || value === 'quic-go') return value;
-  throw new Error(`implementation must be purequic or quic-go, got ${value}`);
+  const peer = value === undefined ? undefined : findPeer(value);
+  if (peer) return peer.name;
+  throw new Error(`implementation must be one of ${PEERS.map((p) => p.name).join(', ')}, got ${value}`);
 }
 
 async function cli(): Promise<number> {

@@ -89,6 +89,9 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     // PATH_CHALLENGE before the connection moves there (RFC 9000 §9). Accepted for direct runs.
     'rebind-port': plan({}),
     'rebind-addr': plan({}),
+    // HTTP/3 (RFC 9114) with the minimal h3 of h3-minimal.ts; the server speaks it to every
+    // client that offers ALPN h3, whatever the case.
+    http3: plan({}),
     // Not `connectionmigration`: older runners give the server that name to make it advertise
     // a preferred_address (RFC 9000 §9.6), which we do not implement: 127 then.
   },
@@ -111,6 +114,8 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     'rebind-addr': plan(SMALL_CLIENT_WINDOWS),
     // The runner's newer definition: the client migrates actively during a transfer.
     connectionmigration: plan(SMALL_CLIENT_WINDOWS, { migrate: true }),
+    // The runner's http3: 3 files in parallel over HTTP/3 (ALPN h3).
+    http3: plan({}),
   },
 };
 

@@ -11,6 +11,8 @@
  * Short-header packets are counted as bytes only (their contents are encrypted).
  */
 
+import { performance } from 'node:perf_hooks';
+
 export type Direction = 'toServer' | 'toClient';
 
 export type LongPacketKind = 'initial' | '0rtt' | 'handshake' | 'retry' | 'version-negotiation';
@@ -111,6 +113,8 @@ export interface DatagramRecord {
    * a short header the `shortDcidLength` bytes after the first byte ('' when unknown).
    */
   dcid: string;
+  /** When the relay got it (performance.now() ms). */
+  at: number;
 }
 
 /** Everything the relay saw, in arrival order (both directions). */
@@ -132,7 +136,7 @@ export class WireLog {
     this.packets.push(...long);
     const short = datagram.length > this.shortDcidLength && ((datagram[0] ?? 0x80) & 0x80) === 0;
     const dcid = long[0]?.dcid ?? (short ? hex(datagram.subarray(1, 1 + this.shortDcidLength)) : '');
-    this.datagrams.push({ direction, index, size: datagram.length, forwarded, flow, dcid });
+    this.datagrams.push({ direction, index, size: datagram.length, forwarded, flow, dcid, at: performance.now() });
   }
 
   /** Client flows (address|port) in the order they first appeared. */

@@ -93,7 +93,7 @@ test('planTestcase: supported cases, small client windows for transfer, stream l
   const supported = ['handshake', 'transfer', 'multiplexing', 'chacha20', 'multiconnect', 'retry', 'resumption', 'zerortt', 'keyupdate', 'v2', 'amplificationlimit', 'rebind-port', 'rebind-addr'];
   for (const role of ['client', 'server'] as const) {
     for (const name of supported) assert.ok(planTestcase(role, name), `${role} ${name}`);
-    for (const name of ['http3', 'ecn', 'transferloss', 'constructor', '']) assert.is(planTestcase(role, name), undefined, `${role} ${name}`);
+    for (const name of ['ecn', 'transferloss', 'constructor', '']) assert.is(planTestcase(role, name), undefined, `${role} ${name}`);
   }
   // The client migrates actively; a server asked for `connectionmigration` would owe a preferred_address.
   assert.ok(planTestcase('client', 'connectionmigration')!.migrate);
@@ -203,9 +203,9 @@ async function runEndpoint(env: Record<string, string>): Promise<{ code: number 
 }
 
 test('endpoint exits 127 for an unsupported TESTCASE and 1 for a bad configuration', async () => {
-  const unsupported = await runEndpoint({ ROLE: 'client', TESTCASE: 'http3', REQUESTS: 'https://127.0.0.1:1/a' });
+  const unsupported = await runEndpoint({ ROLE: 'client', TESTCASE: 'ecn', REQUESTS: 'https://127.0.0.1:1/a' });
   assert.is(unsupported.code, 127, unsupported.output);
-  assert.match(unsupported.output, /unsupported test case: http3/);
+  assert.match(unsupported.output, /unsupported test case: ecn/);
   const oneUrl = await runEndpoint({ ROLE: 'client', TESTCASE: 'resumption', REQUESTS: 'https://127.0.0.1:1/a' });
   assert.is(oneUrl.code, 1, oneUrl.output);
   assert.match(oneUrl.output, /needs at least 2 URLs/);

@@ -318,7 +318,7 @@ export abstract class ConnectionCore {
           for (const p of outcome.lost) onPacketLost(this, outcome.space, p);
         } else if (outcome.action === TimeoutAction.PTO) {
           this.stats.ptoCount++;
-          this.#onPto(outcome.space);
+          this.#onPto();
           // RFC 8899 §4.3: PTOs in a row may mean packets of the current size are black-holed.
           if (this.recovery.ptoCount >= 2) this.pmtud.onRepeatedPto();
         }
@@ -329,11 +329,14 @@ export abstract class ConnectionCore {
     }
   }
 
-  #onPto(space: PacketNumberSpace): void {
-    // RFC 9002 §6.2.4: probe with new or retransmitted data. For the handshake spaces, resend
-    // the CRYPTO data still unacknowledged; elsewhere a PING suffices if nothing else waits.
-    const sp = this.spaces[space];
-    if (space !== PacketNumberSpace.APPLICATION) {
+  #onPto(): void {
+    // RFC 9002 §6.2.4: probe with new or retransmitted data. In each handshake space that
+    // probes (the one whose PTO expired, and any other with data in flight), resend the CRYPTO
+    // data still unacknowledged: a PING alone there would never repair a lost flight. Elsewhere
+    // a PING suffices if nothing else waits.
+    for (const space of [PacketNumberSpace.INITIAL, PacketNumberSpace.HANDSHAKE]) {
+      const sp = this.spaces[space];
+      if (sp.discarded || this.recovery.pendingProbes(space) === 0) continue;
       for (const p of this.recovery.tracker(space).outstandingPackets()) {
         for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
       }

@@ -205,11 +205,16 @@ export class PacketReceiver {
     this.core.ackElicitingSentSinceReceive = false;
     this.core.armIdle(now);
 
-    if (this.core.isServer && space === 1 && !this.core.addressValidated) {
-      // RFC 9000 §8.1: a Handshake packet proves the client's address; RFC 9001 §4.9.1: the
-      // server drops Initial keys once it processes one.
-      this.core.addressValidated = true;
-      this.core.recovery.setAmplificationBlocked(false, now);
+    if (this.core.isServer && space === 1) {
+      // RFC 9000 §8.1: a Handshake packet proves the client's address.
+      if (!this.core.addressValidated) {
+        this.core.addressValidated = true;
+        this.core.recovery.setAmplificationBlocked(false, now);
+      }
+      // RFC 9001 §4.9.1: the server drops Initial keys once it processes one, also when a Retry
+      // or NEW_TOKEN token validated the address before. Kept, its Initials (which the client,
+      // having dropped its Initial keys, never acknowledges) would hold the PTO in the Initial
+      // space for good (discardSpace is idempotent).
       this.core.discardSpace(PacketNumberSpace.INITIAL);
     }
   }

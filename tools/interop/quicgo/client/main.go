@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/lucas-clemente/quic-go"
+	"github.com/lucas-clemente/quic-go/http3"
 
 	"../trace"
 )
@@ -61,12 +63,15 @@ func main() {
 	quicConf := &quic.Config{Tracer: trace.Tracer{}, HandshakeIdleTimeout: 30 * time.Second}
 	connectionPerURL := false
 	resumption := ""
+	h3 := false
 	switch *testcase {
 	case "handshake", "multiplexing", "retry", "":
 	case "resumption", "zerortt":
 		resumption = *testcase
 	case "multiconnect":
 		connectionPerURL = true
+	case "http3":
+		h3 = true
 	case "transfer":
 		// Small initial windows so that flow control has to grow them (runner's "transfer").
 		quicConf.InitialStreamReceiveWindow = 64 << 10
@@ -88,7 +93,13 @@ func main() {
 
 	started := time.Now()
 	var total int64
-	if resumption != "" {
+	if h3 {
+		n, err := fetchHTTP3(tlsConf, quicConf, urls, *downloads)
+		total = n
+		if err != nil {
+			fail(1, "%v", err)
+		}
+	} else if resumption != "" {
 		n, err := fetchResumed(tlsConf, quicConf, urls, *downloads, resumption == "zerortt")
 		total = n
 		if err != nil {
@@ -259,6 +270,55 @@ func download(conn quic.Connection, raw string, dir string) (int64, error) {
 		return n, fmt.Errorf("receiving %s: %v", u.Path, err)
 	}
 	return n, nil
+}
+
+// fetchHTTP3 GETs every URL at once over HTTP/3 (one connection, quic-go's http3 round tripper)
+// and writes each 200 response's body under dir.
+func fetchHTTP3(tlsConf *tls.Config, quicConf *quic.Config, urls []string, dir string) (int64, error) {
+	tlsConf.NextProtos = []string{"h3"}
+	rt := &http3.RoundTripper{TLSClientConfig: tlsConf, QuicConfig: quicConf}
+	defer rt.Close()
+	client := &http.Client{Transport: rt}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var total int64
+	var firstErr error
+	for _, raw := range urls {
+		wg.Add(1)
+		go func(raw string) {
+			defer wg.Done()
+			n, err := getHTTP3(client, raw, dir)
+			mu.Lock()
+			defer mu.Unlock()
+			total += n
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}(raw)
+	}
+	wg.Wait()
+	return total, firstErr
+}
+
+func getHTTP3(client *http.Client, raw string, dir string) (int64, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Get(raw)
+	if err != nil {
+		return 0, fmt.Errorf("GET %s: %v", raw, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: status %d", raw, resp.StatusCode)
+	}
+	out, err := os.Create(filepath.Join(dir, path.Base(path.Clean("/"+u.Path))))
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	return io.Copy(out, resp.Body)
 }
 
 func fail(code int, format string, args ...interface{}) {

@@ -7,7 +7,8 @@
 // Response: the file's bytes, then FIN. A malformed request or a missing file resets the
 // stream (RESET_STREAM) so that a client can never mistake an error for file content.
 //
-// Test cases beyond a plain transfer: "retry" sends a Retry to every client (quic-go's
+// Test cases beyond a plain transfer: "http3" serves the files over HTTP/3 (quic-go's http3
+// package and net/http's file server) instead of HTTP/0.9; "retry" sends a Retry to every client (quic-go's
 // RequireAddressValidation), "zerortt" accepts 0-RTT (an early listener; the TLS stack issues
 // tickets that allow it), "resumption" needs nothing special (tickets are always issued).
 //
@@ -22,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -29,6 +31,7 @@ import (
 	"time"
 
 	"github.com/lucas-clemente/quic-go"
+	"github.com/lucas-clemente/quic-go/http3"
 
 	"../trace"
 )
@@ -67,6 +70,7 @@ func main() {
 	// (runner "handshakeloss") do not fail a handshake that PTO backoff would still complete.
 	quicConf := &quic.Config{Tracer: trace.Tracer{}, HandshakeIdleTimeout: 30 * time.Second}
 	early := false
+	h3 := false
 	switch *testcase {
 	case "handshake", "transfer", "multiplexing", "multiconnect", "resumption", "":
 	case "chacha20":
@@ -75,12 +79,25 @@ func main() {
 		quicConf.RequireAddressValidation = func(net.Addr) bool { return true }
 	case "zerortt":
 		early = true
+	case "http3":
+		h3 = true
 	default:
 		fail(127, "unsupported test case: %s", *testcase)
 	}
 
 	if *keyUpdateInterval > 0 {
 		trace.SetKeyUpdateInterval(*keyUpdateInterval)
+	}
+
+	if h3 {
+		// The runner's http3: the files over HTTP/3 (quic-go's http3 package; it sets ALPN h3).
+		pc, err := net.ListenPacket("udp", *listen)
+		if err != nil {
+			fail(1, "listen: %v", err)
+		}
+		fmt.Printf("listening on %s\n", pc.LocalAddr())
+		server := &http3.Server{Handler: http.FileServer(http.Dir(*www)), TLSConfig: tlsConf, QuicConfig: quicConf}
+		fail(1, "serve: %v", server.Serve(pc))
 	}
 
 	if early {
