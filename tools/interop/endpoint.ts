@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeClose, QuicEndpoint, TlsCipherSuite, type QuicConnection } from '@purequic/quic';
 import { ConfigError, downloadName, readEndpointConfig, urlTarget, type EndpointConfig } from './config.js';
-import { downloadH3, H3_ALPN, serveH3Connection } from './h3-files.js';
+import { H3_ALPN, H3FileClient, startH3FileServer } from './h3-files.js';
 import { downloadHq, HQ_ALPN, serveHqConnection } from './hq.js';
 import { planTestcase, supportedTestcases, type TestcasePlan } from './testcases.js';
 import { runWebTransportEndpoint } from './webtransport-endpoint.js';
@@ -98,40 +98,24 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
   const certificatePem = readFileSync(join(config.certs, 'cert.pem'), 'utf8');
   // The runner's priv.key may be SEC1 ("EC PRIVATE KEY"); our endpoint takes PKCS#8.
   const privateKeyPem = createPrivateKey(readFileSync(join(config.certs, 'priv.key'))).export({ type: 'pkcs8', format: 'pem' }).toString();
-  const server = await QuicEndpoint.listen({
+  const listen = {
     host: config.host,
     port: config.port,
     certificatePem,
     privateKeyPem,
-    // HTTP/0.9 for the runner's cases, HTTP/3 for `http3` and for h3-only clients.
-    alpnProtocols: [HQ_ALPN, H3_ALPN],
     crypto: config.crypto,
     transport: plan.transport,
     keyLogFile: config.keyLogFile,
     qlogDir: config.qlogDir,
     cipherSuites: cipherSuitesFor(plan),
-    retry: plan.retry ? 'always' : 'never',
+    retry: plan.retry ? ('always' as const) : ('never' as const),
     versions: plan.versions,
     earlyData: plan.earlyData,
-  });
-  const { address, port } = server.address;
-  log(`listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
+  };
   // Each connection's closing line; the process exits only after they are written (a stop that
   // closes the connections would otherwise race their log lines).
   const endings = new Set<Promise<void>>();
-  const stop = (): void => {
-    void server
-      .close()
-      .then(() => Promise.race([Promise.allSettled(endings), new Promise((resolve) => setTimeout(resolve, 1000))]))
-      .then(() => process.exit(ExitCode.OK));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  for await (const connection of server.incoming) {
-    const remote = connection.remoteAddress;
-    log(`handshake complete: remote=${remote.address}:${remote.port} ${describeHandshake(connection)}`);
-    if (connection.alpn === H3_ALPN) void serveH3Connection(connection, { root: config.www, log });
-    else void serveHqConnection(connection, { root: config.www, log });
+  const watch = (connection: QuicConnection): void => {
     // `closed` resolves as the connection starts closing: the line is written then, not after
     // the closing period (RFC 9000 §10.2), which a stopping runner may not wait for.
     const ending = connection.closed.then((reason) => {
@@ -141,6 +125,46 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     });
     endings.add(ending);
     void ending.finally(() => endings.delete(ending));
+  };
+  const announce = (connection: QuicConnection): void => {
+    const remote = connection.remoteAddress;
+    log(`handshake complete: remote=${remote.address}:${remote.port} ${describeHandshake(connection)}`);
+  };
+  const serve = async (close: () => Promise<void>, address: { address: string; port: number }): Promise<void> => {
+    log(`listening on ${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`);
+    const stop = (): void => {
+      void close()
+        .then(() => Promise.race([Promise.allSettled(endings), new Promise((resolve) => setTimeout(resolve, 1000))]))
+        .then(() => process.exit(ExitCode.OK));
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  };
+
+  if (config.alpn === H3_ALPN) {
+    // HTTP/3 (the `http3` case, and every case with an h3-only client): @purequic/h3.
+    const { host, port, certificatePem: cert, privateKeyPem: key, ...quic } = listen;
+    const server = await startH3FileServer(
+      { host, port, certificatePem: cert, privateKeyPem: key, quic },
+      {
+        root: config.www,
+        log,
+        onConnection: (connection) => {
+          connection.opened.then(() => announce(connection), () => {});
+          watch(connection);
+        },
+      },
+    );
+    await serve(() => server.close(), server.address);
+    await new Promise(() => {}); // serves until SIGTERM/SIGINT
+  }
+
+  const server = await QuicEndpoint.listen({ ...listen, alpnProtocols: [HQ_ALPN] });
+  await serve(() => server.close(), server.address);
+  for await (const connection of server.incoming) {
+    announce(connection);
+    void serveHqConnection(connection, { root: config.www, log });
+    watch(connection);
   }
   return ExitCode.OK;
 }
@@ -248,8 +272,11 @@ class ClientSide {
   /** Downloads `downloads` over one new connection (all at once); resolves with the bytes. */
   async download(downloads: Download[], start: ConnectionStart): Promise<number> {
     let connection: QuicConnection | undefined;
+    let h3: H3FileClient | undefined;
     try {
       connection = await this.endpoint.connect({
+        // HTTP/3 through @purequic/h3, attached before the connection's first event.
+        ...(this.config.alpn === H3_ALPN ? { protocol: (quic: QuicConnection) => void (h3 = new H3FileClient(quic)) } : {}),
         host: this.address,
         port: this.port,
         serverName: this.serverName,
@@ -272,7 +299,7 @@ class ClientSide {
         if (this.plan.migrate) void this.migrateSoon(conn);
       });
       announced.catch(() => undefined); // a failed handshake fails the downloads too; reported there
-      const total = await downloadAll(conn, downloads, this.config.alpn);
+      const total = await downloadAll(conn, downloads, h3);
       await announced;
       if (start !== 'fresh') checkResumed(conn, start);
       if (this.plan.resumption !== 'none' && start === 'fresh') await this.waitForTicket();
@@ -325,14 +352,14 @@ function checkResumed(connection: QuicConnection, start: ConnectionStart): void 
 }
 
 /** Every download on `connection`, at most MAX_CONCURRENT_DOWNLOADS at once; resolves with the bytes. */
-async function downloadAll(connection: QuicConnection, downloads: Download[], alpn: EndpointConfig['alpn']): Promise<number> {
+async function downloadAll(connection: QuicConnection, downloads: Download[], h3: H3FileClient | undefined): Promise<number> {
   let total = 0;
   let next = 0;
   const worker = async (): Promise<void> => {
     // Bounded by the download list: each turn takes the next entry.
     while (next < downloads.length) {
       const d = downloads[next++]!;
-      const received = alpn === H3_ALPN ? await downloadH3(connection, d.url.host, d.url.pathname, d.destination) : await downloadHq(connection, d.url.pathname, d.destination);
+      const received = h3 ? await h3.download(d.url.host, d.url.pathname, d.destination) : await downloadHq(connection, d.url.pathname, d.destination);
       total += received; // after the await: `total += await ...` would read `total` too early
     }
   };

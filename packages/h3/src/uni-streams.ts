@@ -44,6 +44,8 @@ export class UniStreams {
   /** Our critical streams by type. */
   readonly #local = new Map<number, LocalUni>();
   readonly #localIds = new Set<number>();
+  /** Bytes for our critical streams written before they were opened. */
+  readonly #early = new Map<number, Uint8Array[]>();
   /** The peer's critical streams by type (each at most once). */
   readonly #peerCritical = new Map<number, number>();
 
@@ -79,12 +81,23 @@ export class UniStreams {
     this.#local.set(type, local);
     this.#localIds.add(id);
     this.#write(local, first);
+    for (const data of this.#early.get(type) ?? []) this.#write(local, data);
+    this.#early.delete(type);
   }
 
-  /** Appends bytes to one of our critical streams (opened already, or opened now). */
+  /**
+   * Appends bytes to one of our critical streams. Before the stream is opened (a server answering
+   * 0-RTT requests before its handshake completes may already insert into the QPACK table) they
+   * wait and follow the stream's type byte: dropping them would leave the peer's decoder blocked.
+   */
   writeLocal(type: number, data: Uint8Array): void {
     const local = this.#local.get(type);
-    if (!local) return;
+    if (!local) {
+      const waiting = this.#early.get(type);
+      if (waiting) waiting.push(data);
+      else this.#early.set(type, [data]);
+      return;
+    }
     this.#write(local, data);
   }
 

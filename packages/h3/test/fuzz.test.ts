@@ -11,66 +11,10 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ConnectionEvent, SansIoConnection, StreamRead } from '@purequic/quic/sans-io';
+import type { ConnectionEvent, SansIoConnection } from '@purequic/quic/sans-io';
+import { FakeQuic } from './fake-quic.js';
 import { SimRandom } from '@purequic/quic/sans-io';
 import { H3Connection, QpackEncoder, encodeFrame, encodeSettings } from '../src/index.js';
-
-/** Records the close and serves each stream's pending bytes. */
-class FakeQuic {
-  closedWith: number | undefined;
-  readonly inbound = new Map<number, { chunks: Uint8Array[]; fin: boolean }>();
-  #next = { bidi: 0, uni: 2 };
-  readonly role: 'client' | 'server';
-
-  constructor(role: 'client' | 'server') {
-    this.role = role;
-    if (role === 'server') this.#next = { bidi: 1, uni: 3 };
-  }
-
-  get isClosed(): boolean {
-    return this.closedWith !== undefined;
-  }
-  readonly isHandshakeComplete = true;
-  readonly maxDatagramPayload = 1200;
-  openStream(direction: 'bidi' | 'uni'): number {
-    const id = this.#next[direction];
-    this.#next[direction] += 4;
-    return id;
-  }
-  writeStream(_id: number, data: Uint8Array): number {
-    return data.length;
-  }
-  readStream(id: number, maxBytes = Infinity): StreamRead | undefined {
-    const s = this.inbound.get(id);
-    if (!s) return undefined;
-    const chunk = s.chunks.shift();
-    if (!chunk) {
-      if (s.fin) {
-        this.inbound.delete(id);
-        return { data: new Uint8Array(0), fin: true };
-      }
-      return undefined;
-    }
-    if (chunk.length > maxBytes) {
-      s.chunks.unshift(chunk.subarray(maxBytes));
-      return { data: chunk.subarray(0, maxBytes), fin: false };
-    }
-    const fin = s.fin && s.chunks.length === 0;
-    if (fin) this.inbound.delete(id);
-    return { data: chunk, fin };
-  }
-  resetStream(): void {}
-  stopSending(id: number): void {
-    this.inbound.delete(id);
-  }
-  setStreamPriority(): void {}
-  sendDatagram(): number {
-    return 0;
-  }
-  close(code: number): void {
-    this.closedWith ??= code;
-  }
-}
 
 const ALLOWED = (code: number) => (code >= 0x100 && code <= 0x110) || code === 0x200 || code === 0x201 || code === 0x202 || code === 0x33;
 

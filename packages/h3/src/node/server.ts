@@ -40,6 +40,11 @@ export interface Http3ServerOptions {
   onConnect?: (request: ExtendedConnectRequest) => void;
   /** Extensions of HTTP/3 (WebTransport). */
   extensions?: H3Extension[];
+  /**
+   * Called for each new QUIC connection as it is created (before its handshake): for logging and
+   * metrics, e.g. `connection.opened` and `connection.closed`.
+   */
+  onConnection?: (connection: QuicConnection) => void;
   /** More QUIC endpoint options (crypto provider, qlog directory, Retry policy, transport settings). */
   quic?: Partial<Omit<ListenOptions, 'host' | 'port' | 'certificatePem' | 'privateKeyPem' | 'alpnProtocols'>>;
 }
@@ -405,6 +410,7 @@ export async function createServer(options: Http3ServerOptions, listener: Reques
         extensions,
       );
       server.track(conn);
+      options.onConnection?.(quic);
       serveConnection(conn, listener, options, maxBody, () => server.countRequest());
     },
   });
