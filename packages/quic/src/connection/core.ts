@@ -1,21 +1,16 @@
 /**
- * The connection's state and its receive side: datagrams in, packets opened, frames handled,
- * TLS driven, timers, closing and draining (RFC 9000 §10, §12, §13; RFC 9001 §4, §5).
- * `Connection` (connection.ts) adds the send path and the public API on top.
+ * The connection's state: datagrams in (their packets opened and frames handled in
+ * receive.ts), TLS driven, timers, closing and draining (RFC 9000 §10, §12, §13; RFC 9001 §4,
+ * §5). `Connection` (connection.ts) adds the application API, and the send path (send.ts).
  */
 
 import { type CongestionController, Pacer } from '@purequic/congestion';
 import { requireCipherSuite } from '../crypto/cipher-suites.js';
 import { EncryptionLevel } from '../crypto/encryption-level.js';
 import { type PacketProtectionKeys, createPacketProtectionKeys } from '../crypto/keys.js';
-import { decryptPayload, removeHeaderProtection } from '../crypto/protection.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { QuicError, TransportErrorCode } from '../errors.js';
-import { parseFrames } from '../frame/parse.js';
-import { type AckFrame, type Frame, FrameType, isAckEliciting, isProbingFrame } from '../frame/types.js';
-import { CoalescedPacketReader } from '../packet/coalesced.js';
-import { hasReservedBitsSet, type PacketHeader } from '../packet/header.js';
-import { PacketType } from '../packet/types.js';
+import type { PacketHeader } from '../packet/header.js';
 import { SUPPORTED_VERSIONS } from '../packet/version.js';
 import { LossRecovery, TimeoutAction } from '../recovery/loss-recovery.js';
 import { PacketNumberSpace } from '../recovery/packet-number-space.js';
@@ -24,8 +19,8 @@ import { formatKeyLogLine } from '../tls/keylog.js';
 import { decodeTransportParameters, type TransportParameters } from '../transport-params.js';
 import { LocalConnectionIds, PeerConnectionIds } from './cid.js';
 import { EcnValidator } from './ecn.js';
-import { onPathOutcome, onPeerAddressChange } from './migration.js';
-import { type NetworkPath, PathManager } from './path.js';
+import { onPathOutcome } from './migration.js';
+import { PathManager } from './path.js';
 import { MAX_UDP_PAYLOAD, PathMtuDiscovery } from './pmtud.js';
 import { type RecoveryToken, TokenKind } from './recovery-token.js';
 import { ConnectionQlog, qlogKeyType } from '../qlog/connection-qlog.js';
@@ -33,25 +28,20 @@ import { KeyUpdatePolicy } from './key-update.js';
 import { reducedParameter, ZeroRttState } from './zero-rtt.js';
 import { KeyPhases, MAX_CRYPTO_BUFFER, PacketSpace } from './spaces.js';
 import { StreamMap } from './streams.js';
-import { acceptRetry } from './retry-client.js';
+import { PacketReceiver } from './receive.js';
 import { ClientHelloPeek } from './versions.js';
-import { acceptOtherVersion, peekClientHello, undoVersionSwitch } from './version-switch.js';
 import { createController } from './congestion-choice.js';
 import { NewTokenSender } from './new-tokens.js';
 import { acceptHandshakeParameters } from './peer-parameters.js';
-import { onPacketAcked, onPacketLost } from './token-outcomes.js';
+import { onPacketLost } from './token-outcomes.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
-
-const NO_DATAGRAM = new Uint8Array(0);
 
 /** RFC 9000 §14.1: datagrams carrying Initial packets are padded to at least this. */
 export const MIN_INITIAL_DATAGRAM = 1200;
 /** RFC 9000 §8.1: before address validation a server sends at most 3x what it received. */
 export const AMPLIFICATION_FACTOR = 3;
-/** Undecryptable packets kept while keys are missing (RFC 9001 §5.7), per connection. */
-const MAX_BUFFERED_PACKETS = 16;
-/** How long nothing may be acknowledged when no idle timeout applies (see `#ackWaitSince`). */
+/** How long nothing may be acknowledged when no idle timeout applies (see `ackWaitSince`). */
 const NO_ACK_TIMEOUT_MS = 60_000;
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'terminated';
@@ -164,7 +154,7 @@ export abstract class ConnectionCore {
    * none wait): a peer that keeps sending but acknowledges nothing for an idle period is closed
    * like an idle one (RFC 9000 §10.1, §21.9), so our unacknowledged state cannot grow forever.
    */
-  #ackWaitSince = Infinity;
+  ackWaitSince = Infinity;
   ackElicitingSentSinceReceive = false;
 
   closeFrame: CloseFrameInfo | undefined;
@@ -180,17 +170,11 @@ export abstract class ConnectionCore {
   readonly ecn: EcnValidator;
   /** DPLPMTUD on the active path (RFC 8899, RFC 9000 §14.3): pmtud.ts. */
   readonly pmtud: PathMtuDiscovery;
-  /** The datagram being processed: its path (once known), peer address, size, ECN codepoint. */
-  #rxPath: NetworkPath | undefined;
-  #rxRemote: PathAddress;
-  #rxLength = 0;
-  #rxChallengeCredited = false;
-  #rxEcn = 0;
+  /** Opens received packets and dispatches their frames: receive.ts. */
+  readonly #receiver: PacketReceiver;
   /** Server: NEW_TOKEN frames to send (RFC 9000 §8.1.3). */
   readonly newTokens = new NewTokenSender();
   pingPending = false;
-  readonly #reader: CoalescedPacketReader;
-  #buffered: { data: Uint8Array; now: number }[] = [];
   /** Packets dropped (undecryptable, malformed, duplicates): diagnostics. */
   droppedPackets = 0;
   /** Counters for diagnostics, benchmarks and qlog. */
@@ -229,7 +213,6 @@ export abstract class ConnectionCore {
     this.recovery = new LossRecovery<RecoveryToken[]>({ isServer: init.isServer, congestion: this.congestion });
     // The handshake path's address validation is the connection's own (addressValidated, §8.1).
     this.paths = new PathManager(init.remote, true, init.random);
-    this.#rxRemote = init.remote;
     this.ecn = new EcnValidator(init.settings.ecn !== false);
     this.pmtud = new PathMtuDiscovery();
     this.pmtud.onSizeChange = (size) => {
@@ -246,9 +229,9 @@ export abstract class ConnectionCore {
     };
     this.localCids.issueInitial(init.localCid, init.resetTokenFor(init.localCid));
     this.peerCids = new PeerConnectionIds(init.peerCid, init.settings.activeConnectionIdLimit);
-    this.#reader = new CoalescedPacketReader({ shortDcidLength: init.settings.localConnectionIdLength });
+    this.#receiver = new PacketReceiver(this);
     this.idleTimeoutMs = init.settings.maxIdleTimeoutMs;
-    this.#armIdle(init.now);
+    this.armIdle(init.now);
   }
 
   // ------------------------------------------------------------------ events & timers
@@ -309,21 +292,21 @@ export abstract class ConnectionCore {
     this.streams.now = now;
     if (this.state === 'terminated') return;
     if (now >= this.closeDeadline) {
-      this.#terminate();
+      this.terminate();
       return;
     }
     if (now >= this.idleDeadline && this.state !== 'closing' && this.state !== 'draining') {
       // RFC 9000 §10.1: silently closed; no CONNECTION_CLOSE.
-      this.#setClosed({ kind: 'idle-timeout' });
-      this.#terminate();
+      this.setClosed({ kind: 'idle-timeout' });
+      this.terminate();
       return;
     }
     if (this.state === 'closing' || this.state === 'draining') return;
     if (now >= this.#noAckDeadline()) {
       // Nothing acknowledged for an idle period while the peer kept sending: it hears nothing
       // of ours (or pretends not to). Closed silently, as on idle (RFC 9000 §10.1, §21.9).
-      this.#setClosed({ kind: 'idle-timeout' });
-      this.#terminate();
+      this.setClosed({ kind: 'idle-timeout' });
+      this.terminate();
       return;
     }
     this.keyPhases.dropPreviousIfExpired(now);
@@ -360,7 +343,8 @@ export abstract class ConnectionCore {
     }
   }
 
-  #armIdle(now: number): void {
+  /** (Re)arms the idle timer from `now` (RFC 9000 §10.1); also on each packet received (receive.ts). */
+  armIdle(now: number): void {
     const local = this.settings.maxIdleTimeoutMs;
     const peer = this.peerParams?.maxIdleTimeout ?? 0;
     // RFC 9000 §10.1: the effective timeout is the minimum of the non-zero values.
@@ -369,20 +353,20 @@ export abstract class ConnectionCore {
     this.idleDeadline = effective === 0 ? Infinity : now + Math.max(effective, 3 * this.ptoMs());
   }
 
-  /** When the wait for any acknowledgment has lasted too long (see `#ackWaitSince`). */
+  /** When the wait for any acknowledgment has lasted too long (see `ackWaitSince`). */
   #noAckDeadline(): number {
-    if (this.#ackWaitSince === Infinity || this.recovery.ackElicitingInFlight === 0) return Infinity;
+    if (this.ackWaitSince === Infinity || this.recovery.ackElicitingInFlight === 0) return Infinity;
     const limit = this.idleTimeoutMs > 0 ? this.idleTimeoutMs : NO_ACK_TIMEOUT_MS;
-    return this.#ackWaitSince + Math.max(limit, 3 * this.ptoMs());
+    return this.ackWaitSince + Math.max(limit, 3 * this.ptoMs());
   }
 
   /** RFC 9000 §10.1: sending an ack-eliciting packet restarts the idle timer, once per receive. */
   onAckElicitingSent(now: number): void {
     // The packet just sent is counted: when it is the only one waiting, the wait starts now.
-    if (this.#ackWaitSince === Infinity || this.recovery.ackElicitingInFlight <= 1) this.#ackWaitSince = now;
+    if (this.ackWaitSince === Infinity || this.recovery.ackElicitingInFlight <= 1) this.ackWaitSince = now;
     if (!this.ackElicitingSentSinceReceive) {
       this.ackElicitingSentSinceReceive = true;
-      this.#armIdle(now);
+      this.armIdle(now);
     }
   }
 
@@ -401,15 +385,7 @@ export abstract class ConnectionCore {
       return;
     }
     this.bytesReceived += data.length;
-    // RFC 9000 §9.3: the send path changes only once a packet from a new address is
-    // authenticated (#processPacket); until then just count the bytes on a known path.
-    const path = this.paths.find(remote);
-    if (path) path.bytesReceived += data.length;
-    this.#rxPath = path;
-    this.#rxRemote = remote;
-    this.#rxLength = data.length;
-    this.#rxChallengeCredited = false;
-    this.#rxEcn = ecn;
+    this.#receiver.begin(data, remote, ecn);
     if (!this.addressValidated) {
       // RFC 9002 §6.2.2.1, A.6: bytes received raise the amplification allowance; a server
       // blocked by it re-arms its PTO once it may send again.
@@ -417,7 +393,7 @@ export abstract class ConnectionCore {
     }
     const received = this.stats.packetsReceived;
     try {
-      this.#processDatagram(data, now);
+      this.#receiver.processDatagram(data, now);
     } catch (e) {
       this.closeOnError(e);
     }
@@ -436,300 +412,18 @@ export abstract class ConnectionCore {
     this.state = 'draining';
     this.closeSendPending = false;
     this.closeDeadline = this.now + 3 * this.ptoMs();
-    this.#setClosed({ kind: 'stateless-reset' });
-  }
-
-  #processDatagram(data: Uint8Array, now: number): void {
-    const reader = this.#reader.reset(data);
-    try {
-      for (let h = reader.next(); h !== undefined; h = reader.next()) {
-        if (this.state === 'closing' || this.state === 'draining' || this.state === 'terminated') return;
-        this.#processPacket(data, h, now);
-      }
-    } finally {
-      // The reader must not keep the last datagram (and node's buffer behind it) alive for as
-      // long as the connection idles.
-      reader.reset(NO_DATAGRAM);
-    }
-  }
-
-  #processPacket(datagram: Uint8Array, h: PacketHeader, now: number): void {
-    if (h.type === PacketType.VERSION_NEGOTIATION) {
-      this.#onVersionNegotiation(h);
-      return;
-    }
-    if (h.type === PacketType.RETRY) {
-      // RFC 9000 §17.2.5.2: acted on by a client once, else discarded.
-      if (!acceptRetry(this, h, now)) this.onPacketDropped(h, 'unsupported');
-      return;
-    }
-    if (h.type === PacketType.ZERO_RTT && !this.isServer) {
-      // 0-RTT only ever goes to a server.
-      this.onPacketDropped(h, 'unsupported');
-      return;
-    }
-    if (h.isLong && h.version !== this.version && !acceptOtherVersion(this, h)) {
-      this.onPacketDropped(h, 'unsupported');
-      return;
-    }
-    const space = h.type === PacketType.INITIAL ? 0 : h.type === PacketType.HANDSHAKE ? 1 : 2;
-    const sp = this.spaces[space];
-    if (sp.discarded) {
-      this.onPacketDropped(h, 'key_unavailable');
-      return;
-    }
-    const zeroRtt = h.type === PacketType.ZERO_RTT;
-    const readKeys =
-      space === 2
-        ? zeroRtt
-          ? this.zeroRtt.readKeys(now)
-          : this.keyPhases.read
-        : h.isLong && h.version !== this.version
-          ? this.originalInitialReadKeys
-          : sp.readKeys;
-    if (!readKeys) {
-      // 0-RTT refused (no keys once the ClientHello was processed): nothing will open it.
-      if (zeroRtt && this.spaces[1].writeKeys) {
-        this.onPacketDropped(h, 'key_unavailable');
-        return;
-      }
-      // RFC 9001 §5.7: keep a few packets that arrive before their keys.
-      if (this.#buffered.length < MAX_BUFFERED_PACKETS && !this.handshakeComplete) {
-        this.#buffered.push({ data: datagram.slice(h.start, h.end), now });
-      } else this.onPacketDropped(h, 'key_unavailable');
-      return;
-    }
-    const largest = sp.ack.largestReceived;
-    const header = removeHeaderProtection(readKeys.headerProtection, datagram, h.start, h.pnOffset, h.end, largest);
-    if (!header) {
-      this.onPacketDropped(h, 'decryption_failure');
-      if (this.versionBeforeSwitch) undoVersionSwitch(this);
-      return;
-    }
-    let keys: PacketProtectionKeys | undefined = readKeys;
-    let peerUpdated = false;
-    if (space === 2 && !zeroRtt && header.keyPhase !== this.keyPhases.phase) {
-      // RFC 9001 §6.3: another key phase: older packets use the previous keys, newer the next.
-      if (this.keyPhases.previous && header.packetNumber < this.keyPhases.firstPacketInPhase) keys = this.keyPhases.previous;
-      else {
-        keys = this.keyPhases.nextRead();
-        peerUpdated = true;
-      }
-    }
-    const payload = keys ? decryptPayload(keys, datagram, h.start, h.pnOffset, header.pnLength, h.end, header.packetNumber) : null;
-    if (!payload) {
-      if (keys) this.keyUpdate.onDecryptionFailed(keys); // RFC 9001 §6.6 integrity limit
-      this.onPacketDropped(h, 'decryption_failure');
-      // A packet that does not authenticate must not move us to another version (RFC 9368 §2.3).
-      if (this.versionBeforeSwitch) undoVersionSwitch(this);
-      return;
-    }
-    this.versionBeforeSwitch = undefined;
-    // RFC 9000 §17.2/§17.3.1: reserved bits must be zero once protection is removed.
-    if (hasReservedBitsSet(header.firstByte)) {
-      throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
-    }
-    if (sp.ack.isDuplicate(header.packetNumber)) {
-      this.onPacketDropped(h, 'duplicate');
-      return;
-    }
-    if (peerUpdated) {
-      if (!this.handshakeConfirmed) throw new QuicError(TransportErrorCode.KEY_UPDATE_ERROR, 'key update before handshake confirmed');
-      this.keyUpdate.checkPeerUpdate();
-      this.keyPhases.onPeerUpdate(header.packetNumber, now, this.ptoMs());
-      this.keyUpdate.onPhaseChanged(false);
-      this.onKeyPhaseChanged('remote_update');
-    } else if (space === 2 && keys === this.keyPhases.read) {
-      this.keyPhases.onPacketInPhase(header.packetNumber, now, this.ptoMs());
-      if (this.isServer) this.zeroRtt.onOneRttPacket(now, this.ptoMs());
-    }
-
-    if (!this.receivedAnyPacket && !this.isServer && h.isLong) {
-      // RFC 9000 §7.2: the client switches to the server's chosen CID.
-      this.peerCids.replaceInitial(h.scid.slice());
-    }
-    if (h.isLong && this.peerHandshakeCid === undefined) this.peerHandshakeCid = h.scid.slice();
-    this.receivedAnyPacket = true;
-
-    const frames = parseFrames(payload, h.type);
-    if (!this.#rxPath) {
-      // An authenticated packet from a peer address we had no path for (§9.3).
-      this.#rxPath = this.paths.findOrCreate(this.#rxRemote);
-      this.#rxPath.bytesReceived += this.#rxLength;
-    }
-    if (this.qlog) this.qlog.packetReceived(now, h.type, header.packetNumber, h.end - h.start, header.keyPhase, frames);
-    let ackEliciting = false;
-    let probingOnly = true;
-    for (const f of frames) {
-      if (isAckEliciting(f.type)) ackEliciting = true;
-      if (probingOnly && !isProbingFrame(f.type)) probingOnly = false;
-      this.#onFrame(space, f, h);
-      if (this.state !== 'handshake' && this.state !== 'established') break;
-    }
-    const largestSoFar = header.packetNumber > largest;
-    sp.ack.onPacketReceived(header.packetNumber, now, ackEliciting, this.#rxEcn as 0 | 1 | 2 | 3);
-    if (space === 2 && !probingOnly && largestSoFar && this.#rxPath !== this.paths.active) onPeerAddressChange(this, this.#rxPath, now);
-    this.stats.packetsReceived++;
-    this.ackElicitingSentSinceReceive = false;
-    this.#armIdle(now);
-
-    if (this.isServer && space === 1) {
-      // RFC 9000 §8.1: a Handshake packet proves the client's address.
-      if (!this.addressValidated) {
-        this.addressValidated = true;
-        this.recovery.setAmplificationBlocked(false, now);
-      }
-      // RFC 9001 §4.9.1: the server drops Initial keys once it processes one, also when a Retry
-      // or NEW_TOKEN token validated the address before. Kept, its Initials (which the client,
-      // having dropped its Initial keys, never acknowledges) would hold the PTO in the Initial
-      // space for good (discardSpace is idempotent).
-      this.discardSpace(PacketNumberSpace.INITIAL);
-    }
+    this.setClosed({ kind: 'stateless-reset' });
   }
 
   /** The negotiated version changed at the server: its transport parameters must say so. */
   abstract onVersionChanged(): void;
-
-  #onVersionNegotiation(h: PacketHeader): void {
-    // RFC 9000 §6.2: a client acts on VN only before anything else arrived, and only if it
-    // does not list the version it chose (else it is forged or stale).
-    if (this.isServer || this.receivedAnyPacket || this.retrySourceCid !== undefined) return;
-    const versions = h.supportedVersions ?? [];
-    if (versions.includes(this.version)) return;
-    this.#setClosed({ kind: 'version-negotiation', versions });
-    this.#terminate();
-  }
-
-  #onFrame(space: PacketNumberSpace, f: Frame, h: PacketHeader): void {
-    switch (f.type) {
-      case FrameType.PADDING:
-      case FrameType.PING:
-        return;
-      case FrameType.ACK:
-        this.#onAck(space, f);
-        return;
-      case FrameType.CRYPTO:
-        this.#onCrypto(space, f.offset, f.data);
-        return;
-      case FrameType.STREAM:
-        this.streams.onStreamFrame(f.streamId, f.offset, f.data, f.fin);
-        return;
-      case FrameType.RESET_STREAM:
-        this.streams.onResetStream(f.streamId, f.errorCode, f.finalSize, 0, FrameType.RESET_STREAM);
-        return;
-      case FrameType.RESET_STREAM_AT:
-        if (!this.settings.resetStreamAt) {
-          throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'RESET_STREAM_AT without negotiating it', FrameType.RESET_STREAM_AT);
-        }
-        this.streams.onResetStream(f.streamId, f.errorCode, f.finalSize, f.reliableSize, FrameType.RESET_STREAM_AT);
-        return;
-      case FrameType.STOP_SENDING:
-        this.streams.onStopSending(f.streamId, f.errorCode);
-        return;
-      case FrameType.MAX_DATA:
-        this.streams.onMaxData(f.maximum);
-        return;
-      case FrameType.MAX_STREAM_DATA:
-        this.streams.onMaxStreamData(f.streamId, f.maximum);
-        return;
-      case FrameType.MAX_STREAMS:
-        this.streams.onMaxStreams(f.bidirectional, f.maximum);
-        return;
-      case FrameType.DATA_BLOCKED:
-      case FrameType.STREAMS_BLOCKED:
-        return; // informational (§19.12, §19.14); our limits move as the application reads
-      case FrameType.STREAM_DATA_BLOCKED:
-        this.streams.onStreamDataBlocked(f.streamId);
-        return;
-      case FrameType.NEW_CONNECTION_ID:
-        this.peerCids.onNewConnectionId(f.sequenceNumber, f.retirePriorTo, f.connectionId.slice(), f.statelessResetToken.slice());
-        // The driver indexes peer tokens to find the connection a Stateless Reset is for (§10.3.1).
-        this.events.push({ type: 'peer-reset-token', token: f.statelessResetToken.slice() });
-        return;
-      case FrameType.RETIRE_CONNECTION_ID:
-        this.localCids.onRetire(f.sequenceNumber, h.dcid);
-        return;
-      case FrameType.PATH_CHALLENGE:
-        // RFC 9000 §8.2.2: echo the data on the path it came from (bounded per path).
-        if (this.#rxPath) {
-          // Its datagram's size is credited once, however many challenges it carries.
-          this.paths.onChallenge(this.#rxPath, f.data.slice(), this.#rxChallengeCredited ? 0 : this.#rxLength);
-          this.#rxChallengeCredited = true;
-        }
-        return;
-      case FrameType.PATH_RESPONSE:
-        onPathOutcome(this, this.paths.onResponse(f.data), this.now);
-        return;
-      case FrameType.NEW_TOKEN:
-        if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', FrameType.NEW_TOKEN);
-        // RFC 9000 §8.1.3: the driver keeps it for a later connection to this server.
-        this.events.push({ type: 'new-token', token: f.token.slice() });
-        return;
-      case FrameType.CONNECTION_CLOSE:
-        this.#onConnectionClose(f.application, f.errorCode, f.frameType, f.reason);
-        return;
-      case FrameType.HANDSHAKE_DONE:
-        if (this.isServer) {
-          throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'HANDSHAKE_DONE from a client', FrameType.HANDSHAKE_DONE);
-        }
-        this.#confirmHandshake();
-        return;
-      case FrameType.DATAGRAM:
-        // RFC 9221 §3: a DATAGRAM we did not ask for, or larger than we allow, is a violation.
-        if (this.settings.maxDatagramFrameSize === 0 || f.data.length > this.settings.maxDatagramFrameSize) {
-          throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'unexpected or oversized DATAGRAM', FrameType.DATAGRAM);
-        }
-        this.events.push({ type: 'datagram', data: f.data.slice() });
-        return;
-    }
-  }
-
-  #onAck(space: PacketNumberSpace, f: AckFrame): void {
-    const exponent = space === PacketNumberSpace.APPLICATION ? (this.peerParams?.ackDelayExponent ?? 3) : 3;
-    // RFC 9000 §19.3: ACK Delay is in microseconds scaled by 2^ack_delay_exponent.
-    const ackDelayMs = (f.ackDelay * 2 ** exponent) / 1000;
-    const sp = this.spaces[space];
-    // ECN counts go to loss recovery (its CE reaction) unless ECN failed validation on this
-    // path; the check itself needs the newly acknowledged packets, so it follows (ecn.ts).
-    const ecnCounts = this.ecn.state === 'failed' ? undefined : f.ecn;
-    const outcome = this.recovery.onAckReceived(space, f.ranges, ackDelayMs, this.now, ecnCounts);
-    const largest = f.ranges[0]?.largest ?? -1;
-    const largestIncreased = largest > sp.largestAcked;
-    if (largest > sp.largestAcked) sp.largestAcked = largest;
-    if (space === PacketNumberSpace.APPLICATION) this.keyUpdate.onAckReceived(largest);
-    for (const p of outcome.acked) onPacketAcked(this, space, p);
-    if (outcome.acked.length > 0) this.#ackWaitSince = this.recovery.ackElicitingInFlight > 0 ? this.now : Infinity;
-    for (const p of outcome.lost) onPacketLost(this, space, p);
-    // RFC 9000 §13.4.2.1: validate with ACKs that raise the largest acknowledged only.
-    if (largestIncreased) this.ecn.onAckFrame(space, f.ecn);
-    else this.ecn.onAckFrame(space, undefined, true);
-    this.stats.spuriousLosses += outcome.spuriouslyLost.length;
-    if (this.qlog) this.qlog.recoveryUpdated(this.now, this.recovery, this.congestion, outcome.lost.length > 0);
-  }
-
-  #onCrypto(space: PacketNumberSpace, offset: number, data: Uint8Array): void {
-    const sp = this.spaces[space];
-    const buf = sp.cryptoRecv;
-    // RFC 9000 §7.5: bound what the peer can make us buffer.
-    if (offset + data.length - buf.readOffset > MAX_CRYPTO_BUFFER) {
-      throw new QuicError(TransportErrorCode.CRYPTO_BUFFER_EXCEEDED, 'too much out-of-order CRYPTO data', FrameType.CRYPTO);
-    }
-    buf.insert(offset, data);
-    const level = space === 0 ? EncryptionLevel.INITIAL : space === 1 ? EncryptionLevel.HANDSHAKE : EncryptionLevel.APPLICATION;
-    // Bounded: each read consumes bytes that were inserted above.
-    for (let chunk = buf.read(); chunk !== undefined; chunk = buf.read()) {
-      const data = this.helloPeek !== undefined && space === 0 ? peekClientHello(this, chunk) : chunk;
-      if (data !== undefined) this.tls.receive(level, data);
-    }
-    this.processTls();
-  }
 
   // ------------------------------------------------------------------ TLS
 
   /** Drains the TLS engine's outputs: handshake bytes, keys, parameters, completion. */
   processTls(): void {
     for (let out = this.tls.poll(); out !== undefined; out = this.tls.poll()) this.#onTlsOutput(out);
-    this.#retryBuffered();
+    this.#receiver.retryBuffered();
   }
 
   #onTlsOutput(out: TlsOutput): void {
@@ -769,7 +463,7 @@ export abstract class ConnectionCore {
         // RFC 9001 §4.1.2: at the server, completion is confirmation.
         if (this.isServer) {
           this.handshakeDonePending = true;
-          this.#confirmHandshake();
+          this.confirmHandshake();
         }
         return;
       case 'session-ticket':
@@ -838,10 +532,11 @@ export abstract class ConnectionCore {
     if (this.qlog) this.qlog.parametersSet(this.now, 'remote', p);
     this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);
     this.streams.applyPeerParameters(p, p.resetStreamAt && this.settings.resetStreamAt);
-    this.#armIdle(this.now);
+    this.armIdle(this.now);
   }
 
-  #confirmHandshake(): void {
+  /** The handshake is confirmed (RFC 9001 §4.1.2): at the server on completion, at the client on HANDSHAKE_DONE. */
+  confirmHandshake(): void {
     if (this.handshakeConfirmed) return;
     this.handshakeConfirmed = true;
     this.recovery.onHandshakeConfirmed(this.now);
@@ -880,16 +575,6 @@ export abstract class ConnectionCore {
     this.recovery.discardSpace(space, this.now);
   }
 
-  #retryBuffered(): void {
-    if (this.#buffered.length === 0) return;
-    const pending = this.#buffered;
-    this.#buffered = [];
-    for (const b of pending) {
-      if (this.state !== 'handshake' && this.state !== 'established') return;
-      this.#processDatagram(b.data, b.now);
-    }
-  }
-
   // ------------------------------------------------------------------ closing
 
   /** Turns any error from processing input into a CONNECTION_CLOSE (never rethrows). */
@@ -909,33 +594,36 @@ export abstract class ConnectionCore {
     this.closeFrame = frame;
     this.closeSendPending = true;
     this.closeDeadline = this.now + 3 * this.ptoMs();
-    this.#setClosed(
+    this.setClosed(
       frame.application
         ? { kind: 'application', code: frame.code, reason: frame.reason, remote: false }
         : { kind: 'transport', code: frame.code, frameType: frame.frameType, reason: frame.reason, remote: false },
     );
   }
 
-  #onConnectionClose(application: boolean, code: number, frameType: number, reason: Uint8Array): void {
+  /** The peer's CONNECTION_CLOSE (receive.ts): draining. */
+  onConnectionClose(application: boolean, code: number, frameType: number, reason: Uint8Array): void {
     // RFC 9000 §10.2.2: draining: send nothing more, wait 3 PTO.
     const text = new TextDecoder('utf-8', { fatal: false }).decode(reason);
     this.state = 'draining';
     this.closeDeadline = this.now + 3 * this.ptoMs();
-    this.#setClosed(
+    this.setClosed(
       application
         ? { kind: 'application', code, reason: text, remote: true }
         : { kind: 'transport', code, frameType, reason: text, remote: true },
     );
   }
 
-  #setClosed(reason: ConnectionCloseReason): void {
+  /** Records why the connection closed and tells the application, once. */
+  setClosed(reason: ConnectionCloseReason): void {
     if (this.closeReason) return;
     this.closeReason = reason;
     this.streams.closeAll();
     this.events.push({ type: 'closed', reason });
   }
 
-  #terminate(): void {
+  /** The end: no more timers, streams closed, CIDs retired. Idempotent. */
+  terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
     this.closeDeadline = Infinity;
