@@ -114,7 +114,7 @@ const OUR_CASES: Record<string, string> = {
   retry: '',
   resumption: '',
   zerortt: '',
-  http3: 'our endpoint speaks the minimal HTTP/3 of tools/interop/h3-minimal.ts, not yet packages/h3',
+  http3: '',
   blackhole: '',
   keyupdate: '',
   amplificationlimit: '',

@@ -89,8 +89,8 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     // PATH_CHALLENGE before the connection moves there (RFC 9000 §9). Accepted for direct runs.
     'rebind-port': plan({}),
     'rebind-addr': plan({}),
-    // HTTP/3 (RFC 9114) with the minimal h3 of h3-minimal.ts; the server speaks it to every
-    // client that offers ALPN h3, whatever the case.
+    // HTTP/3 (RFC 9114) with @purequic/h3 (tools/interop/h3-files.ts); with ALPN=h3 the
+    // endpoint speaks it in every other case too (h3-only peers).
     http3: plan({}),
     // Not `connectionmigration`: older runners give the server that name to make it advertise
     // a preferred_address (RFC 9000 §9.6), which we do not implement: 127 then.
