@@ -14,8 +14,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSocket } from 'node:dgram';
 import { ngtcp2Peer } from '../interop/peers.js';
+import { freeUdpPort } from './udp-port.js';
 
 const peerScript = fileURLToPath(new URL('./h3-peer.ts', import.meta.url));
 const NODE_ARGS = ['--conditions=@purequic/source', '--import', 'tsx', '--expose-gc'];
@@ -74,13 +74,6 @@ async function runTimed(cmd: string, args: string[]): Promise<{ ms: number; cpuM
   return { ms, cpuMs: seconds * 1000, code };
 }
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 interface Server {
   port: number;

@@ -6,7 +6,6 @@
  */
 
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { SimRandom } from '@purequic/quic/sans-io';
 import { Http3Client, createServer } from '@purequic/h3';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
+import { freeUdpPort } from '../../bench/udp-port.js';
 
 const lookup = ngtcp2Peer();
 if (!lookup.ok) console.log(`SKIP ngtcp2 HTTP/3 tests: ${lookup.reason}`);
@@ -48,13 +48,6 @@ test.after(() => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
