@@ -35,7 +35,8 @@ import { H3Qlog } from './qlog.js';
 import { InPhase, RequestStream } from './request-stream.js';
 import { RequestReader } from './request-reader.js';
 import { UniStreams } from './uni-streams.js';
-import { concatBytes, encodeVarints, tryReadVarint } from './varint.js';
+import { encodeHttpDatagram } from './capsules.js';
+import { concatBytes, encodeVarints, tryReadVarint, varintLength } from './varint.js';
 
 export interface H3ConnectionOptions {
   role: 'client' | 'server';
@@ -298,9 +299,6 @@ export class H3Connection {
       case 'closed':
         this.#onClosed(event.reason);
         return;
-      case 'streams-available':
-        this.#events.push({ type: 'quic', event });
-        return;
       default:
         this.#events.push({ type: 'quic', event });
     }
@@ -366,7 +364,7 @@ export class H3Connection {
       this.quic.resetStream(streamId, H3ErrorCode.REQUEST_REJECTED);
       return;
     }
-    const s = new RequestStream(streamId, false);
+    const s = new RequestStream(streamId);
     this.qlog.streamType(streamId, false, 'request');
     const early = this.#pendingPriority.get(streamId);
     if (early !== undefined) {
@@ -447,7 +445,7 @@ export class H3Connection {
     if (this.#closed || this.#goawayReceived !== undefined) return undefined;
     const id = this.quic.openStream('bidi');
     if (id === undefined) return undefined;
-    const s = new RequestStream(id, true);
+    const s = new RequestStream(id);
     this.#streams.set(id, s);
     this.qlog.streamType(id, true, 'request');
     const priority = fields.find((f) => f.name === 'priority');
@@ -614,7 +612,6 @@ export class H3Connection {
     if (this.#uni.ownsLocal(streamId)) throw new H3ConnectionError(H3ErrorCode.CLOSED_CRITICAL_STREAM, 'STOP_SENDING on a critical stream');
     const s = this.#streams.get(streamId);
     if (!s) return;
-    s.stopped = true;
     // RFC 9000 §3.5: answer STOP_SENDING with a reset of our side, echoing the code.
     this.resetStream(streamId, code);
     this.#events.push({ type: 'stop-sending', streamId, code });
@@ -725,17 +722,13 @@ export class H3Connection {
   /** Sends an HTTP Datagram for a request stream; false when it cannot go (too large, not negotiated). */
   sendDatagram(streamId: number, payload: Uint8Array): boolean {
     if (this.#closed || !this.datagramsEnabled) return false;
-    const prefix = encodeVarints(streamId / 4);
-    const datagram = new Uint8Array(prefix.length + payload.length);
-    datagram.set(prefix, 0);
-    datagram.set(payload, prefix.length);
-    return this.quic.sendDatagram(datagram) !== undefined;
+    return this.quic.sendDatagram(encodeHttpDatagram(streamId, payload)) !== undefined;
   }
 
   /** The largest HTTP Datagram payload for this stream now (QUIC's limit less the prefix). */
   maxDatagramPayload(streamId: number): number {
     if (!this.datagramsEnabled) return 0;
-    return Math.max(0, this.quic.maxDatagramPayload - encodeVarints(streamId / 4).length);
+    return Math.max(0, this.quic.maxDatagramPayload - varintLength(streamId / 4));
   }
 
   // ------------------------------------------------------------------ extensions

@@ -181,7 +181,6 @@ export class RequestReader {
     const fields = this.#decode(s, section);
     if (fields === 'blocked') {
       s.blocked = true;
-      s.blockedIsTrailers = s.phase !== InPhase.Headers;
       return;
     }
     this.onDecodedSection(s, fields);

@@ -41,8 +41,6 @@ export class RequestStream {
   headerFilled = 0;
   /** QPACK blocked this stream's header section (RFC 9204 §2.1.2). */
   blocked = false;
-  /** The section that blocked is trailers, not the head. */
-  blockedIsTrailers = false;
   /** Body bytes received and the content-length to check them against (RFC 9114 §4.1.2). */
   bodyReceived = 0;
   contentLength: number | undefined;
@@ -56,18 +54,8 @@ export class RequestStream {
   outFin = false;
   /** Our side ended: fin written to QUIC, or reset. */
   sendDone = false;
-  /** We learned the peer stopped reading (STOP_SENDING). */
-  stopped = false;
 
-  constructor(
-    readonly id: number,
-    /** We opened it (client request) or the peer did (server). */
-    readonly local: boolean,
-  ) {}
-
-  get receiveDone(): boolean {
-    return this.phase === InPhase.Done;
-  }
+  constructor(readonly id: number) {}
 
   /** Appends bytes read from QUIC after what is still pending. */
   feed(data: Uint8Array, fin: boolean): void {

@@ -92,7 +92,6 @@ interface PendingRequest {
   body: IncomingBody | undefined;
   upload: OutgoingBody | undefined;
   settled: boolean;
-  trailers: HeaderField[] | undefined;
 }
 
 /** A connection to one origin and its requests. */
@@ -168,11 +167,6 @@ class OriginConnection {
       case 'body-readable':
         this.requests.get(e.streamId)?.body?.onReadable();
         return;
-      case 'trailers': {
-        const p = this.requests.get(e.streamId);
-        if (p) p.trailers = e.fields;
-        return;
-      }
       case 'writable':
         this.requests.get(e.streamId)?.upload?.onWritable();
         return;
@@ -316,7 +310,7 @@ export class Http3Client {
     if (body instanceof Uint8Array) h3.sendData(id, body, true);
     origin.conn.flush();
     return new Promise<Response>((resolve, reject) => {
-      const pending: PendingRequest = { resolve, reject, body: undefined, upload: undefined, settled: false, trailers: undefined };
+      const pending: PendingRequest = { resolve, reject, body: undefined, upload: undefined, settled: false };
       origin.requests.set(id, pending);
       if (signal) {
         const onAbort = () => {

@@ -361,9 +361,9 @@ export class Http3Server {
         c.h3.goaway();
         c.flush();
       }
-      const deadline = Date.now() + (this.#options.closeTimeoutMs ?? 5_000);
+      const deadline = performance.now() + (this.#options.closeTimeoutMs ?? 5_000);
       // Bounded by the deadline: poll until no request is in flight.
-      while (Date.now() < deadline && [...this.#connections].some((c) => c.h3.openRequestCount > 0)) {
+      while (performance.now() < deadline && [...this.#connections].some((c) => c.h3.openRequestCount > 0)) {
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const c of this.#connections) {
