@@ -148,69 +148,68 @@ export function huffmanEncodedLength(src: Uint8Array, start: number, end: number
 // shifted in whole (at most 31 bits, inside int32), longer ones (25..30 bits, rare bytes) in two
 // parts. The final byte is padded with the most significant bits of EOS (all ones).
 
+// The bit writer both encoders share: module state, so no object or closure per string (one
+// string is encoded at a time, synchronously).
+const EMPTY_OUT = new Uint8Array(0);
+let wOut: Uint8Array = EMPTY_OUT;
+let wPos = 0;
+let wAcc = 0;
+let wBits = 0;
+
+/** Appends the code of symbol `c` (RFC 7541 Appendix B), flushing whole bytes. */
+function putSymbol(c: number): void {
+  let code = CODES[c]!;
+  let len = LENGTHS[c]!;
+  if (len > 24) {
+    // Longer codes would overflow 32-bit arithmetic with up to 7 pending bits: write the high part first.
+    const hiLen = len - 16;
+    wAcc = (wAcc << hiLen) | (code >>> 16);
+    wBits += hiLen;
+    while (wBits >= 8) {
+      wBits -= 8;
+      wOut[wPos++] = wAcc >>> wBits;
+    }
+    wAcc &= (1 << wBits) - 1;
+    code &= 0xffff;
+    len = 16;
+  }
+  wAcc = (wAcc << len) | code;
+  wBits += len;
+  while (wBits >= 8) {
+    wBits -= 8;
+    wOut[wPos++] = wAcc >>> wBits;
+  }
+  wAcc &= (1 << wBits) - 1;
+}
+
+/** Pads the last byte with the most significant bits of EOS (all ones, RFC 7541 §5.2). */
+function finish(): number {
+  if (wBits > 0) wOut[wPos++] = (wAcc << (8 - wBits)) | (0xff >>> wBits);
+  const end = wPos;
+  wOut = EMPTY_OUT;
+  return end;
+}
+
+function begin(out: Uint8Array, pos: number): void {
+  wOut = out;
+  wPos = pos;
+  wAcc = 0;
+  wBits = 0;
+}
+
 /**
  * Huffman-encodes the char codes of `s` (each < 256) into out from pos; returns the end position.
  * `out` must have room for `huffmanEncodedLengthOfAscii(s)` bytes.
  */
 export function huffmanEncodeAscii(s: string, out: Uint8Array, pos: number): number {
-  let acc = 0;
-  let nbits = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    let code = CODES[c]!;
-    let len = LENGTHS[c]!;
-    if (len > 24) {
-      const hiLen = len - 16;
-      acc = (acc << hiLen) | (code >>> 16);
-      nbits += hiLen;
-      while (nbits >= 8) {
-        nbits -= 8;
-        out[pos++] = acc >>> nbits;
-      }
-      acc &= (1 << nbits) - 1;
-      code &= 0xffff;
-      len = 16;
-    }
-    acc = (acc << len) | code;
-    nbits += len;
-    while (nbits >= 8) {
-      nbits -= 8;
-      out[pos++] = acc >>> nbits;
-    }
-    acc &= (1 << nbits) - 1;
-  }
-  if (nbits > 0) out[pos++] = (acc << (8 - nbits)) | (0xff >>> nbits);
-  return pos;
+  begin(out, pos);
+  for (let i = 0; i < s.length; i++) putSymbol(s.charCodeAt(i));
+  return finish();
 }
 
 /** Huffman-encodes src[start, end) into out from pos; returns the end position. */
 export function huffmanEncode(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number): number {
-  let acc = 0;
-  let nbits = 0;
-  for (let i = start; i < end; i++) {
-    const c = src[i]!;
-    let code = CODES[c]!;
-    let len = LENGTHS[c]!;
-    if (len > 24) {
-      const hiLen = len - 16;
-      acc = (acc << hiLen) | (code >>> 16);
-      nbits += hiLen;
-      while (nbits >= 8) {
-        nbits -= 8;
-        out[pos++] = acc >>> nbits;
-      }
-      acc &= (1 << nbits) - 1;
-      code &= 0xffff;
-      len = 16;
-    }
-    acc = (acc << len) | code;
-    nbits += len;
-    while (nbits >= 8) {
-      nbits -= 8;
-      out[pos++] = acc >>> nbits;
-    }
-    acc &= (1 << nbits) - 1;
-  }
-  if (nbits > 0) out[pos++] = (acc << (8 - nbits)) | (0xff >>> nbits);
-  return pos;
+  begin(out, pos);
+  for (let i = start; i < end; i++) putSymbol(src[i]!);
+  return finish();
 }
