@@ -19,7 +19,7 @@ import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { FieldSectionTooLargeError, QpackError, QpackErrorCode } from './errors.js';
 import type { QpackEvent } from './events.js';
 import { huffmanDecode, maxHuffmanDecodedLength, minHuffmanDecodedLength } from './huffman.js';
-import { ByteSink, bytesToString, NEED_MORE, Reader, TOO_LARGE } from './primitives.js';
+import { ByteSink, bytesToString, InstructionStream, NEED_MORE, Reader, TOO_LARGE } from './primitives.js';
 import { STATIC_ENTRY_SIZES as STATIC_SIZES_IMPORT, STATIC_TABLE as STATIC_TABLE_IMPORT, STATIC_TABLE_SIZE } from './static-table.js';
 import type { HeaderField } from './types.js';
 
@@ -76,8 +76,9 @@ export class QpackDecoder {
   /** Known Received Count as the encoder sees it: what our decoder stream has acknowledged. */
   #acknowledged = 0;
   /** Unparsed tail of the encoder stream (an incomplete instruction). */
-  #pending = new Uint8Array(0);
-  #pendingLength = 0;
+  /** The encoder stream's bytes (RFC 9204 §4.3), parsed as they complete. */
+  readonly #stream = new InstructionStream();
+  readonly #parseInstruction = (buf: Uint8Array, pos: number, end: number): number => this.#instruction(buf, pos, end);
   /** Huffman output scratch. */
   #scratch = new Uint8Array(256);
   #failed: QpackError | undefined;
@@ -124,47 +125,12 @@ export class QpackDecoder {
   handleEncoderStream(data: Uint8Array): void {
     if (this.#failed) throw this.#failed;
     try {
-      let buf: Uint8Array;
-      let end: number;
-      if (this.#pendingLength === 0) {
-        buf = data;
-        end = data.length;
-      } else {
-        this.#appendPending(data);
-        buf = this.#pending;
-        end = this.#pendingLength;
-      }
-      let pos = 0;
-      while (pos < end) {
-        const next = this.#instruction(buf, pos, end);
-        if (next < 0) break;
-        pos = next;
-      }
-      // Keep the incomplete tail (its size is bounded by #instruction's early checks).
-      if (buf === this.#pending) {
-        this.#pending.copyWithin(0, pos, end);
-        this.#pendingLength = end - pos;
-      } else {
-        this.#pendingLength = 0;
-        if (pos < end) this.#appendPending(data.subarray(pos));
-      }
-      if (this.#pendingLength === 0 && this.#pending.length > 4096) this.#pending = new Uint8Array(0);
+      this.#stream.feed(data, this.#parseInstruction);
     } catch (e) {
       const error = e instanceof HuffmanError ? encoderError('invalid Huffman string') : e;
       if (error instanceof QpackError) this.#failed = error;
       throw error;
     }
-  }
-
-  #appendPending(data: Uint8Array): void {
-    const need = this.#pendingLength + data.length;
-    if (need > this.#pending.length) {
-      const next = new Uint8Array(Math.max(need, this.#pending.length * 2, 64));
-      next.set(this.#pending.subarray(0, this.#pendingLength));
-      this.#pending = next;
-    }
-    this.#pending.set(data, this.#pendingLength);
-    this.#pendingLength = need;
   }
 
   /** Parses and applies one instruction at `pos`; returns the next position or -1 if incomplete. */

@@ -23,7 +23,7 @@
 import { DynamicTable, ENTRY_OVERHEAD, type TableEntry } from './dynamic-table.js';
 import { QpackError, QpackErrorCode } from './errors.js';
 import type { QpackEvent } from './events.js';
-import { ByteSink, NEED_MORE, Reader, TOO_LARGE, utf8Length } from './primitives.js';
+import { ByteSink, InstructionStream, NEED_MORE, Reader, TOO_LARGE, utf8Length } from './primitives.js';
 import { staticFieldIndex, staticNameIndex } from './static-table.js';
 import type { HeaderField } from './types.js';
 
@@ -114,8 +114,9 @@ export class QpackEncoder {
   readonly #seen = new Map<string, Set<string>>();
   #seenCount = 0;
   readonly #reader = new Reader();
-  #pending = new Uint8Array(16);
-  #pendingLength = 0;
+  /** The decoder stream's bytes (RFC 9204 §4.4), parsed as they complete. */
+  readonly #decoderStream = new InstructionStream();
+  readonly #parseInstruction = (buf: Uint8Array, pos: number, end: number): number => this.#decoderInstruction(buf, pos, end);
   #failed: QpackError | undefined;
   #inserts = 0;
   #dynamicReferences = 0;
@@ -560,27 +561,7 @@ export class QpackEncoder {
   handleDecoderStream(data: Uint8Array): void {
     if (this.#failed) throw this.#failed;
     try {
-      let buf: Uint8Array;
-      let end: number;
-      if (this.#pendingLength === 0) {
-        buf = data;
-        end = data.length;
-      } else {
-        const next = new Uint8Array(this.#pendingLength + data.length);
-        next.set(this.#pending.subarray(0, this.#pendingLength));
-        next.set(data, this.#pendingLength);
-        buf = next;
-        end = next.length;
-      }
-      let pos = 0;
-      while (pos < end) {
-        const next = this.#decoderInstruction(buf, pos, end);
-        if (next < 0) break;
-        pos = next;
-      }
-      // The tail is an incomplete integer: at most 11 bytes (longer is TOO_LARGE).
-      this.#pendingLength = end - pos;
-      this.#pending.set(buf.subarray(pos, end));
+      this.#decoderStream.feed(data, this.#parseInstruction);
     } catch (e) {
       if (e instanceof QpackError) this.#failed = e;
       throw e;

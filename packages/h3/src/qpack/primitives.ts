@@ -255,3 +255,56 @@ export class ByteSink {
     return out;
   }
 }
+
+/**
+ * A QPACK encoder or decoder stream arriving in any chunking (RFC 9204 §4.3, §4.4): complete
+ * instructions are parsed straight from the chunk; only an incomplete tail is kept, and copied
+ * once more when the next chunk completes it. The tail's size is bounded by the parser, which
+ * rejects an instruction that could not fit as soon as its header is read.
+ */
+export class InstructionStream {
+  #pending = new Uint8Array(0);
+  #pendingLength = 0;
+
+  /**
+   * Runs `parse(buf, pos, end)` — the next position, or -1 when the instruction at `pos` is
+   * incomplete — over everything that has arrived, and keeps what is left.
+   */
+  feed(data: Uint8Array, parse: (buf: Uint8Array, pos: number, end: number) => number): void {
+    let buf: Uint8Array;
+    let end: number;
+    if (this.#pendingLength === 0) {
+      buf = data;
+      end = data.length;
+    } else {
+      this.#append(data);
+      buf = this.#pending;
+      end = this.#pendingLength;
+    }
+    let pos = 0;
+    while (pos < end) {
+      const next = parse(buf, pos, end);
+      if (next < 0) break;
+      pos = next;
+    }
+    if (buf === this.#pending) {
+      this.#pending.copyWithin(0, pos, end);
+      this.#pendingLength = end - pos;
+    } else {
+      this.#pendingLength = 0;
+      if (pos < end) this.#append(data.subarray(pos));
+    }
+    if (this.#pendingLength === 0 && this.#pending.length > 4096) this.#pending = new Uint8Array(0);
+  }
+
+  #append(data: Uint8Array): void {
+    const need = this.#pendingLength + data.length;
+    if (need > this.#pending.length) {
+      const next = new Uint8Array(Math.max(need, this.#pending.length * 2, 64));
+      next.set(this.#pending.subarray(0, this.#pendingLength));
+      this.#pending = next;
+    }
+    this.#pending.set(data, this.#pendingLength);
+    this.#pendingLength = need;
+  }
+}
