@@ -25,6 +25,7 @@
  */
 
 import { fork, type ChildProcess } from 'node:child_process';
+import { processCpuSeconds } from './process-cpu.js';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -41,7 +42,6 @@ const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_HANDSHAKE_CONCURRENCY ?? 100);
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const CONNECT_TIMEOUT_MS = 60_000;
-const CLOCK_TICKS = 100;
 
 interface Memory {
   heapUsed: number;
@@ -83,9 +83,7 @@ class ServerProcess {
   }
 
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return processCpuSeconds(this.child.pid!) ?? 0;
   }
 
   async stop(): Promise<void> {

@@ -10,7 +10,8 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { processCpuSeconds } from './process-cpu.js';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,12 +21,10 @@ import { freeUdpPort } from './udp-port.js';
 const peerScript = fileURLToPath(new URL('./h3-peer.ts', import.meta.url));
 const NODE_ARGS = ['--conditions=@purequic/source', '--import', 'tsx', '--expose-gc'];
 const MB = Number(process.env.H3_BENCH_MB ?? 100);
-const CLK_TCK = 100;
 
+/** CPU milliseconds of process `pid` so far. */
 function cpuOfPid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000; // utime + stime, ms
+  return (processCpuSeconds(pid) ?? 0) * 1000;
 }
 
 function lines(child: ChildProcess): AsyncIterator<string> {

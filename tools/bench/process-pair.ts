@@ -12,15 +12,15 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { processCpuSeconds } from './process-cpu.js';
 import { once } from 'node:events';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 /** How often the window's edges and the CPU counters are sampled (ms). */
 const POLL_MS = 5;
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux we run on). */
-const CLOCK_TICKS = 100;
 const KILL_GRACE_MS = 5_000;
 
 /** How one side is started, and what it tells about its garbage collections. */
@@ -65,15 +65,7 @@ class Side {
 
   /** utime + stime of the whole process, in seconds (undefined once it is gone). */
   cpuSeconds(): number | undefined {
-    try {
-      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'latin1');
-      // Fields after the command name (which may hold spaces) start after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    } catch {
-      return undefined;
-    }
+    return processCpuSeconds(this.child.pid!);
   }
 
   async waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray | undefined> {
