@@ -16,7 +16,7 @@ import { SimRandom } from '@purequic/quic/sans-io';
 import { Http3Client, createServer } from '@purequic/h3';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
-import { freeUdpPort } from '../../bench/udp-port.js';
+import { freeUdpPort, summary, withStepTimeout } from './ngtcp2-helpers.js';
 
 const lookup = ngtcp2Peer();
 if (!lookup.ok) console.log(`SKIP ngtcp2 HTTP/3 tests: ${lookup.reason}`);
@@ -48,22 +48,7 @@ test.after(() => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function summary(log: string, lines = 30): string {
-  return log
-    .split('\n')
-    .filter((l) => !l.startsWith('I0'))
-    .slice(-lines)
-    .join('\n');
-}
+const withTimeout = <T>(promise: Promise<T>, what: string): Promise<T> => withStepTimeout(promise, what, STEP_TIMEOUT_MS);
 
 it('our fetch client against the ngtcp2 HTTP/3 server: small, 10 MB, 200 in parallel, 5 MB POST; QPACK dynamic table both ways', async () => {
   const peer = lookup.ok ? lookup.peer : undefined;

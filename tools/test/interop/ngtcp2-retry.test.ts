@@ -3,7 +3,6 @@
  * `gtlsclient --token-file` keeps a NEW_TOKEN token for its next connection), both directions.
  */
 
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from
 import { type Connection } from '@purequic/quic/sans-io';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
+import { freeUdpPort, withStepTimeout } from './ngtcp2-helpers.js';
 
 const lookup = ngtcp2Peer();
 if (!lookup.ok) console.log(`SKIP ngtcp2 Retry interop tests: ${lookup.reason}`);
@@ -38,21 +38,7 @@ test.after(() => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const withTimeout = <T>(promise: Promise<T>, what: string): Promise<T> => withStepTimeout(promise, what, STEP_TIMEOUT_MS);
 
 function tail(log: string, lines = 30): string {
   return log.trimEnd().split('\n').slice(-lines).join('\n');

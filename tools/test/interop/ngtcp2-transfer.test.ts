@@ -8,7 +8,6 @@
  */
 
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { readAll } from '../../interop/hq.js';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
 import { encodeFrame, encodeGetRequest, encodeStatus200, H3_NO_ERROR, H3Frame, openControlStream, parseFrames, responseBody } from '../../interop/h3-minimal.js';
+import { freeUdpPort, summary, withStepTimeout } from './ngtcp2-helpers.js';
 
 const lookup = ngtcp2Peer();
 if (!lookup.ok) console.log(`SKIP ngtcp2 transfer tests: ${lookup.reason}`);
@@ -57,30 +57,7 @@ test.after(() => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** ngtcp2's log without its per-packet lines (I0000... debug records), for failure messages. */
-function summary(log: string, lines = 30): string {
-  return log
-    .split('\n')
-    .filter((l) => !l.startsWith('I0'))
-    .slice(-lines)
-    .join('\n');
-}
+const withTimeout = <T>(promise: Promise<T>, what: string): Promise<T> => withStepTimeout(promise, what, STEP_TIMEOUT_MS);
 
 it('our client downloads 10 MB from the ngtcp2 server (one HTTP/3 GET), SHA-256 intact', async () => {
   const peer = lookup.ok ? lookup.peer : undefined;

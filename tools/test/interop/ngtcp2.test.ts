@@ -10,7 +10,6 @@
  * Debian ngtcp2-client / ngtcp2-server packages are absent; CI installs them.
  */
 
-import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import * as assert from 'uvu/assert';
 import { generateSelfSignedCertificate, QuicEndpoint, TlsCipherSuite, type NamedGroupName, type QuicConnection, type SelfSignedCertificate } from '@purequic/quic';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
+import { freeUdpPort, withStepTimeout } from './ngtcp2-helpers.js';
 
 const lookup = ngtcp2Peer();
 if (!lookup.ok) console.log(`SKIP ngtcp2 interop tests: ${lookup.reason}`);
@@ -90,21 +90,8 @@ test.after(() => {
 });
 
 /** A UDP port nobody uses right now (gtlsserver cannot report the port it picked). */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const withTimeout = <T>(promise: Promise<T>, what: string): Promise<T> => withStepTimeout(promise, what, STEP_TIMEOUT_MS);
 
 function tail(log: string, lines = 30): string {
   return log.trimEnd().split('\n').slice(-lines).join('\n');
