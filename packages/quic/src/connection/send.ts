@@ -414,6 +414,14 @@ export class PacketSender {
       this.conn.handshakeDonePending = false;
       tokens.push(token(TokenKind.HANDSHAKE_DONE));
     }
+    // Sets are only iterated when not empty (an iterator per packet otherwise).
+    if (this.conn.localCids.pendingAnnouncements.size > 0) this.#writeNewConnectionIds(w, limit, tokens);
+    if (this.conn.peerCids.pendingRetirements.size > 0) this.#writeRetireConnectionIds(w, limit, tokens);
+    if (this.conn.handshakeConfirmed) this.conn.newTokens.write(w, limit, tokens);
+    this.conn.streams.writeControlFrames(w, limit, tokens);
+  }
+
+  #writeNewConnectionIds(w: ByteWriter, limit: number, tokens: RecoveryToken[]): void {
     for (const seq of this.conn.localCids.pendingAnnouncements) {
       const issued = this.conn.localCids.get(seq);
       this.conn.localCids.pendingAnnouncements.delete(seq);
@@ -428,14 +436,15 @@ export class PacketSender {
       });
       tokens.push(token(TokenKind.NEW_CONNECTION_ID, 0, seq));
     }
+  }
+
+  #writeRetireConnectionIds(w: ByteWriter, limit: number, tokens: RecoveryToken[]): void {
     for (const seq of this.conn.peerCids.pendingRetirements) {
       if (limit - w.offset < 9) break;
       this.conn.peerCids.pendingRetirements.delete(seq);
       writeRetireConnectionId(w, { type: FrameType.RETIRE_CONNECTION_ID, sequenceNumber: seq });
       tokens.push(token(TokenKind.RETIRE_CONNECTION_ID, 0, seq));
     }
-    if (this.conn.handshakeConfirmed) this.conn.newTokens.write(w, limit, tokens);
-    this.conn.streams.writeControlFrames(w, limit, tokens);
   }
 
   #writeCrypto(w: ByteWriter, sp: PacketSpace, limit: number, tokens: RecoveryToken[]): void {
