@@ -105,6 +105,11 @@ export class RecvBuffer {
       }
       this._finalSize = end;
     }
+    // Pages holding nothing unread (all read up to contiguousEnd, nothing received beyond it)
+    // are dropped, so that in-order data goes back to the ready queue without a copy: a page
+    // the reader stopped in the middle of would otherwise keep every later byte of the stream
+    // on the copying path after one loss.
+    if (this.pages.size > 0 && this._readOffset === this.contiguousEnd && this._highestOffset <= this.contiguousEnd) this.pages.clear();
     if (end > this._highestOffset) this._highestOffset = end;
 
     // Everything below readyEnd (which is at least readOffset) is already held.
