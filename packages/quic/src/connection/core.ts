@@ -236,6 +236,11 @@ export abstract class ConnectionCore {
 
   // ------------------------------------------------------------------ events & timers
 
+  /** True when `pollEvent` has something to return or stream frames wait to be sent. */
+  get hasWorkAfterRead(): boolean {
+    return this.#eventHead < this.events.length || this.streams.hasPendingFrames();
+  }
+
   pollEvent(): ConnectionEvent | undefined {
     if (this.#eventHead >= this.events.length) {
       if (this.#eventHead > 0) {

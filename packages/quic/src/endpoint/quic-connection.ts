@@ -317,7 +317,11 @@ export class QuicConnection {
   readonly #host = {
     read: (id: number, max?: number) => {
       const r = this.core.readStream(id, max);
-      if (r) this.#driver.flush(this); // reading may open flow-control credit
+      // Reading may open flow-control credit (MAX_DATA, MAX_STREAM_DATA, MAX_STREAMS once the
+      // stream is done) or raise events: only then is there anything for a flush to do. An
+      // unconditional flush cost one more pass over the connection (events, pollTransmit,
+      // deadline) per read.
+      if (r && (r.fin || this.core.hasWorkAfterRead)) this.#driver.flush(this);
       return r;
     },
     write: (id: number, data: Uint8Array, fin: boolean) => {
