@@ -888,7 +888,8 @@ function literalLookup(hostname: string, options: unknown, callback: (error: Err
   (lookup as unknown as (h: string, o: unknown, c: typeof callback) => void)(hostname, options, callback);
 }
 
-function bindSocket(host: string, port: number): Promise<dgram.Socket> {
+/** Binds a UDP socket as every endpoint does (also the front thread of `@purequic/quic/cluster`). */
+export function bindSocket(host: string, port: number): Promise<dgram.Socket> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
   const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
   return new Promise((resolve, reject) => {
