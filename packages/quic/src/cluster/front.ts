@@ -18,7 +18,7 @@ import { randomFillSync } from 'node:crypto';
 import type dgram from 'node:dgram';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker, type WorkerOptions } from 'node:worker_threads';
 import { type QuicLbConfig, quicLbCidLength, quicLbServerIdAt } from '../connection/quic-lb.js';
 import type { CryptoProviderName } from '../crypto/provider.js';
 import { bindSocket, type ListenOptions } from '../endpoint/endpoint.js';
@@ -186,6 +186,11 @@ function postToWorker(port: MessagePort, message: ToWorker): void {
   else port.postMessage(message);
 }
 
+/** The worker a datagram without a server ID from `address:port` goes to (tests, diagnostics). */
+export function workerForAddress(address: string, port: number, workers: number): number {
+  return addressHash(address, port) % workers;
+}
+
 /** FNV-1a over the client's address and port: the worker for datagrams without a server ID. */
 function addressHash(address: string, port: number): number {
   let h = 0x811c9dc5;
@@ -221,9 +226,25 @@ function random32(): Uint8Array {
   return randomFillSync(new Uint8Array(32));
 }
 
-/** The worker bootstrap next to this file (TypeScript sources under the source condition, else dist). */
-function bootstrapUrl(): URL {
-  return new URL(import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js', import.meta.url);
+/**
+ * Starts the worker bootstrap next to this file. From the built package that is worker-main.js.
+ * Run from the TypeScript sources (the workspace's `@purequic/source` condition, under tsx), the
+ * bootstrap is a .ts file, and tsx's `--import` hook does not register itself in worker threads
+ * on Node 20: a one-line entry registers it first (tsx resolved from this file, as in the workspace).
+ */
+function startWorker(options: WorkerOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker-main.js', import.meta.url), options);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = new URL('./worker-main.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(bootstrap)}));`;
+  // Preloads of .ts files (the test runner's hooks) cannot load before that entry: left out.
+  const execArgv: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i]!;
+    if (arg === '--import' && process.execArgv[i + 1]?.endsWith('.ts')) i++;
+    else if (!(arg.startsWith('--import=') && arg.endsWith('.ts'))) execArgv.push(arg);
+  }
+  return new Worker(code, { ...options, eval: true, execArgv });
 }
 
 /**
@@ -259,7 +280,7 @@ export async function listenCluster(options: ClusterOptions): Promise<QuicCluste
       local: { address: local.address, port: local.port, family: local.family },
       workerData,
     };
-    const worker = new Worker(bootstrapUrl(), { workerData: start, transferList: [channel.port2] });
+    const worker = startWorker({ workerData: start, transferList: [channel.port2] });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     let onClosed!: () => void;
     const closed = new Promise<void>((resolve) => (onClosed = resolve));
