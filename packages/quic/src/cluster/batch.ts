@@ -12,8 +12,13 @@
  * it: node:dgram holds a datagram until it has left, a connection may keep received bytes).
  */
 
-/** Bytes of one batch buffer; a larger datagram gets a batch of its own size. */
+/**
+ * Bytes of one batch buffer, at most; a larger datagram gets a batch of its own size. Each
+ * batch is sized from the previous one (twice its use, at least MIN_BATCH_BYTES): a quiet
+ * connection's lone datagram does not cost a 64 KB buffer, a busy turn fills a large one.
+ */
 const BATCH_BYTES = 64 * 1024;
+const MIN_BATCH_BYTES = 4 * 1024;
 /** Record header before the address: length, port, family, address length. */
 const RECORD_HEADER = 6;
 /** Longest textual address (an IPv6 address with an IPv4 tail and a zone). */
@@ -29,6 +34,7 @@ export interface DatagramBatch {
 export class BatchWriter {
   #bytes: Uint8Array | undefined;
   #used = 0;
+  #nextSize = MIN_BATCH_BYTES;
   readonly #post: (batch: DatagramBatch) => void;
 
   constructor(post: (batch: DatagramBatch) => void) {
@@ -46,7 +52,7 @@ export class BatchWriter {
     if (bytes === undefined || bytes.length - this.#used < need) {
       this.flush();
       // allocUnsafeSlow: a whole ArrayBuffer of its own (transferable), not zero-filled.
-      const b = Buffer.allocUnsafeSlow(Math.max(BATCH_BYTES, need));
+      const b = Buffer.allocUnsafeSlow(Math.max(this.#nextSize, need));
       bytes = new Uint8Array(b.buffer, 0, b.length);
       this.#bytes = bytes;
     }
@@ -70,6 +76,7 @@ export class BatchWriter {
     const bytes = this.#bytes;
     if (bytes === undefined || this.#used === 0) return;
     const batch = { buffer: bytes.buffer as ArrayBuffer, length: this.#used };
+    this.#nextSize = Math.min(BATCH_BYTES, Math.max(MIN_BATCH_BYTES, 2 * this.#used));
     this.#bytes = undefined;
     this.#used = 0;
     this.#post(batch);
