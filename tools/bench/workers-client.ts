@@ -8,12 +8,14 @@
  *                    all at once
  *
  * The window's CPU-seconds of this process and of SERVER_PID are read from /proc at its edges.
- * Prints one JSON line: { count, bytes, seconds, clientCpu, serverCpu }.
+ * Prints one JSON line: { count, bytes, seconds, clientCpu, serverCpu, serverMainCpu, total }:
+ * serverMainCpu is the server's main thread alone (a cluster's front), total the handshakes or
+ * bytes including the warm-up (to relate the server's datagram counters to).
  */
 
 import { QuicEndpoint } from '../../packages/quic/src/endpoint/endpoint.js';
 import type { QuicConnection } from '../../packages/quic/src/endpoint/quic-connection.js';
-import { processCpuSeconds } from './process-cpu.js';
+import { processCpuSeconds, threadCpuSeconds } from './process-cpu.js';
 
 const port = Number(process.env.PORT);
 const serverPid = Number(process.env.SERVER_PID);
@@ -25,8 +27,8 @@ const connectOptions = { host: '127.0.0.1', port, serverName: 'localhost', alpnP
 
 const endpoints = await Promise.all(Array.from({ length: clients }, () => QuicEndpoint.bind({ host: '127.0.0.1' })));
 
-function cpu(): { client: number; server: number } {
-  return { client: processCpuSeconds(process.pid)!, server: processCpuSeconds(serverPid)! };
+function cpu(): { client: number; server: number; main: number } {
+  return { client: processCpuSeconds(process.pid)!, server: processCpuSeconds(serverPid)!, main: threadCpuSeconds(serverPid, serverPid)! };
 }
 
 async function handshakeLoop(endpoint: QuicEndpoint, until: number): Promise<number> {
@@ -49,15 +51,17 @@ async function download(conn: QuicConnection, size: number): Promise<number> {
   return got;
 }
 
-let result: { count: number; bytes: number; seconds: number; clientCpu: number; serverCpu: number };
+let result: { count: number; bytes: number; seconds: number; clientCpu: number; serverCpu: number; serverMainCpu: number; total: number };
 if (kind === 'handshakes') {
-  await Promise.all(endpoints.map((e) => handshakeLoop(e, performance.now() + 500))); // warm-up
+  const warm = await Promise.all(endpoints.map((e) => handshakeLoop(e, performance.now() + 500)));
   const before = cpu();
   const start = performance.now();
   const counts = await Promise.all(endpoints.map((e) => handshakeLoop(e, start + runMs)));
   const seconds = (performance.now() - start) / 1000;
   const after = cpu();
-  result = { count: counts.reduce((a, b) => a + b, 0), bytes: 0, seconds, clientCpu: after.client - before.client, serverCpu: after.server - before.server };
+  const count = counts.reduce((a, b) => a + b, 0);
+  const total = count + warm.reduce((a, b) => a + b, 0);
+  result = { count, bytes: 0, seconds, clientCpu: after.client - before.client, serverCpu: after.server - before.server, serverMainCpu: after.main - before.main, total };
 } else {
   const conns = await Promise.all(endpoints.map((e) => e.connect(connectOptions)));
   await Promise.all(conns.map((c) => download(c, 100_000))); // warm-up
@@ -66,7 +70,9 @@ if (kind === 'handshakes') {
   const got = await Promise.all(conns.map((c) => download(c, bytes)));
   const seconds = (performance.now() - start) / 1000;
   const after = cpu();
-  result = { count: conns.length, bytes: got.reduce((a, b) => a + b, 0), seconds, clientCpu: after.client - before.client, serverCpu: after.server - before.server };
+  const sum = got.reduce((a, b) => a + b, 0);
+  const total = sum + conns.length * 100_000;
+  result = { count: conns.length, bytes: sum, seconds, clientCpu: after.client - before.client, serverCpu: after.server - before.server, serverMainCpu: after.main - before.main, total };
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);
 await Promise.all(endpoints.map((e) => e.close()));

@@ -1,7 +1,8 @@
 /**
  * The server process of workers.bench.ts: WORKERS=0 is the plain single-threaded
  * `QuicEndpoint`, WORKERS=N a `listenCluster` of N worker threads behind one front thread.
- * Prints `listening on 127.0.0.1:PORT`; exits when its stdin closes or on SIGTERM.
+ * Prints `listening on 127.0.0.1:PORT`; on SIGTERM prints `stats {JSON}` (a cluster's datagram
+ * counters) and exits.
  */
 
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,11 @@ if (workers === 0) {
 } else {
   const cluster = await listenCluster({ ...options, workers, workerModule: new URL('./workers-app.ts', import.meta.url) });
   process.stdout.write(`listening on 127.0.0.1:${cluster.address.port}\n`);
-  close = () => cluster.close();
+  close = () => {
+    const stats = cluster.stats();
+    const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+    process.stdout.write(`stats ${JSON.stringify({ datagrams: sum(stats.forwarded) + sum(stats.sent), perWorker: stats.forwarded })}\n`);
+    return cluster.close();
+  };
 }
 process.on('SIGTERM', () => void close().then(() => process.exit(0)));

@@ -35,13 +35,21 @@ interface ClientResult {
   seconds: number;
   clientCpu: number;
   serverCpu: number;
+  serverMainCpu: number;
+  total: number;
 }
 
-async function withServer<T>(workers: number, env: Record<string, string>, body: (port: number, pid: number) => Promise<T>): Promise<T> {
+interface ServerStats {
+  datagrams: number;
+  perWorker: number[];
+}
+
+async function withServer<T>(workers: number, env: Record<string, string>, body: (port: number, pid: number) => Promise<T>): Promise<{ result: T; stats: ServerStats | undefined }> {
   const server = spawn(process.execPath, [...NODE_ARGS, join(ROOT, 'tools/bench/workers-server.ts')], { cwd: ROOT, env: { ...process.env, ...env, WORKERS: String(workers) }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(server, 'close');
+  let out = '';
+  let result: T;
   try {
-    let out = '';
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('server did not start within 60 s')), 60_000);
       server.stdout!.on('data', (d: Buffer) => {
@@ -54,13 +62,27 @@ async function withServer<T>(workers: number, env: Record<string, string>, body:
       });
       server.once('close', () => reject(new Error(`server exited: ${out}`)));
     });
-    return await body(port, server.pid!);
+    result = await body(port, server.pid!);
   } finally {
     server.kill('SIGTERM');
     const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
   }
+  const m = /^stats (.*)$/m.exec(out);
+  return { result, stats: m ? (JSON.parse(m[1]!) as ServerStats) : undefined };
+}
+
+/** The front's CPU per datagram it forwarded or sent (µs), from the whole run's counters. */
+function frontPerDatagram(r: ClientResult, stats: ServerStats | undefined): string {
+  if (!stats || stats.datagrams === 0) return '-';
+  const unitsInWindow = r.bytes > 0 ? r.bytes : r.count;
+  const datagramsInWindow = (stats.datagrams * unitsInWindow) / r.total;
+  return ((r.serverMainCpu * 1e6) / datagramsInWindow).toFixed(1);
+}
+
+function spread(stats: ServerStats | undefined): string {
+  return stats ? stats.perWorker.join('/') : '-';
 }
 
 async function runClient(env: Record<string, string>): Promise<ClientResult> {
@@ -91,22 +113,27 @@ export default async function run(filter?: string): Promise<void> {
     const env = { BENCH_CERT: join(dir, 'cert.pem'), BENCH_KEY: join(dir, 'key.pem') };
     if (want('handshakes')) {
       console.log(`handshakes: ${CLIENTS} client endpoints in one process, connect + close in a loop`);
-      console.log(`${'server'.padEnd(28)}  handshakes/s  server CPU-ms/hs  client CPU-ms/hs  load`);
+      console.log(`${'server'.padEnd(28)}  handshakes/s  server CPU-ms/hs  (main thread)  client CPU-ms/hs  front µs/datagram  datagrams per worker  load`);
       for (const [name, workers] of MODES) {
         const load = loadavg()[0]!.toFixed(2);
-        const r = await withServer(workers, env, (port, pid) => runClient({ KIND: 'handshakes', PORT: String(port), SERVER_PID: String(pid) }));
+        const { result: r, stats } = await withServer(workers, env, (port, pid) => runClient({ KIND: 'handshakes', PORT: String(port), SERVER_PID: String(pid) }));
         const perSecond = r.count / r.seconds;
-        console.log(`${name.padEnd(28)}  ${perSecond.toFixed(0).padStart(12)}  ${((r.serverCpu * 1000) / r.count).toFixed(2).padStart(16)}  ${((r.clientCpu * 1000) / r.count).toFixed(2).padStart(16)}  ${load}`);
+        const ms = (cpu: number): string => ((cpu * 1000) / r.count).toFixed(2);
+        console.log(
+          `${name.padEnd(28)}  ${perSecond.toFixed(0).padStart(12)}  ${ms(r.serverCpu).padStart(16)}  ${ms(r.serverMainCpu).padStart(13)}  ${ms(r.clientCpu).padStart(16)}  ${frontPerDatagram(r, workers > 0 ? stats : undefined).padStart(17)}  ${spread(stats).padStart(20)}  ${load}`,
+        );
       }
     }
     if (want('transfer')) {
       console.log(`transfer: ${CLIENTS} connections downloading ${MB} MB each at once`);
-      console.log(`${'server'.padEnd(28)}  MB/s (sum)  server CPU-s/100MB  client CPU-s/100MB  load`);
+      console.log(`${'server'.padEnd(28)}  MB/s (sum)  server CPU-s/100MB  (main thread)  client CPU-s/100MB  front µs/datagram  datagrams per worker  load`);
       for (const [name, workers] of MODES) {
         const load = loadavg()[0]!.toFixed(2);
-        const r = await withServer(workers, env, (port, pid) => runClient({ KIND: 'transfer', PORT: String(port), SERVER_PID: String(pid), BYTES: String(MB * 1_000_000) }));
+        const { result: r, stats } = await withServer(workers, env, (port, pid) => runClient({ KIND: 'transfer', PORT: String(port), SERVER_PID: String(pid), BYTES: String(MB * 1_000_000) }));
         const per100 = (cpu: number): string => ((cpu * 100_000_000) / r.bytes).toFixed(2);
-        console.log(`${name.padEnd(28)}  ${(r.bytes / 1e6 / r.seconds).toFixed(1).padStart(10)}  ${per100(r.serverCpu).padStart(18)}  ${per100(r.clientCpu).padStart(18)}  ${load}`);
+        console.log(
+          `${name.padEnd(28)}  ${(r.bytes / 1e6 / r.seconds).toFixed(1).padStart(10)}  ${per100(r.serverCpu).padStart(18)}  ${per100(r.serverMainCpu).padStart(13)}  ${per100(r.clientCpu).padStart(18)}  ${frontPerDatagram(r, workers > 0 ? stats : undefined).padStart(17)}  ${spread(stats).padStart(20)}  ${load}`,
+        );
       }
     }
   } finally {
