@@ -7,6 +7,7 @@
  * ends every worker thread.
  */
 
+import { randomFill } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -167,6 +168,8 @@ test('clients migrating to a new port stay on their worker', async () => {
 });
 
 test('close() with open connections is bounded, tells the clients and leaves no thread', async () => {
+  // Start libuv's thread pool first (randomFill runs on it), so only worker threads come and go.
+  await new Promise((resolve) => randomFill(new Uint8Array(8), resolve));
   const threads = (): number => readdirSync('/proc/self/task').length;
   const { cluster } = await start();
   const before = threads();
