@@ -84,6 +84,9 @@ export class QuicCluster {
   #flushQueued = false;
   #closed: Promise<void> | undefined;
   #socketClosed = false;
+  /** Workers still running, by index; a crashed worker's share of new clients goes to the others. */
+  readonly #alive: boolean[];
+  #live: number[];
   readonly #flush = (): void => {
     this.#flushQueued = false;
     for (const slot of this.#slots) slot.writer.flush();
@@ -95,6 +98,8 @@ export class QuicCluster {
     this.#slots = slots;
     this.#config = config;
     this.#cidLength = quicLbCidLength(config);
+    this.#alive = slots.map(() => true);
+    this.#live = slots.map((_, i) => i);
     const zeros = (): number[] => slots.map(() => 0);
     this.#stats = { forwarded: zeros(), byServerId: zeros(), byAddressHash: zeros(), sent: zeros() };
     socket.on('message', (msg, rinfo) => this.#onDatagram(msg, rinfo));
@@ -103,6 +108,13 @@ export class QuicCluster {
     slots.forEach((slot, index) => {
       slot.port.on('message', (m: FromWorker) => {
         if (m.t === 'd') this.#sendBatch(index, m);
+      });
+      // A worker that ends before close() (its module threw, it exited): its connections are
+      // lost, and datagrams naming it go to a live worker, which answers those of established
+      // connections with a Stateless Reset (RFC 9000 §10.3) and accepts new clients.
+      void slot.exited.then(() => {
+        this.#alive[index] = false;
+        this.#live = this.#live.filter((i) => i !== index);
       });
     });
   }
@@ -128,15 +140,16 @@ export class QuicCluster {
 
   #onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (msg.length === 0) return;
-    const n = this.#slots.length;
     let index: number;
     // RFC 9000 §17.2 / §17.3: the DCID follows its length byte (long header) or the first byte.
     if ((msg[0]! & 0x80) !== 0) index = msg.length > 6 ? quicLbServerIdAt(this.#config, msg, 6, msg[5]!) : -1;
     else index = quicLbServerIdAt(this.#config, msg, 1, this.#cidLength);
-    if (index >= 0 && index < n) {
+    if (index >= 0 && this.#alive[index] === true) {
       this.#stats.byServerId[index]!++;
     } else {
-      index = addressHash(rinfo.address, rinfo.port) % n;
+      const live = this.#live;
+      if (live.length === 0) return;
+      index = live[addressHash(rinfo.address, rinfo.port) % live.length]!;
       this.#stats.byAddressHash[index]!++;
     }
     this.#stats.forwarded[index]!++;
@@ -186,7 +199,7 @@ function postToWorker(port: MessagePort, message: ToWorker): void {
   else port.postMessage(message);
 }
 
-/** The worker a datagram without a server ID from `address:port` goes to (tests, diagnostics). */
+/** The worker a datagram without a server ID from `address:port` goes to while all run (tests, diagnostics). */
 export function workerForAddress(address: string, port: number, workers: number): number {
   return addressHash(address, port) % workers;
 }

@@ -167,6 +167,34 @@ test('clients migrating to a new port stay on their worker', async () => {
   }
 });
 
+test('a worker that dies: new clients all go to the live one, its connections carry on', async () => {
+  const { cluster } = await start();
+  const clients: QuicEndpoint[] = [];
+  try {
+    const survivor = await clientFor(1);
+    clients.push(survivor);
+    const kept = await connectTo(survivor, cluster);
+    assert.is(await tagOf(kept, 100), 1);
+    const dead = cluster.workers[0]!;
+    const exited = new Promise((resolve) => dead.once('exit', resolve));
+    dead.postMessage('exit');
+    await withTimeout(exited, 10_000, 'worker 0 exit');
+    // Clients whose first Initial would have gone to worker 0 are served by worker 1.
+    for (let i = 0; i < 3; i++) {
+      const client = await clientFor(0);
+      clients.push(client);
+      const conn = await connectTo(client, cluster);
+      assert.is(await tagOf(conn, 1000), 1);
+      conn.close(0, 'done');
+    }
+    assert.is(await tagOf(kept, 5000), 1, 'the live worker\'s connection is unaffected');
+    kept.close(0, 'done');
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await withTimeout(cluster.close(), 15_000, 'cluster.close');
+  }
+});
+
 test('close() with open connections is bounded, tells the clients and leaves no thread', async () => {
   // Start libuv's thread pool first (randomFill runs on it), so only worker threads come and go.
   await new Promise((resolve) => randomFill(new Uint8Array(8), resolve));

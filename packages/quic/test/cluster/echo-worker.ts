@@ -1,7 +1,7 @@
 /**
  * The worker module of the cluster tests: an echo server whose answers start with the index of
  * the worker that served them, and which reports each accepted connection (worker, client port)
- * through `parentPort`.
+ * through `parentPort`. The message 'exit' from the test ends the worker thread, as a crash would.
  */
 
 import { parentPort } from 'node:worker_threads';
@@ -17,6 +17,9 @@ async function echoTagged(s: QuicStream, workerIndex: number): Promise<void> {
 }
 
 export default async function serve(endpoint: QuicEndpoint, { workerIndex }: ClusterWorkerContext): Promise<void> {
+  parentPort?.on('message', (m) => {
+    if (m === 'exit') process.exit(1);
+  });
   for await (const conn of endpoint.incoming) {
     parentPort?.postMessage({ accepted: workerIndex, port: conn.remoteAddress.port });
     void (async () => {
