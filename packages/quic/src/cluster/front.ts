@@ -19,7 +19,7 @@ import type dgram from 'node:dgram';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, type WorkerOptions } from 'node:worker_threads';
-import { type QuicLbConfig, quicLbCidLength, quicLbServerIdAt } from '../connection/quic-lb.js';
+import { type QuicLbConfig, quicLbCidFactory, quicLbCidLength, quicLbServerIdAt } from '../connection/quic-lb.js';
 import type { CryptoProviderName } from '../crypto/provider.js';
 import { bindSocket, type ListenOptions } from '../endpoint/endpoint.js';
 import { checkListenOptions } from '../endpoint/options.js';
@@ -51,6 +51,11 @@ export interface ClusterOptions extends Omit<ListenOptions, 'quicLb' | 'protocol
   quicLb?: QuicLbConfig;
   /** Workers must have started within this (default 30 s); else `listenCluster` rejects. */
   readyTimeoutMs?: number;
+  /**
+   * Server ID of worker 0 (default 0); worker i has `firstServerId + i`. Several clusters behind
+   * one QUIC-LB load balancer (processes, hosts) need disjoint ranges.
+   */
+  firstServerId?: number;
 }
 
 /** Counters of the front thread, per worker. */
@@ -86,6 +91,7 @@ export class QuicCluster {
   #socketClosed = false;
   /** Workers still running, by index; a crashed worker's share of new clients goes to the others. */
   readonly #alive: boolean[];
+  readonly #firstServerId: number;
   #live: number[];
   readonly #flush = (): void => {
     this.#flushQueued = false;
@@ -93,7 +99,8 @@ export class QuicCluster {
   };
 
   /** @internal */
-  constructor(socket: dgram.Socket, slots: WorkerSlot[], config: QuicLbConfig) {
+  constructor(socket: dgram.Socket, slots: WorkerSlot[], config: QuicLbConfig, firstServerId: number) {
+    this.#firstServerId = firstServerId;
     this.#socket = socket;
     this.#slots = slots;
     this.#config = config;
@@ -144,6 +151,8 @@ export class QuicCluster {
     // RFC 9000 §17.2 / §17.3: the DCID follows its length byte (long header) or the first byte.
     if ((msg[0]! & 0x80) !== 0) index = msg.length > 6 ? quicLbServerIdAt(this.#config, msg, 6, msg[5]!) : -1;
     else index = quicLbServerIdAt(this.#config, msg, 1, this.#cidLength);
+    // Not one of ours (another cluster's ID, or none): -1 or past the end.
+    if (index >= 0) index -= this.#firstServerId;
     if (index >= 0 && this.#alive[index] === true) {
       this.#stats.byServerId[index]!++;
     } else {
@@ -218,7 +227,19 @@ function checkClusterOptions(options: ClusterOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
   const { workers, workerModule } = options;
   const config = options.quicLb ?? DEFAULT_CLUSTER_QUIC_LB;
-  const maxWorkers = config.serverIdLength >= 2 ? 65_536 : 256;
+  try {
+    quicLbCidFactory(config, new Uint8Array(Number(config.serverIdLength) || 1), (n) => new Uint8Array(n));
+  } catch (e) {
+    throw new RangeError(`${where}: options.quicLb: ${(e as Error).message}`);
+  }
+  // The front reads server IDs as numbers (quicLbServerIdAt).
+  if (config.serverIdLength > 6) throw new RangeError(`${where}: options.quicLb.serverIdLength must be at most 6, got ${config.serverIdLength}`);
+  const ids = Math.min(2 ** (8 * Math.min(config.serverIdLength, 6)), Number.MAX_SAFE_INTEGER);
+  const first = options.firstServerId ?? 0;
+  if (typeof first !== 'number' || !Number.isSafeInteger(first) || first < 0 || first >= ids) {
+    throw new RangeError(`${where}: options.firstServerId must be an integer from 0 to ${ids - 1}, got ${String(first)}`);
+  }
+  const maxWorkers = Math.min(ids - first, 65_536);
   if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > maxWorkers) {
     throw new RangeError(`${where}: options.workers must be an integer from 1 to ${maxWorkers}, got ${String(workers)}`);
   }
@@ -231,7 +252,7 @@ function checkClusterOptions(options: ClusterOptions): void {
     throw new TypeError(`${where}: options.crypto must be a provider name here; a provider object comes from the worker module's listenOptions`);
   }
   // The rest as QuicEndpoint.listen checks it (a worker's QUIC-LB option is checked there too).
-  const { workers: _w, workerModule: _m, workerData: _d, readyTimeoutMs: _r, quicLb: _q, ...listen } = options;
+  const { workers: _w, workerModule: _m, workerData: _d, readyTimeoutMs: _r, quicLb: _q, firstServerId: _f, ...listen } = options;
   checkListenOptions({ ...listen, quicLb: { config, serverId: new Uint8Array(config.serverIdLength) } });
 }
 
@@ -268,7 +289,7 @@ function startWorker(options: WorkerOptions): Worker {
 export async function listenCluster(options: ClusterOptions): Promise<QuicCluster> {
   checkClusterOptions(options);
   const config = options.quicLb ?? DEFAULT_CLUSTER_QUIC_LB;
-  const { workers: count, workerModule, workerData, readyTimeoutMs, quicLb: _q, ...listen } = options;
+  const { workers: count, workerModule, workerData, readyTimeoutMs, quicLb: _q, firstServerId = 0, ...listen } = options;
   const moduleUrl = workerModule instanceof URL ? workerModule.href : isAbsolute(workerModule) ? pathToFileURL(workerModule).href : workerModule;
   const shared = {
     ...listen,
@@ -286,7 +307,7 @@ export async function listenCluster(options: ClusterOptions): Promise<QuicCluste
       port: channel.port2,
       index,
       workers: count,
-      serverId: serverIdBytes(index, config.serverIdLength),
+      serverId: serverIdBytes(firstServerId + index, config.serverIdLength),
       config,
       listen: shared,
       moduleUrl,
@@ -330,7 +351,7 @@ export async function listenCluster(options: ClusterOptions): Promise<QuicCluste
   // An error after the start (the application's code threw) ends that worker; log it, and keep
   // the listener so it is not an uncaught 'error' of the front.
   slots.forEach((s, i) => s.worker.on('error', (e) => console.error(`purequic cluster worker ${i}:`, e)));
-  return new QuicCluster(socket, slots, config);
+  return new QuicCluster(socket, slots, config, firstServerId);
 }
 
 function serverIdBytes(index: number, length: number): Uint8Array {

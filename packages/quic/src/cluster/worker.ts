@@ -4,7 +4,7 @@ import type { ListenOptions, QuicEndpoint } from '../endpoint/endpoint.js';
 
 /** Given to the worker module with its endpoint. */
 export interface ClusterWorkerContext {
-  /** This worker's number, 0 to `workers - 1`; also its QUIC-LB server ID. */
+  /** This worker's number, 0 to `workers - 1` (its QUIC-LB server ID is `firstServerId` + this). */
   readonly workerIndex: number;
   readonly workers: number;
   /** The server ID bytes in every connection ID this worker issues. */

@@ -10,6 +10,8 @@ import { createSocket } from 'node:dgram';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listenCluster } from '../../src/cluster/front.js';
+import type { Connection } from '../../src/connection/connection.js';
+import { QuicEndpoint } from '../../src/endpoint/endpoint.js';
 import { TEST_CERT_PEM, TEST_KEY_PEM } from '../connection/harness.js';
 import { withTimeout } from '../endpoint/echo-helpers.js';
 
@@ -26,6 +28,9 @@ test('bad options are refused before a thread starts', async () => {
     [{ workers: 2, workerModule: echoWorker, crypto: {} }, /provider name/],
     [{ workers: 2, workerModule: echoWorker, alpnProtocols: [] }, /alpnProtocols/],
     [{ workers: 2, workerModule: echoWorker, quicLb: { configRotation: 0, serverIdLength: 1, nonceLength: 2, lengthSelfEncoding: true } }, /nonce length/],
+    [{ workers: 2, workerModule: echoWorker, quicLb: { configRotation: 0, serverIdLength: 7, nonceLength: 4, lengthSelfEncoding: true } }, /serverIdLength must be at most 6/],
+    [{ workers: 2, workerModule: echoWorker, firstServerId: 256 }, /firstServerId must be an integer from 0 to 255/],
+    [{ workers: 2, workerModule: echoWorker, firstServerId: 255 }, /workers must be an integer from 1 to 1,/],
   ];
   for (const [extra, message] of bad) {
     try {
@@ -35,6 +40,32 @@ test('bad options are refused before a thread starts', async () => {
       assert.ok(e instanceof TypeError || e instanceof RangeError, String(e));
       assert.match((e as Error).message, message);
     }
+  }
+});
+
+test('firstServerId: the workers issue CIDs with IDs from there, and are routed by them', async () => {
+  const cluster = await withTimeout(listenCluster({ ...listen, workers: 2, workerModule: echoWorker, firstServerId: 40 }), 60_000, 'listenCluster');
+  const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+  try {
+    const conn = await withTimeout(
+      client.connect({ host: '127.0.0.1', port: cluster.address.port, serverName: 'localhost', alpnProtocols: ['echo'], verification: { mode: 'none' } }),
+      15_000,
+      'connect',
+    );
+    const s = await conn.openBidirectionalStream();
+    const w = s.writable.getWriter();
+    await w.write(new Uint8Array(3000));
+    await w.close();
+    const chunks: Uint8Array[] = [];
+    for await (const c of s.readable) chunks.push(c);
+    const worker = chunks[0]![0]!;
+    const cid = (conn.core as Connection).peerCids.currentCid;
+    assert.is(cid[1], 40 + worker, 'server ID = firstServerId + worker index');
+    assert.ok(cluster.stats().byServerId[worker]! > 0, 'routed by it');
+    conn.close(0, 'done');
+  } finally {
+    await client.close();
+    await withTimeout(cluster.close(), 15_000, 'cluster.close');
   }
 });
 
