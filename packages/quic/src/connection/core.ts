@@ -618,7 +618,8 @@ export abstract class ConnectionCore {
   setClosed(reason: ConnectionCloseReason): void {
     if (this.closeReason) return;
     this.closeReason = reason;
-    this.streams.closeAll();
+    // A peer's CONNECTION_CLOSE leaves what it sent before readable (streams.ts).
+    this.streams.closeAll('remote' in reason && reason.remote);
     this.events.push({ type: 'closed', reason });
   }
 
@@ -629,6 +630,7 @@ export abstract class ConnectionCore {
     this.closeDeadline = Infinity;
     this.idleDeadline = Infinity;
     this.streams.closeAll();
+    this.streams.releaseReadable();
     this.localCids.retireAll();
     if (this.isServer) this.events.push({ type: 'cid-route', cid: this.originalDcid, active: false });
   }
