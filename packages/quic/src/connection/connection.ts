@@ -66,6 +66,11 @@ export interface AcceptOptions extends ServerConnectionOptions {
    * the client's version only.
    */
   versions?: number[];
+  /**
+   * Makes every connection ID this server issues (the handshake SCID and NEW_CONNECTION_ID),
+   * each `transport.localConnectionIdLength` bytes; default random. See quic-lb.ts.
+   */
+  newConnectionId?: () => Uint8Array;
 }
 
 function settingsFrom(partial: Partial<TransportSettings> | undefined): TransportSettings {
@@ -171,7 +176,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         version: options.version,
         keyLog: options.keyLog,
         originalDcid: options.originalDcid.slice(),
-        localCid: options.random(settings.localConnectionIdLength),
+        localCid: options.newConnectionId !== undefined ? options.newConnectionId() : options.random(settings.localConnectionIdLength),
+        newConnectionId: options.newConnectionId,
         peerCid: options.clientScid.slice(),
         resetTokenFor: resetTokenFactory(options.crypto, key),
         retry: options.retry,
@@ -333,6 +339,11 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   readStream(streamId: number, maxBytes?: number): StreamRead | undefined {
     this.streams.smoothedRtt = this.recovery.rtt.smoothedRtt;
     return this.streams.readStream(streamId, maxBytes);
+  }
+
+  /** After the peer closed the connection: whether stream `streamId` still has received data to read. */
+  hasReadableAfterClose(streamId: number): boolean {
+    return this.streams.hasReadableAfterClose(streamId);
   }
 
   resetStream(streamId: number, errorCode: number, reliableSize?: number): void {

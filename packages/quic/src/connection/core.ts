@@ -68,6 +68,12 @@ export interface CoreInit {
   originalDcid: Uint8Array;
   /** Our source CID for the handshake (sequence 0). */
   localCid: Uint8Array;
+  /**
+   * Makes every later connection ID this endpoint issues (NEW_CONNECTION_ID, RFC 9000 §5.1.1),
+   * each `settings.localConnectionIdLength` bytes; default random. A server behind a load
+   * balancer passes a QUIC-LB generator (quic-lb.ts) so every CID carries its server ID.
+   */
+  newConnectionId?: () => Uint8Array;
   /** The CID we send to first: the client's random DCID, or the client's SCID at the server. */
   peerCid: Uint8Array;
   resetTokenFor: (cid: Uint8Array) => Uint8Array;
@@ -221,7 +227,7 @@ export abstract class ConnectionCore {
     };
     this.streams = new StreamMap({ isServer: init.isServer, settings: init.settings, events: this.events });
     this.localCids = new LocalConnectionIds(() => {
-      const cid = init.random(init.settings.localConnectionIdLength);
+      const cid = init.newConnectionId !== undefined ? init.newConnectionId() : init.random(init.settings.localConnectionIdLength);
       return { cid, resetToken: init.resetTokenFor(cid) };
     });
     this.localCids.onRouteChange = (cid, active) => {
@@ -344,6 +350,26 @@ export abstract class ConnectionCore {
       if (sp.discarded || this.recovery.pendingProbes(space) === 0) continue;
       for (const p of this.recovery.tracker(space).outstandingPackets()) {
         for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
+      }
+    }
+    // In the application space, with no new data waiting, the probes carry the stream data of
+    // the oldest packets still unacknowledged (§6.2.4: "send previously sent data"): when the
+    // tail of a response was lost, a probe that gets through delivers it, instead of a PING
+    // whose acknowledgment only starts loss detection one more round trip later. Whichever copy
+    // is acknowledged first settles the range; the stream buffers ignore the other.
+    const application = PacketNumberSpace.APPLICATION;
+    const probes = this.recovery.pendingProbes(application);
+    if (probes > 0 && !this.spaces[application].discarded && !this.streams.hasPendingFrames()) {
+      let carried = 0;
+      for (const p of this.recovery.tracker(application).outstandingPackets()) {
+        if (carried >= probes) break;
+        let hasStreamData = false;
+        for (const t of p.tokens) {
+          if (t.kind !== TokenKind.STREAM) continue;
+          this.streams.onTokenLost(t);
+          hasStreamData = true;
+        }
+        if (hasStreamData) carried++;
       }
     }
   }
@@ -623,7 +649,8 @@ export abstract class ConnectionCore {
   setClosed(reason: ConnectionCloseReason): void {
     if (this.closeReason) return;
     this.closeReason = reason;
-    this.streams.closeAll();
+    // A peer's CONNECTION_CLOSE leaves what it sent before readable (streams.ts).
+    this.streams.closeAll('remote' in reason && reason.remote);
     this.events.push({ type: 'closed', reason });
   }
 
@@ -634,6 +661,7 @@ export abstract class ConnectionCore {
     this.closeDeadline = Infinity;
     this.idleDeadline = Infinity;
     this.streams.closeAll();
+    this.streams.releaseReadable();
     this.localCids.retireAll();
     if (this.isServer) this.events.push({ type: 'cid-route', cid: this.originalDcid, active: false });
   }
