@@ -453,7 +453,61 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
     figure: goodput,
     timeoutMs: { runner: 180_000, quick: 60_000 },
   },
+  ...webTransportCases(),
 ];
+
+/** The application protocol both WebTransport sides are given (PROTOCOLS). */
+export const WT_PROTOCOL = 'wt-interop-1';
+
+/**
+ * The WebTransport runner's cases (../shared/specs/quic-interop-runner-webtransport-endpoint-doc.md),
+ * `wt-` in front of the runner's names: a handshake, then each of unidirectional streams,
+ * bidirectional streams and datagrams with the client requesting (`-receive`: the server runs
+ * `transfer` and answers) and with the server requesting (`-send`: the client serves its files).
+ * Two endpoints (sessions) on one QUIC connection, as the contract says.
+ */
+function webTransportCases(): MatrixCase[] {
+  const endpoints = ['wt1', 'wt2'];
+  const streamFiles = (scale: Scale): InteropFile[] => [file('wt1/a.bin', bySize(scale, 2 * MiB, 256 * KiB)), file('wt1/b.bin', bySize(scale, MiB, 64 * KiB)), file('wt2/c.bin', bySize(scale, MiB, 128 * KiB))];
+  // Each answer must fit in one datagram with its `PUSH <name>\n` line.
+  const datagramFiles = (): InteropFile[] => [file('wt1/d1.bin', 600), file('wt2/d2.bin', 600)];
+  const cases: MatrixCase[] = [
+    {
+      name: 'wt-handshake',
+      abbreviation: 'WH',
+      kind: 'test',
+      arrange: () => ({ testcase: 'handshake', files: [], delayMs: LINK_DELAY_MS, webtransport: { protocols: [WT_PROTOCOL], endpoints, serverRequests: false } }),
+      check: (o) => basicChecks(o),
+      timeoutMs: { runner: 60_000, quick: 30_000 },
+    },
+  ];
+  const modes = [
+    ['unidirectional', 'WU'],
+    ['bidirectional', 'WB'],
+    ['datagram', 'WD'],
+  ] as const;
+  for (const [mode, abbreviation] of modes) {
+    for (const direction of ['receive', 'send'] as const) {
+      const testcase = `transfer-${mode}-${direction}`;
+      cases.push({
+        name: `wt-${testcase}`,
+        abbreviation: `${abbreviation}${direction === 'receive' ? 'R' : 'S'}`,
+        kind: 'test',
+        arrange: (scale) => ({
+          testcase,
+          // `-receive`: the server answers whatever comes (`transfer`); `-send`: it requests.
+          serverTestcase: direction === 'receive' ? 'transfer' : testcase,
+          files: mode === 'datagram' ? datagramFiles() : streamFiles(scale),
+          delayMs: LINK_DELAY_MS,
+          webtransport: { protocols: [WT_PROTOCOL], endpoints, serverRequests: direction === 'send' },
+        }),
+        check: (o) => basicChecks(o),
+        timeoutMs: { runner: 120_000, quick: 40_000 },
+      });
+    }
+  }
+  return cases;
+}
 
 export function findCase(name: string): MatrixCase | undefined {
   return MATRIX_CASES.find((c) => c.name === name || c.abbreviation === name);

@@ -58,6 +58,11 @@ export interface LaunchContext {
   quicGoKeyUpdateInterval?: number;
   /** Our crypto provider (`CRYPTO`). */
   crypto?: string;
+  /**
+   * The WebTransport contract: PROTOCOLS for both sides, and the server's REQUESTS
+   * (`endpoint/file`) in the `-send` cases.
+   */
+  webtransport?: { protocols: string[]; serverRequests: string[] };
 }
 
 /** How to start a process, and how the runner knows a server is ready. */
@@ -106,6 +111,10 @@ const NO_V2 = 'knows only the draft v2 codepoint 0x709a50c4, not RFC 9369';
 export const ECN_REASON =
   'node:dgram can neither set the ECN bits of outgoing datagrams nor read them on incoming ones (no IP_TOS / IP_RECVTOS control), so the relay cannot see or keep ECT marks';
 
+/** The WebTransport runner's cases (matrix-cases.ts), by matrix name. */
+const WT_CASES = ['wt-handshake', ...['unidirectional', 'bidirectional', 'datagram'].flatMap((m) => [`wt-transfer-${m}-receive`, `wt-transfer-${m}-send`])];
+const NO_WEBTRANSPORT = (peer: string): Record<string, string> => Object.fromEntries(WT_CASES.map((c) => [c, `${peer} has no WebTransport`]));
+
 /** The cases our endpoint runs (client and server), with notes. */
 const OUR_CASES: Record<string, string> = {
   handshake: '',
@@ -131,6 +140,7 @@ const OUR_CASES: Record<string, string> = {
   connectionmigration: '',
   goodput: '',
   crosstraffic: '',
+  ...Object.fromEntries(WT_CASES.map((c) => [c, ''])),
 };
 
 /** Our endpoint bundled into one JavaScript file (`bundleOurEndpoint`), or undefined: run it through tsx. */
@@ -185,6 +195,12 @@ function ourLaunch(context: LaunchContext): Launch {
   else Object.assign(env, { REQUESTS: context.urls.join(' '), DOWNLOADS: context.downloads });
   // Ours, not the runner's: fetch over HTTP/3 in a case other than `http3` (with an h3-only peer).
   if (context.application === 'h3') env.ALPN = 'h3';
+  // The runner keeps WebTransport in images of its own; WEBTRANSPORT=1 selects that contract.
+  if (context.webtransport) {
+    Object.assign(env, { WEBTRANSPORT: '1', PROTOCOLS: context.webtransport.protocols.join(' '), DOWNLOADS: context.downloads });
+    if (context.role === 'server') env.REQUESTS = context.webtransport.serverRequests.join(' ');
+    else env.WWW = context.www;
+  }
   const args = ourEndpointBundle ? [ourEndpointBundle] : ['--conditions=@purequic/source', '--import', 'tsx', ENDPOINT_SCRIPT];
   return { command: process.execPath, args, env, cwd: REPO_ROOT, readiness: 'listening-line' };
 }
@@ -249,6 +265,7 @@ function quicGoLaunch(context: LaunchContext): Promise<Launch> {
 const QUIC_GO_UNSUPPORTED: Record<string, string> = {
   v2: `quic-go 0.29 ${NO_V2}`,
   ecn: ECN_REASON,
+  ...NO_WEBTRANSPORT('quic-go 0.29'),
 };
 
 const quicGo: PeerEntry = {
@@ -366,13 +383,14 @@ const ngtcp2: PeerEntry = {
     unsupported: {
       v2: `ngtcp2 0.12 ${NO_V2}`,
       ecn: ECN_REASON,
+      ...NO_WEBTRANSPORT('ngtcp2 0.12'),
     },
     application: () => 'h3',
     launch: ngtcp2Launch,
   },
   client: {
     cases: NGTCP2_CASES,
-    unsupported: { v2: `ngtcp2 0.12 ${NO_V2}`, ecn: ECN_REASON },
+    unsupported: { v2: `ngtcp2 0.12 ${NO_V2}`, ecn: ECN_REASON, ...NO_WEBTRANSPORT('ngtcp2 0.12') },
     application: () => 'h3',
     launch: ngtcp2Launch,
   },
@@ -386,6 +404,8 @@ function browserPeer(name: BrowserName, description: string): PeerEntry {
   const cases: Record<string, string> = {};
   for (const c of ['handshake', 'transfer', 'longrtt', 'multiplexing', 'retry', 'blackhole', 'amplificationlimit', 'handshakeloss', 'transferloss', 'handshakecorruption', 'transfercorruption', 'goodput', 'crosstraffic']) cases[c] = 'over HTTP/3';
   cases.http3 = '';
+  // WebTransport from the page (W3C API): the handshake and the cases where the client asks.
+  for (const c of WT_CASES) if (!c.endsWith('-send')) cases[c] = '';
   const rebinding = 'the relay would have to rebind the browser\'s path; not tried';
   return {
     name,
@@ -408,12 +428,20 @@ function browserPeer(name: BrowserName, description: string): PeerEntry {
         'rebind-port': rebinding,
         'rebind-addr': rebinding,
         connectionmigration: 'browsers do not migrate on their own',
+        ...Object.fromEntries(WT_CASES.filter((c) => c.endsWith('-send')).map((c) => [c, 'not built: the page would have to serve the files the server asks for'])),
       },
       application: () => 'h3',
       launch: (context) => ({
         command: process.execPath,
         args: ['--conditions=@purequic/source', '--import', 'tsx', BROWSER_CLIENT_SCRIPT],
-        env: { BROWSER: name, TESTCASE: context.testcase, REQUESTS: context.urls.join(' '), DOWNLOADS: context.downloads, CERTS: context.certs },
+        env: {
+          BROWSER: name,
+          TESTCASE: context.testcase,
+          REQUESTS: context.urls.join(' '),
+          DOWNLOADS: context.downloads,
+          CERTS: context.certs,
+          ...(context.webtransport ? { WEBTRANSPORT: '1', PROTOCOLS: context.webtransport.protocols.join(' ') } : {}),
+        },
         cwd: REPO_ROOT,
         readiness: 'listening-line',
       }),

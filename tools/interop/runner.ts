@@ -13,9 +13,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSelfSignedCertificate, type CryptoProviderName } from '@purequic/quic';
@@ -89,6 +89,14 @@ export interface InteropCase {
   bottleneck?: { bitsPerSecond: number; queuePackets: number };
   /** Use this directory (created) instead of a temporary one; it is kept. */
   directory?: string;
+  /**
+   * The WebTransport contract (../shared/specs/quic-interop-runner-webtransport-endpoint-doc.md)
+   * instead of the QUIC one: file names are `endpoint/file`, both sides get PROTOCOLS, and
+   * `negotiated_protocol.txt` must hold the first protocol. With `serverRequests` the server
+   * asks the client for the files (`-send` cases) and saves them; the client is only told the
+   * endpoints (`https://host:port/endpoint/`).
+   */
+  webtransport?: { protocols: string[]; endpoints: string[]; serverRequests: boolean };
 }
 
 /** What the client printed on success: `downloaded N files, B bytes in T ms`. */
@@ -198,6 +206,25 @@ function writeSeededFile(path: string, size: number, random: SimRandom): string 
     closeSync(fd);
   }
   return hash.digest('hex');
+}
+
+const NEGOTIATED_PROTOCOL_FILE = 'negotiated_protocol.txt';
+
+/** Paths of the regular files under `root`, relative to it, with `/` separators (bounded by the tree). */
+function filesUnder(root: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) out.push(relative(root, join(entry.parentPath ?? entry.path, entry.name)).split('\\').join('/'));
+  }
+  return out;
+}
+
+function readTextOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -312,6 +339,9 @@ function launchContext(role: Role, c: InteropCase, dir: Layout, extra: Pick<Laun
     qlogDir: join(dir.logs, `qlog-${role}`),
     quicGoKeyUpdateInterval: c.quicGoKeyUpdateInterval,
     crypto: c.crypto,
+    ...(c.webtransport
+      ? { webtransport: { protocols: c.webtransport.protocols, serverRequests: role === 'server' && c.webtransport.serverRequests ? c.files.map((f) => f.name) : [] } }
+      : {}),
     ...extra,
   };
 }
@@ -388,7 +418,11 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     }
     const random = new SimRandom(seed);
     const expected = new Map<string, string>();
-    for (const f of c.files) expected.set(f.name, writeSeededFile(join(dir.www, f.name), f.size, random));
+    for (const f of c.files) {
+      mkdirSync(dirname(join(dir.www, f.name)), { recursive: true });
+      expected.set(f.name, writeSeededFile(join(dir.www, f.name), f.size, random));
+    }
+    for (const endpoint of c.webtransport?.endpoints ?? []) mkdirSync(join(dir.www, endpoint), { recursive: true });
 
     const launched = await startServer(c, dir, timeoutMs);
     server = launched.process;
@@ -414,7 +448,8 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     const port = relay ? relay.port : serverPort;
     const host = c.ipv6 ? '[::1]' : '127.0.0.1';
     // ngtcp2's HTTP/3 client sends the URL's authority; the files are the same either way.
-    const urls = c.files.map((f) => `https://${host}:${port}/${f.name}`);
+    const wt = c.webtransport;
+    const urls = wt && (wt.serverRequests || c.files.length === 0) ? wt.endpoints.map((e) => `https://${host}:${port}/${e}/`) : c.files.map((f) => `https://${host}:${port}/${f.name}`);
     const count = Math.max(1, c.parallelClients ?? 1);
     const downloadDirs = Array.from({ length: count }, (_, i) => (count === 1 ? dir.downloads : join(dir.downloads, `client-${i}`)));
     for (let i = 0; i < count; i++) {
@@ -444,7 +479,14 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     // The runner's check: the same file names, byte for byte, nothing missing, nothing extra.
     for (const [i, downloads] of downloadDirs.entries()) {
       const where = count > 1 ? `client ${i}: ` : '';
-      const present = new Set(readdirSync(downloads));
+      const present = new Set(filesUnder(downloads));
+      if (wt) {
+        // WebTransport: both sides write the protocol they negotiated (the first offered).
+        present.delete(NEGOTIATED_PROTOCOL_FILE);
+        const negotiated = readTextOrUndefined(join(downloads, NEGOTIATED_PROTOCOL_FILE));
+        if (negotiated === undefined) problems.push(`${where}no ${NEGOTIATED_PROTOCOL_FILE}`);
+        else if (negotiated.trim() !== (wt.protocols[0] ?? '')) problems.push(`${where}negotiated protocol ${JSON.stringify(negotiated.trim())}, expected ${JSON.stringify(wt.protocols[0] ?? '')}`);
+      }
       for (const [name, digest] of expected) {
         if (!present.has(name)) {
           problems.push(`${where}missing ${name}`);
