@@ -33,6 +33,7 @@ import { ClientHelloPeek } from './versions.js';
 import { createController } from './congestion-choice.js';
 import { NewTokenSender } from './new-tokens.js';
 import { acceptHandshakeParameters } from './peer-parameters.js';
+import { startPreferredAddressMigration } from './preferred-address.js';
 import { onPacketLost } from './token-outcomes.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
@@ -175,6 +176,8 @@ export abstract class ConnectionCore {
   /** Server: NEW_TOKEN frames to send (RFC 9000 §8.1.3). */
   readonly newTokens = new NewTokenSender();
   pingPending = false;
+  /** Client: move to the server's preferred_address once the handshake is confirmed (RFC 9000 §9.6.1). */
+  migrateToPreferredAddress = true;
   /** Packets dropped (undecryptable, malformed, duplicates): diagnostics. */
   droppedPackets = 0;
   /** Counters for diagnostics, benchmarks and qlog. */
@@ -212,7 +215,7 @@ export abstract class ConnectionCore {
     this.pacer = new Pacer({ maxDatagramSize: mds });
     this.recovery = new LossRecovery<RecoveryToken[]>({ isServer: init.isServer, congestion: this.congestion });
     // The handshake path's address validation is the connection's own (addressValidated, §8.1).
-    this.paths = new PathManager(init.remote, true, init.random);
+    this.paths = new PathManager(init.remote, true, init.random, init.isServer);
     this.ecn = new EcnValidator(init.settings.ecn !== false);
     this.pmtud = new PathMtuDiscovery();
     this.pmtud.onSizeChange = (size) => {
@@ -372,7 +375,8 @@ export abstract class ConnectionCore {
 
   // ------------------------------------------------------------------ receive
 
-  handleDatagram(data: Uint8Array, remote: PathAddress, now: number, ecn = 0): void {
+  /** `local`: the local address the datagram reached when not the default one (a server's preferred address, RFC 9000 §9.6). */
+  handleDatagram(data: Uint8Array, remote: PathAddress, now: number, ecn = 0, local?: PathAddress): void {
     this.now = now;
     this.streams.now = now;
     if (this.state === 'terminated' || this.state === 'draining') return;
@@ -385,7 +389,7 @@ export abstract class ConnectionCore {
       return;
     }
     this.bytesReceived += data.length;
-    this.#receiver.begin(data, remote, ecn);
+    this.#receiver.begin(data, remote, ecn, local);
     if (!this.addressValidated) {
       // RFC 9002 §6.2.2.1, A.6: bytes received raise the amplification allowance; a server
       // blocked by it re-arms its PTO once it may send again.
@@ -551,6 +555,8 @@ export abstract class ConnectionCore {
       const peerMax = this.peerParams?.maxUdpPayloadSize ?? MAX_UDP_PAYLOAD;
       this.pmtud.enable(Math.min(peerMax, this.settings.maxUdpPayloadSize), this.now);
     }
+    // RFC 9000 §9.6.1: a client moves to the server's preferred address now.
+    startPreferredAddressMigration(this, this.migrateToPreferredAddress);
   }
 
   // ------------------------------------------------------------------ paths (RFC 9000 §8.2, §9)

@@ -116,6 +116,10 @@ export const PathOutcome = {
 } as const;
 export type PathOutcome = (typeof PathOutcome)[keyof typeof PathOutcome];
 
+function sameLocal(a: PathAddress | undefined, b: PathAddress | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && sameAddress(a, b));
+}
+
 export class PathManager {
   active: NetworkPath;
   /** The last validated path, kept while a migrated-to path is being validated (§9.3.2). */
@@ -129,22 +133,32 @@ export class PathManager {
     remote: PathAddress,
     validated: boolean,
     private readonly random: (n: number) => Uint8Array,
+    /**
+     * Server: paths are told apart by the local address too (`undefined` = the address the
+     * connection started on), since a client moving to our preferred address (RFC 9000 §9.6)
+     * may keep its own address. A client's paths are keyed by the peer address alone.
+     */
+    private readonly keyedByLocal = false,
   ) {
     this.active = new NetworkPath(remote, undefined, validated);
   }
 
-  /** The path for a peer address (active first), or undefined. */
-  find(remote: PathAddress): NetworkPath | undefined {
-    if (sameAddress(this.active.remote, remote)) return this.active;
-    for (const c of this.candidates) if (sameAddress(c.remote, remote)) return c;
+  #matches(path: NetworkPath, remote: PathAddress, local: PathAddress | undefined): boolean {
+    return sameAddress(path.remote, remote) && (!this.keyedByLocal || sameLocal(path.local, local));
+  }
+
+  /** The path for a peer address (and, at a server, the local address it reached; active first), or undefined. */
+  find(remote: PathAddress, local?: PathAddress): NetworkPath | undefined {
+    if (this.#matches(this.active, remote, local)) return this.active;
+    for (const c of this.candidates) if (this.#matches(c, remote, local)) return c;
     return undefined;
   }
 
   /** A path for a peer address an authenticated packet came from (created unvalidated if new). */
-  findOrCreate(remote: PathAddress): NetworkPath {
-    const known = this.find(remote);
+  findOrCreate(remote: PathAddress, local?: PathAddress): NetworkPath {
+    const known = this.find(remote, local);
     if (known) return known;
-    const path = new NetworkPath({ ...remote }, undefined, false);
+    const path = new NetworkPath({ ...remote }, this.keyedByLocal ? local : undefined, false);
     this.#addCandidate(path);
     return path;
   }
@@ -173,6 +187,19 @@ export class PathManager {
       if (c.migrating && c.local && sameAddress(c.local, local)) return c;
     }
     const path = new NetworkPath(this.active.remote, { ...local }, false, true);
+    this.#addCandidate(path);
+    this.startValidation(path, now, ptoMs);
+    return path;
+  }
+
+  /**
+   * A client moves to the server's preferred address (RFC 9000 §9.6.1): probe the new peer
+   * address from `local` (the current local address), move once validated. No amplification
+   * limit applies to a client (§8.1 limits servers only).
+   */
+  probeRemote(remote: PathAddress, local: PathAddress | undefined, now: number, ptoMs: number): NetworkPath {
+    for (const c of this.candidates) if (c.migrating && sameAddress(c.remote, remote)) return c;
+    const path = new NetworkPath({ ...remote }, local, false, true);
     this.#addCandidate(path);
     this.startValidation(path, now, ptoMs);
     return path;
