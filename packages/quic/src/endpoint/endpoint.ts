@@ -16,6 +16,7 @@ import { isIP, isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Connection } from '../connection/connection.js';
 import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
+import type { PreferredAddressConfig } from '../connection/preferred-address.js';
 import { getCryptoProvider } from '../crypto/index.js';
 import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../crypto/provider.js';
 import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
@@ -100,6 +101,13 @@ export interface ListenOptions extends EndpointOptions {
    * replay to this endpoint gets no 0-RTT (its data is only taken in 1-RTT).
    */
   earlyData?: boolean;
+  /**
+   * Offer a preferred address (RFC 9000 §9.6): the endpoint binds a socket per family given
+   * (port 0: any free port) and the client moves there after the handshake, to the address of
+   * the family it uses; the original address keeps working for clients that stay. Connection
+   * IDs must not be zero-length (§18.2).
+   */
+  preferredAddress?: { ipv4?: { address: string; port: number }; ipv6?: { address: string; port: number } };
 }
 
 /** `QuicEndpoint.bind`: the local address of a client endpoint (default '::', dual-stack, any port). */
@@ -152,6 +160,11 @@ export interface ConnectOptions {
   earlyData?: boolean;
   /** Overrides the endpoint's `protocol` for this connection. */
   protocol?: ProtocolAttach;
+  /**
+   * Move to the server's preferred address once the handshake is confirmed (RFC 9000 §9.6.1),
+   * after validating it; the connection stays on the original address if that fails. Default true.
+   */
+  migrateToPreferredAddress?: boolean;
 }
 
 interface Entry {
@@ -256,8 +269,12 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #replayCache = new ZeroRttReplayCache();
   readonly #qlogCloses = new Set<Promise<void>>();
   readonly #cidLength: number;
-  /** Sockets bound for client migration (RFC 9000 §9.2), by "address|port". */
+  /** Sockets bound for client migration (RFC 9000 §9.2) and a server's preferred addresses (§9.6), by "address|port". */
   readonly #migrationSockets = new Map<string, dgram.Socket>();
+  /** Server: the preferred addresses' sockets by the local address object their datagrams carry. */
+  readonly #preferredSockets = new Map<PathAddress, dgram.Socket>();
+  /** Server: what connections offer in preferred_address (the bound addresses). */
+  #preferredAddress: PreferredAddressConfig | undefined;
   #flushScheduled = false;
   /**
    * Datagrams are built one after another in this slab and sent from where they lie: node:dgram
@@ -314,7 +331,43 @@ export class QuicEndpoint implements ConnectionDriver {
   static async listen(options: ListenOptions): Promise<QuicEndpoint> {
     checkListenOptions(options);
     const socket = await bindSocket(options.host ?? '::', options.port);
-    return new QuicEndpoint(socket, options, options);
+    const endpoint = new QuicEndpoint(socket, options, options);
+    if (options.preferredAddress) {
+      try {
+        await endpoint.#bindPreferred(options.preferredAddress);
+      } catch (e) {
+        await endpoint.abort();
+        throw e;
+      }
+    }
+    return endpoint;
+  }
+
+  /**
+   * Binds the preferred address sockets (RFC 9000 §9.6): their datagrams reach the same
+   * connections (routed by CID) with that local address, so a connection's paths there are
+   * its own and it answers from there (§9.6.2, §8.2.2).
+   */
+  async #bindPreferred(config: NonNullable<ListenOptions['preferredAddress']>): Promise<void> {
+    const offered: PreferredAddressConfig = {};
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const want = config[family];
+      if (!want) continue;
+      const socket = await bindSocket(want.address, want.port, family === 'ipv6');
+      const bound = socket.address();
+      const local: PathAddress = { address: bound.address, port: bound.port, family: bound.family as 'IPv4' | 'IPv6' };
+      socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo, local));
+      socket.on('error', () => {});
+      this.#migrationSockets.set(`${local.address}|${local.port}`, socket);
+      this.#preferredSockets.set(local, socket);
+      offered[family] = local;
+    }
+    this.#preferredAddress = offered;
+  }
+
+  /** Server: the preferred addresses offered to clients (with the ports bound), if any. */
+  get preferredAddress(): PreferredAddressConfig | undefined {
+    return this.#preferredAddress;
   }
 
   /** A client endpoint on an ephemeral (or given) port. */
@@ -457,6 +510,7 @@ export class QuicEndpoint implements ConnectionDriver {
       reactedToVersionNegotiation,
       sessionTicket,
       earlyData: options.earlyData,
+      migrateToPreferredAddress: options.migrateToPreferredAddress,
       qlog,
     });
     const entry = this.#add(core, qlog, options.protocol);
@@ -529,6 +583,8 @@ export class QuicEndpoint implements ConnectionDriver {
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    for (const extra of this.#migrationSockets.values()) extra.close();
+    this.#migrationSockets.clear();
     this.#closed = new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     return this.#closed;
   }
@@ -578,7 +634,7 @@ export class QuicEndpoint implements ConnectionDriver {
       if (!t) break;
       this.#sendSlabUsed = at + t.length;
       // A migrating client sends some datagrams from the socket of its new local address.
-      const socket = t.local === undefined ? this.#socket : (this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
+      const socket = t.local === undefined ? this.#socket : (this.#preferredSockets.get(t.local) ?? this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
       // The callback only matters while a client handshake listens for send errors; without
       // one node:dgram skips a completion callback per datagram.
       socket.send(slab, at, t.length, t.remote.port, t.remote.address, entry.onSendError === undefined ? undefined : entry.sendCallback);
@@ -671,7 +727,8 @@ export class QuicEndpoint implements ConnectionDriver {
 
   // ------------------------------------------------------------------ receive
 
-  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  /** `local`: set for datagrams to a server's preferred address (RFC 9000 §9.6). */
+  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, local?: PathAddress): void {
     if (msg.length === 0) return;
     const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
     const first = data[0]!;
@@ -679,13 +736,14 @@ export class QuicEndpoint implements ConnectionDriver {
     if ((first & 0x80) === 0) {
       if (data.length < 1 + this.#cidLength) return;
       entry = this.#routes.get(msg.toString('latin1', 1, 1 + this.#cidLength));
-      if (!entry) entry = this.#resetTarget(data) ?? this.#answerUnrouted(data, rinfo);
+      if (!entry) entry = this.#resetTarget(data) ?? (local === undefined ? this.#answerUnrouted(data, rinfo) : undefined);
     } else {
       if (data.length < 7) return;
       const dcidLength = data[5]!;
       if (data.length < 6 + dcidLength) return;
       entry = this.#routes.get(msg.toString('latin1', 6, 6 + dcidLength));
-      if (!entry) entry = this.#accept(data, rinfo);
+      // New connections start at the main address only (the preferred one is for moving to).
+      if (!entry && local === undefined) entry = this.#accept(data, rinfo);
     }
     if (!entry) return;
     // Events of earlier datagrams of this batch go out first: stream data that arrived before a
@@ -698,7 +756,7 @@ export class QuicEndpoint implements ConnectionDriver {
       remote = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
       this.#lastRemote = remote;
     }
-    entry.core.handleDatagram(data, remote, this.now());
+    entry.core.handleDatagram(data, remote, this.now(), 0, local);
     this.#markDirty(entry);
   }
 
@@ -759,6 +817,7 @@ export class QuicEndpoint implements ConnectionDriver {
       sessionTicketKeys: this.#ticketKeys,
       earlyData: server.earlyData === true && this.#ticketKeys !== undefined,
       earlyDataFilter: (context) => this.#replayCache.accept(context),
+      preferredAddress: this.#preferredAddress,
       qlog,
     });
     const entry = this.#add(core, qlog);
@@ -836,9 +895,9 @@ function literalLookup(hostname: string, options: unknown, callback: (error: Err
   (lookup as unknown as (h: string, o: unknown, c: typeof callback) => void)(hostname, options, callback);
 }
 
-function bindSocket(host: string, port: number): Promise<dgram.Socket> {
+function bindSocket(host: string, port: number, ipv6Only = false): Promise<dgram.Socket> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
+  const socket = dgram.createSocket({ type, ipv6Only, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(port, host, () => {
