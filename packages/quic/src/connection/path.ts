@@ -54,6 +54,12 @@ export class NetworkPath {
   readonly challenges: Uint8Array[] = [];
   /** A new PATH_CHALLENGE should go out. */
   challengePending = false;
+  /**
+   * Retry challenges after the connection's PTO, without the 2 x kInitialRtt floor: the path
+   * to a server's preferred address leads to the same server (RFC 9000 §9.6), so the current
+   * path's RTT is the best estimate there is.
+   */
+  retryAtPto = false;
   /** When to send the next challenge if no response came (ms). */
   nextChallengeAt = Infinity;
   /** Validation fails at this time (§8.2.4); Infinity when not validating. */
@@ -200,6 +206,7 @@ export class PathManager {
   probeRemote(remote: PathAddress, local: PathAddress | undefined, now: number, ptoMs: number): NetworkPath {
     for (const c of this.candidates) if (c.migrating && sameAddress(c.remote, remote)) return c;
     const path = new NetworkPath({ ...remote }, local, false, true);
+    path.retryAtPto = true;
     this.#addCandidate(path);
     this.startValidation(path, now, ptoMs);
     return path;
@@ -333,7 +340,7 @@ export class PathManager {
     if (path.challenges.length >= MAX_CHALLENGES) path.challenges.shift();
     path.challenges.push(data);
     // Retry with new data after a PTO until the deadline (§8.2.1 allows several).
-    path.nextChallengeAt = Math.min(now + Math.max(ptoMs, 2 * INITIAL_RTT_MS), path.validationDeadline);
+    path.nextChallengeAt = Math.min(now + (path.retryAtPto ? ptoMs : Math.max(ptoMs, 2 * INITIAL_RTT_MS)), path.validationDeadline);
     return data;
   }
 }

@@ -183,7 +183,12 @@ interface Entry {
   onSendError?: (error: NodeJS.ErrnoException) => void;
   /** Passed to every `socket.send` of this connection (made once, not per datagram). */
   sendCallback: (error: Error | null) => void;
+  /** CIDs the peer retired, still routed here until `until` (ms) for packets in flight (oldest first). */
+  retiring: { key: string; until: number }[];
 }
+
+/** Retired CIDs kept routed per connection at most (older ones stop routing at once). */
+const MAX_RETIRING_ROUTES = 8;
 
 /** Peer reset tokens indexed per connection at most (older ones are unindexed first). */
 const MAX_INDEXED_RESET_TOKENS = 16;
@@ -640,6 +645,7 @@ export class QuicEndpoint implements ConnectionDriver {
       socket.send(slab, at, t.length, t.remote.port, t.remote.address, entry.onSendError === undefined ? undefined : entry.sendCallback);
     }
     if (sent === MAX_TRANSMITS_PER_FLUSH) this.#markDirty(entry); // more to send: next turn
+    while (entry.retiring.length > 0 && entry.retiring[0]!.until <= now) this.#unroute(entry, entry.retiring.shift()!.key);
     // Events raised while sending (e.g. closed) are dispatched now too.
     for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
     if (core.isTerminated) {
@@ -665,8 +671,13 @@ export class QuicEndpoint implements ConnectionDriver {
         this.#routes.set(key, entry);
         entry.routes.add(key);
       } else if (this.#routes.get(key) === entry) {
-        this.#routes.delete(key);
-        entry.routes.delete(key);
+        // Packets sent to it before the peer retired it may still arrive (reordered, or on a
+        // slower old path after a migration): route them here for 3 PTOs rather than answer
+        // them with a Stateless Reset, which a peer may wrongly act on (RFC 9000 §10.3.1 says
+        // it must not check retired CIDs' tokens; ngtcp2 0.12 does after moving to a
+        // preferred address).
+        entry.retiring.push({ key, until: this.now() + 3 * entry.core.ptoMs() });
+        if (entry.retiring.length > MAX_RETIRING_ROUTES) this.#unroute(entry, entry.retiring.shift()!.key);
       }
       return;
     }
@@ -693,6 +704,12 @@ export class QuicEndpoint implements ConnectionDriver {
       // A connection a protocol layer took over (HTTP/3) is that layer's to announce.
       if (!this.#closing && !entry.facade.eventsTaken) this.#incoming.push(entry.facade);
     }
+  }
+
+  #unroute(entry: Entry, key: string): void {
+    // Not if the CID became active again meanwhile (it cannot: sequence numbers are never reused).
+    if (this.#routes.get(key) === entry) this.#routes.delete(key);
+    entry.routes.delete(key);
   }
 
   #armTimer(): void {
@@ -832,7 +849,7 @@ export class QuicEndpoint implements ConnectionDriver {
   #add(core: Connection, qlog?: QlogFile, protocol?: ProtocolAttach): Entry {
     const facade = new QuicConnection(core, this);
     (protocol ?? this.#options.protocol)?.(facade);
-    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog, sendCallback: () => {} };
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog, sendCallback: () => {}, retiring: [] };
     // A send error during a client's handshake (no route, a forbidden address) ends the attempt
     // at once with the socket's code; later ones are left to loss recovery, as a lost datagram.
     entry.sendCallback = (error) => {
