@@ -55,11 +55,15 @@ export class NetworkPath {
   /** A new PATH_CHALLENGE should go out. */
   challengePending = false;
   /**
-   * Retry challenges after the connection's PTO, without the 2 x kInitialRtt floor: the path
-   * to a server's preferred address leads to the same server (RFC 9000 §9.6), so the current
-   * path's RTT is the best estimate there is.
+   * Retry challenges after the connection's PTO, doubled after each (as Initial packets back
+   * off, §8.2.1), without the 2 x kInitialRtt floor: the path to a server's preferred address
+   * leads to the same server (RFC 9000 §9.6), so the current path's RTT is the best estimate
+   * there is. The doubling also bounds what a server naming someone else's address can make
+   * us send there (a handful of datagrams before the validation deadline, §21.5.3).
    */
   retryAtPto = false;
+  /** PATH_CHALLENGE datagrams taken for this path so far. */
+  challengesTaken = 0;
   /** When to send the next challenge if no response came (ms). */
   nextChallengeAt = Infinity;
   /** Validation fails at this time (§8.2.4); Infinity when not validating. */
@@ -340,7 +344,9 @@ export class PathManager {
     if (path.challenges.length >= MAX_CHALLENGES) path.challenges.shift();
     path.challenges.push(data);
     // Retry with new data after a PTO until the deadline (§8.2.1 allows several).
-    path.nextChallengeAt = Math.min(now + (path.retryAtPto ? ptoMs : Math.max(ptoMs, 2 * INITIAL_RTT_MS)), path.validationDeadline);
+    path.challengesTaken++;
+    const interval = path.retryAtPto ? ptoMs * 2 ** Math.min(path.challengesTaken - 1, 10) : Math.max(ptoMs, 2 * INITIAL_RTT_MS);
+    path.nextChallengeAt = Math.min(now + interval, path.validationDeadline);
     return data;
   }
 }
