@@ -335,6 +335,7 @@ export class QuicConnection {
     },
     setPriority: (id: number, urgency: number, incremental: boolean) => this.core.setStreamPriority(id, urgency, incremental),
     closedError: () => this.#closeError,
+    readableAfterClose: (id: number) => this.core.hasReadableAfterClose(id),
     release: (id: number, stream: QuicStream) => {
       if (this.#streams.get(id) === stream) this.#streams.delete(id);
     },
