@@ -338,22 +338,6 @@ export abstract class ConnectionCore {
     // data still unacknowledged: a PING alone there would never repair a lost flight. Elsewhere
     // a PING suffices if nothing else waits.
     this.requeueCryptoForProbes();
-  }
-
-  /**
-   * Queues the unacknowledged CRYPTO data of each handshake space that still owes PTO probes
-   * and has nothing else queued: on a PTO, and again after the first probe datagram went out,
-   * so that both probe datagrams (RFC 9002 §6.2.4 sends two) carry it and one lost datagram
-   * does not cost another PTO (RFC 9000 §14.1: each is a full, padded Initial datagram).
-   */
-  requeueCryptoForProbes(): void {
-    for (const space of [PacketNumberSpace.INITIAL, PacketNumberSpace.HANDSHAKE]) {
-      const sp = this.spaces[space];
-      if (sp.discarded || this.recovery.pendingProbes(space) === 0 || sp.cryptoSend.hasPendingData()) continue;
-      for (const p of this.recovery.tracker(space).outstandingPackets()) {
-        for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
-      }
-    }
     // In the application space, with no new data waiting, the probes carry the stream data of
     // the oldest packets still unacknowledged (§6.2.4: "send previously sent data"): when the
     // tail of a response was lost, a probe that gets through delivers it, instead of a PING
@@ -372,6 +356,22 @@ export abstract class ConnectionCore {
           hasStreamData = true;
         }
         if (hasStreamData) carried++;
+      }
+    }
+  }
+
+  /**
+   * Queues the unacknowledged CRYPTO data of each handshake space that still owes PTO probes
+   * and has nothing else queued: on a PTO, and again after the first probe datagram went out,
+   * so that both probe datagrams (RFC 9002 §6.2.4 sends two) carry it and one lost datagram
+   * does not cost another PTO (RFC 9000 §14.1: each is a full, padded Initial datagram).
+   */
+  requeueCryptoForProbes(): void {
+    for (const space of [PacketNumberSpace.INITIAL, PacketNumberSpace.HANDSHAKE]) {
+      const sp = this.spaces[space];
+      if (sp.discarded || this.recovery.pendingProbes(space) === 0 || sp.cryptoSend.hasPendingData()) continue;
+      for (const p of this.recovery.tracker(space).outstandingPackets()) {
+        for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
       }
     }
   }
