@@ -67,6 +67,11 @@ export interface AcceptOptions extends ServerConnectionOptions {
    * the client's version only.
    */
   versions?: number[];
+  /**
+   * Makes every connection ID this server issues (the handshake SCID and NEW_CONNECTION_ID),
+   * each `transport.localConnectionIdLength` bytes; default random. See quic-lb.ts.
+   */
+  newConnectionId?: () => Uint8Array;
 }
 
 function settingsFrom(partial: Partial<TransportSettings> | undefined): TransportSettings {
@@ -183,7 +188,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         version: options.version,
         keyLog: options.keyLog,
         originalDcid: options.originalDcid.slice(),
-        localCid: options.random(settings.localConnectionIdLength),
+        localCid: options.newConnectionId !== undefined ? options.newConnectionId() : options.random(settings.localConnectionIdLength),
+        newConnectionId: options.newConnectionId,
         peerCid: options.clientScid.slice(),
         resetTokenFor: resetTokenFactory(options.crypto, key),
         preferredAddress: options.preferredAddress,

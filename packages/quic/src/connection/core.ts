@@ -69,6 +69,12 @@ export interface CoreInit {
   originalDcid: Uint8Array;
   /** Our source CID for the handshake (sequence 0). */
   localCid: Uint8Array;
+  /**
+   * Makes every later connection ID this endpoint issues (NEW_CONNECTION_ID, RFC 9000 §5.1.1),
+   * each `settings.localConnectionIdLength` bytes; default random. A server behind a load
+   * balancer passes a QUIC-LB generator (quic-lb.ts) so every CID carries its server ID.
+   */
+  newConnectionId?: () => Uint8Array;
   /** The CID we send to first: the client's random DCID, or the client's SCID at the server. */
   peerCid: Uint8Array;
   resetTokenFor: (cid: Uint8Array) => Uint8Array;
@@ -224,7 +230,7 @@ export abstract class ConnectionCore {
     };
     this.streams = new StreamMap({ isServer: init.isServer, settings: init.settings, events: this.events });
     this.localCids = new LocalConnectionIds(() => {
-      const cid = init.random(init.settings.localConnectionIdLength);
+      const cid = init.newConnectionId !== undefined ? init.newConnectionId() : init.random(init.settings.localConnectionIdLength);
       return { cid, resetToken: init.resetTokenFor(cid) };
     });
     this.localCids.onRouteChange = (cid, active) => {

@@ -23,6 +23,7 @@ import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
 import { clientInitialVersion, clientVersions, versionAfterNegotiation } from '../connection/versions.js';
 import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
 import { ZeroRttReplayCache } from '../connection/zero-rtt.js';
+import { type QuicLbConfig, quicLbCidFactory, quicLbCidLength } from '../connection/quic-lb.js';
 import { SessionTicketKeys } from '../tls/tickets.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { type RetryPolicy, StatelessResponder } from './stateless-responder.js';
@@ -108,6 +109,34 @@ export interface ListenOptions extends EndpointOptions {
    * IDs must not be zero-length (§18.2).
    */
   preferredAddress?: { ipv4?: { address: string; port: number }; ipv6?: { address: string; port: number } };
+  /**
+   * Issue QUIC-LB plaintext connection IDs (draft-ietf-quic-load-balancers-19 §5.2) carrying
+   * `serverId`: the handshake SCID, every NEW_CONNECTION_ID and a Retry's SCID, so that a load
+   * balancer or a front thread (see `@purequic/quic/cluster`) routes every datagram of a
+   * connection here. The CIDs are `1 + serverIdLength + nonceLength` bytes long (this sets
+   * `transport.localConnectionIdLength`, which must then be absent or equal).
+   */
+  quicLb?: { config: QuicLbConfig; serverId: Uint8Array };
+  /**
+   * Derive the session ticket keys from this secret (32 bytes) instead of at random, so that
+   * several endpoints serving one name (workers, hosts) resume each other's tickets. Rotated
+   * every 12 h by wall-clock interval; keep it as secret as the private key.
+   */
+  sessionTicketSecret?: Uint8Array;
+}
+
+/**
+ * What a `QuicEndpoint` needs of its socket: `node:dgram`'s `Socket` fits, and so does a
+ * virtual socket whose datagrams travel through another thread (`@purequic/quic/cluster`).
+ * `send` must not read the bytes after returning unless it keeps them: the endpoint never
+ * rewrites bytes it has handed to `send`.
+ */
+export interface DatagramSocket {
+  send(data: Uint8Array, offset: number, length: number, port: number, address: string, callback?: (error: Error | null) => void): void;
+  address(): { address: string; port: number; family: string };
+  close(callback: () => void): void;
+  on(event: 'message', listener: (msg: Buffer, rinfo: { address: string; port: number; family: string }) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** `QuicEndpoint.bind`: the local address of a client endpoint (default '::', dual-stack, any port). */
@@ -249,7 +278,7 @@ function cidKey(cid: Uint8Array): string {
  * arrive on `incoming`), `QuicEndpoint.bind` then `connect` for a client. `close()` ends them all.
  */
 export class QuicEndpoint implements ConnectionDriver {
-  readonly #socket: dgram.Socket;
+  readonly #socket: DatagramSocket;
   readonly #crypto: CryptoProvider;
   readonly #options: EndpointOptions;
   readonly #server: ListenOptions | undefined;
@@ -274,6 +303,10 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #replayCache = new ZeroRttReplayCache();
   readonly #qlogCloses = new Set<Promise<void>>();
   readonly #cidLength: number;
+  /** Server: makes the connection IDs it issues (QUIC-LB); random when undefined. */
+  readonly #newCid: (() => Uint8Array) | undefined;
+  /** Server: the transport settings of accepted connections (CID length set by `quicLb`). */
+  readonly #serverTransport: Partial<TransportSettings> | undefined;
   /** Sockets bound for client migration (RFC 9000 §9.2) and a server's preferred addresses (§9.6), by "address|port". */
   readonly #migrationSockets = new Map<string, dgram.Socket>();
   /** Server: the preferred addresses' sockets by the local address object their datagrams carry. */
@@ -296,19 +329,28 @@ export class QuicEndpoint implements ConnectionDriver {
   #closing = false;
   #closed: Promise<void> | undefined;
 
-  private constructor(socket: dgram.Socket, options: EndpointOptions, server: ListenOptions | undefined) {
+  private constructor(socket: DatagramSocket, options: EndpointOptions, server: ListenOptions | undefined) {
     this.#socket = socket;
     this.#options = options;
     this.#server = server;
     const crypto = options.crypto ?? 'auto';
     this.#crypto = typeof crypto === 'string' ? getCryptoProvider(crypto) : crypto;
     this.#cidLength = options.transport?.localConnectionIdLength ?? 8;
+    const lb = server?.quicLb;
+    if (lb) {
+      this.#newCid = quicLbCidFactory(lb.config, lb.serverId, randomBytes);
+      this.#cidLength = quicLbCidLength(lb.config);
+      this.#serverTransport = { ...server.transport, localConnectionIdLength: this.#cidLength };
+    } else {
+      this.#serverTransport = server?.transport;
+    }
     this.#statelessResetKey = options.statelessResetKey ?? randomBytes(32);
     this.#responder = new StatelessResponder({
       crypto: this.#crypto,
       random: randomBytes,
       staticKey: this.#statelessResetKey,
       cidLength: this.#cidLength,
+      newConnectionId: this.#newCid,
       isServer: server !== undefined,
       retry: server?.retry,
       maxHandshakesInProgress: server?.maxHandshakesInProgress,
@@ -317,7 +359,7 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
     this.#serverKey = server ? this.#crypto.importSigningKey(server.privateKeyPem) : undefined;
     if (server && this.#serverChain.length === 0) throw new TypeError('certificatePem holds no CERTIFICATE block');
-    if (server && server.sessionTickets !== false) this.#ticketKeys = new SessionTicketKeys({ crypto: this.#crypto, random: randomBytes });
+    if (server && server.sessionTickets !== false) this.#ticketKeys = new SessionTicketKeys({ crypto: this.#crypto, random: randomBytes, secret: server.sessionTicketSecret });
     if (options.qlogDir) mkdirSync(options.qlogDir, { recursive: true });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     socket.on('error', () => {
@@ -373,6 +415,15 @@ export class QuicEndpoint implements ConnectionDriver {
   /** Server: the preferred addresses offered to clients (with the ports bound), if any. */
   get preferredAddress(): PreferredAddressConfig | undefined {
     return this.#preferredAddress;
+  }
+
+  /**
+   * A server endpoint over a socket of the caller's (`host` and `port` are ignored): how a
+   * cluster worker serves datagrams its front thread received (`@purequic/quic/cluster`).
+   */
+  static listenOn(socket: DatagramSocket, options: Omit<ListenOptions, 'port'> & { port?: number }): QuicEndpoint {
+    checkListenOptions(options, false);
+    return new QuicEndpoint(socket, options, options as ListenOptions);
   }
 
   /** A client endpoint on an ephemeral (or given) port. */
@@ -745,7 +796,7 @@ export class QuicEndpoint implements ConnectionDriver {
   // ------------------------------------------------------------------ receive
 
   /** `local`: set for datagrams to a server's preferred address (RFC 9000 §9.6). */
-  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, local?: PathAddress): void {
+  #onMessage(msg: Buffer, rinfo: { address: string; port: number; family: string }, local?: PathAddress): void {
     if (msg.length === 0) return;
     const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
     const first = data[0]!;
@@ -793,21 +844,21 @@ export class QuicEndpoint implements ConnectionDriver {
   }
 
   /** Stateless answers (Version Negotiation, Retry, INVALID_TOKEN, Stateless Reset); never a connection. */
-  #answerUnrouted(data: Uint8Array, rinfo: dgram.RemoteInfo): undefined {
+  #answerUnrouted(data: Uint8Array, rinfo: { address: string; port: number }): undefined {
     if (this.#closing) return undefined;
     const remote: PathAddress = { address: rinfo.address, port: rinfo.port };
     const decision = this.#responder.handle(data, remote, this.now(), Date.now(), this.#handshaking.size);
-    if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
+    if (decision.action === 'reply') this.#socket.send(decision.datagram, 0, decision.datagram.length, rinfo.port, rinfo.address);
     return undefined;
   }
 
   /** A long header packet for no known connection: a new client, or a version to negotiate. */
-  #accept(data: Uint8Array, rinfo: dgram.RemoteInfo): Entry | undefined {
+  #accept(data: Uint8Array, rinfo: { address: string; port: number }): Entry | undefined {
     const server = this.#server;
     if (!server || this.#closing) return undefined;
     const remote: PathAddress = { address: rinfo.address, port: rinfo.port };
     const decision = this.#responder.handle(data, remote, this.now(), Date.now(), this.#handshaking.size);
-    if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
+    if (decision.action === 'reply') this.#socket.send(decision.datagram, 0, decision.datagram.length, rinfo.port, rinfo.address);
     if (decision.action !== 'accept') return undefined;
     const keyLogFile = server.keyLogFile;
     const qlog = this.#options.qlogDir ? new QlogFile() : undefined;
@@ -816,7 +867,8 @@ export class QuicEndpoint implements ConnectionDriver {
       random: randomBytes,
       wallClock: Date.now,
       alpnProtocols: server.alpnProtocols,
-      transport: server.transport,
+      transport: this.#serverTransport,
+      newConnectionId: this.#newCid,
       certificateChain: this.#serverChain,
       key: this.#serverKey!,
       cipherSuites: server.cipherSuites,
@@ -912,7 +964,8 @@ function literalLookup(hostname: string, options: unknown, callback: (error: Err
   (lookup as unknown as (h: string, o: unknown, c: typeof callback) => void)(hostname, options, callback);
 }
 
-function bindSocket(host: string, port: number, ipv6Only = false): Promise<dgram.Socket> {
+/** Binds a UDP socket as every endpoint does (also the front thread of `@purequic/quic/cluster`). */
+export function bindSocket(host: string, port: number, ipv6Only = false): Promise<dgram.Socket> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
   const socket = dgram.createSocket({ type, ipv6Only, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
   return new Promise((resolve, reject) => {

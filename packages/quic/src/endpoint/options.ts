@@ -7,6 +7,7 @@
 
 import { isIP } from 'node:net';
 import { isSupportedVersion } from '../packet/version.js';
+import { type QuicLbConfig, quicLbCidFactory, quicLbCidLength } from '../connection/quic-lb.js';
 
 type Options = Record<string, unknown>;
 
@@ -70,13 +71,36 @@ function common(where: string, o: Options): void {
   if (o.protocol !== undefined && typeof o.protocol !== 'function') fail(where, `options.protocol must be a function, got ${describe(o.protocol)}`);
 }
 
-/** `QuicEndpoint.listen(options)`. */
-export function checkListenOptions(options: unknown): void {
-  const where = 'QuicEndpoint.listen';
+function quicLb(where: string, o: Options): void {
+  if (o.quicLb === undefined) return;
+  const lb = object(where, o.quicLb, 'options.quicLb');
+  const config = object(where, lb.config, 'options.quicLb.config');
+  if (typeof config.lengthSelfEncoding !== 'boolean') fail(where, `options.quicLb.config.lengthSelfEncoding must be a boolean, got ${describe(config.lengthSelfEncoding)}`);
+  if (!(lb.serverId instanceof Uint8Array)) fail(where, `options.quicLb.serverId must be a Uint8Array, got ${describe(lb.serverId)}`);
+  try {
+    // The factory checks the configuration's ranges and the server ID's length (RangeError).
+    quicLbCidFactory(config as unknown as QuicLbConfig, lb.serverId, (n) => new Uint8Array(n));
+  } catch (e) {
+    throw new RangeError(`${where}: options.quicLb: ${(e as Error).message}`);
+  }
+  const length = quicLbCidLength(config as unknown as QuicLbConfig);
+  const transport = o.transport as Options | undefined;
+  if (transport?.localConnectionIdLength !== undefined && transport.localConnectionIdLength !== length) {
+    fail(where, `options.transport.localConnectionIdLength (${describe(transport.localConnectionIdLength)}) disagrees with options.quicLb, whose connection IDs are ${length} bytes`);
+  }
+}
+
+/** `QuicEndpoint.listen(options)`; `listenOn` passes `requirePort` false (its socket is given). */
+export function checkListenOptions(options: unknown, requirePort = true): void {
+  const where = requirePort ? 'QuicEndpoint.listen' : 'QuicEndpoint.listenOn';
   const o = object(where, options, 'options');
   common(where, o);
   optionalString(where, o, 'host');
-  port(where, o, 'port', true, true);
+  port(where, o, 'port', requirePort, true);
+  quicLb(where, o);
+  if (o.sessionTicketSecret !== undefined && (!(o.sessionTicketSecret instanceof Uint8Array) || o.sessionTicketSecret.length !== 32)) {
+    fail(where, `options.sessionTicketSecret must be a Uint8Array of 32 bytes, got ${describe(o.sessionTicketSecret)}`);
+  }
   for (const key of ['certificatePem', 'privateKeyPem'] as const) {
     if (typeof o[key] !== 'string' || !/-----BEGIN /.test(o[key] as string)) {
       fail(where, `options.${key} must be a PEM string (see generateSelfSignedCertificate), got ${describe(o[key])}`);
