@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Connection } from '../../src/connection/connection.js';
+import { type QuicLbConfig, quicLbServerId } from '../../src/connection/quic-lb.js';
 import { QuicEndpoint } from '../../src/endpoint/endpoint.js';
 import type { QuicConnection } from '../../src/endpoint/quic-connection.js';
 import type { QuicStream } from '../../src/endpoint/quic-stream.js';
@@ -115,6 +116,43 @@ test('migrateToPreferredAddress: false keeps the client on the address it connec
     assert.ok(core.peerParams?.preferredAddress, 'the server offered one');
     assert.is(core.remoteAddress.port, server.address.port);
     assert.is(core.paths.candidates.length, 0, 'nothing probed');
+    conn.close(0, 'done');
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('with QUIC-LB connection IDs, the preferred address CID (sequence 1) carries the server ID too', async () => {
+  const config: QuicLbConfig = { configRotation: 1, serverIdLength: 2, nonceLength: 5, lengthSelfEncoding: true };
+  const serverId = new Uint8Array([0x12, 0x34]);
+  const server = await QuicEndpoint.listen({
+    host: '127.0.0.1',
+    port: 0,
+    certificatePem: TEST_CERT_PEM,
+    privateKeyPem: TEST_KEY_PEM,
+    alpnProtocols: ['echo'],
+    quicLb: { config, serverId },
+    preferredAddress: { ipv4: { address: '127.0.0.1', port: 0 } },
+  });
+  const conns: QuicConnection[] = [];
+  void (async () => {
+    for await (const conn of server.incoming) {
+      conns.push(conn);
+      void (async () => {
+        for await (const s of conn.incomingBidirectionalStreams) void readAll(s).then((d) => writeAll(s, d)).catch(() => {});
+      })();
+    }
+  })();
+  const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+  try {
+    const conn = await client.connect({ host: '127.0.0.1', port: server.address.port, serverName: 'localhost', alpnProtocols: ['echo'], verification: { mode: 'chain', trustAnchors: [TEST_CERT_PEM] } });
+    const offered = (conn.core as Connection).peerParams!.preferredAddress!;
+    assert.equal(quicLbServerId(config, offered.connectionId), serverId);
+    const s = await conn.openBidirectionalStream();
+    const [, echoed] = await Promise.all([writeAll(s, new Uint8Array(100_000).fill(3)), readAll(s)]);
+    assert.is(echoed.length, 100_000);
+    assert.ok(await until(() => (conn.core as Connection).remoteAddress.port === server.preferredAddress!.ipv4!.port), 'moved to the preferred port');
     conn.close(0, 'done');
   } finally {
     await client.close();
