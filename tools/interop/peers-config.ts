@@ -54,6 +54,8 @@ export interface LaunchContext {
   port: number;
   /** Client: the URLs to fetch. */
   urls: string[];
+  /** Server: offer `host`:this port as the preferred address (RFC 9000 §9.6; runner `connectionmigration`). */
+  preferredPort?: number;
   /** quic-go: initiate a key update every this many packets (our wrappers' flag). */
   quicGoKeyUpdateInterval?: number;
   /** Our crypto provider (`CRYPTO`). */
@@ -192,6 +194,7 @@ function ourLaunch(context: LaunchContext): Launch {
     CRYPTO: context.crypto ?? 'auto',
   };
   if (context.role === 'server') Object.assign(env, { WWW: context.www, CERTS: context.certs, HOST: context.host, PORT: String(context.port) });
+  if (context.role === 'server' && context.preferredPort !== undefined) env.PREFERRED_ADDRESS = hostPort(context.host, context.preferredPort);
   else Object.assign(env, { REQUESTS: context.urls.join(' '), DOWNLOADS: context.downloads });
   // Ours, not the runner's: fetch over HTTP/3 in a case other than `http3` (with an h3-only peer).
   if (context.application === 'h3') env.ALPN = 'h3';
@@ -211,7 +214,7 @@ const ours: PeerEntry = {
   description: 'this repository: `pnpm endpoint` (tools/interop/endpoint.ts)',
   available: () => Promise.resolve({ ok: true, peer: true }),
   server: {
-    cases: { ...OUR_CASES, connectionmigration: 'the runner\'s newer definition: the server runs transfer; no preferred_address (RFC 9000 §9.6)' },
+    cases: OUR_CASES,
     unsupported: { ecn: ECN_REASON },
     application: (c) => (c === 'http3' ? 'h3' : 'hq'),
     launch: ourLaunch,
@@ -284,13 +287,13 @@ const quicGo: PeerEntry = {
       ...QUIC_GO_UNSUPPORTED,
       'rebind-port': 'quic-go 0.29 as a server does not follow a client\'s new address (no path validation)',
       'rebind-addr': 'quic-go 0.29 as a server does not follow a client\'s new address (no path validation)',
-      connectionmigration: 'quic-go 0.29 does not support connection migration',
+      connectionmigration: 'quic-go 0.29 cannot offer a preferred_address (no server option for it)',
     },
     launch: quicGoLaunch,
   },
   client: {
     cases: { ...QUIC_GO_COMMON, 'rebind-port': '', 'rebind-addr': '' },
-    unsupported: { ...QUIC_GO_UNSUPPORTED, connectionmigration: 'quic-go 0.29 does not migrate actively' },
+    unsupported: { ...QUIC_GO_UNSUPPORTED, connectionmigration: 'quic-go 0.29 reads preferred_address but never moves there ("We don\'t support connection migration yet", connection.go)' },
     launch: quicGoLaunch,
   },
 };
@@ -325,6 +328,11 @@ const NGTCP2_CASES: Record<string, string> = {
 /** GnuTLS priority string allowing only TLS 1.3 with ChaCha20-Poly1305 (ngtcp2's gtls examples take one). */
 const CHACHA20 = 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305';
 
+/** `127.0.0.1:443` or `[::1]:443`. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -338,7 +346,9 @@ function ngtcp2Launch(context: LaunchContext): Launch {
   // -q: ngtcp2 logs a few lines per packet otherwise (megabytes for a transfer).
   const quiet = ['-q', '--no-quic-dump', '--no-http-dump'];
   if (context.role === 'server') {
-    const args = [...quiet, ...ciphers, ...(context.testcase === 'retry' ? ['-V'] : []), '-d', context.www, '--qlog-dir', context.qlogDir, context.host, String(context.port), join(context.certs, 'priv.key'), join(context.certs, 'cert.pem')];
+    // --preferred-ipv4-addr / --preferred-ipv6-addr: ngtcp2 binds the address and offers it.
+    const preferred = context.preferredPort === undefined ? [] : [`--preferred-ipv${context.host.includes(':') ? 6 : 4}-addr=${hostPort(context.host, context.preferredPort)}`];
+    const args = [...quiet, ...ciphers, ...preferred, ...(context.testcase === 'retry' ? ['-V'] : []), '-d', context.www, '--qlog-dir', context.qlogDir, context.host, String(context.port), join(context.certs, 'priv.key'), join(context.certs, 'cert.pem')];
     return { command: lookup.peer.server, args, env, cwd: context.logs, readiness: 'udp-bound' };
   }
   const base = [...ciphers, '--exit-on-all-streams-close', `--download=${context.downloads}`, '--timeout=30s', '--handshake-timeout=60s', '--qlog-dir', context.qlogDir];

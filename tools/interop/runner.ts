@@ -47,6 +47,12 @@ export interface InteropCase {
   files: InteropFile[];
   /** Over IPv6 loopback (::1) instead of 127.0.0.1 (runner `ipv6`). */
   ipv6?: boolean;
+  /**
+   * The server offers a preferred address (RFC 9000 §9.6; runner `connectionmigration`) on the
+   * same loopback address, on a port picked here. The server binds the address it offers, so
+   * the path there does not go through the relay: the wire log shows the original path only.
+   */
+  preferredAddress?: boolean;
   /** Put a lossy relay between client and server (the runner's transferloss / handshakeloss). */
   loss?: LossSettings;
   /** Clients started at once, each downloading every file into its own directory. Default 1. */
@@ -325,7 +331,7 @@ function peerRole(name: Implementation, role: Role): PeerRole {
   return found;
 }
 
-function launchContext(role: Role, c: InteropCase, dir: Layout, extra: Pick<LaunchContext, 'host' | 'port' | 'urls' | 'downloads' | 'keyLogFile'>): LaunchContext {
+function launchContext(role: Role, c: InteropCase, dir: Layout, extra: Pick<LaunchContext, 'host' | 'port' | 'urls' | 'downloads' | 'keyLogFile' | 'preferredPort'>): LaunchContext {
   const matrixCase = c.matrixCase ?? c.testcase;
   const application = c.application ?? peerRole(role === 'server' ? c.server : c.client, role).application?.(matrixCase) ?? 'hq';
   return {
@@ -355,7 +361,8 @@ function spawnLaunch(launch: Launch): SpawnedProcess {
 async function startServer(c: InteropCase, dir: Layout, timeoutMs: number): Promise<{ process: SpawnedProcess | undefined; port: number | undefined; exitCode?: number | null; problem?: string }> {
   const host = c.ipv6 ? '::1' : '127.0.0.1';
   const role = peerRole(c.server, 'server');
-  const probe = launchContext('server', c, dir, { host, port: 0, urls: [], downloads: dir.downloads, keyLogFile: join(dir.logs, 'server-keys.log') });
+  const preferredPort = c.preferredAddress ? await freeUdpPort(host) : undefined;
+  const probe = launchContext('server', c, dir, { host, port: 0, urls: [], downloads: dir.downloads, keyLogFile: join(dir.logs, 'server-keys.log'), preferredPort });
   mkdirSync(probe.qlogDir, { recursive: true });
   // A peer that prints its port may take 0; the others get a free port picked here.
   const first = await role.launch(probe);
