@@ -16,6 +16,7 @@ import { isIP, isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Connection } from '../connection/connection.js';
 import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
+import type { PreferredAddressConfig } from '../connection/preferred-address.js';
 import { getCryptoProvider } from '../crypto/index.js';
 import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../crypto/provider.js';
 import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
@@ -102,6 +103,13 @@ export interface ListenOptions extends EndpointOptions {
    */
   earlyData?: boolean;
   /**
+   * Offer a preferred address (RFC 9000 §9.6): the endpoint binds a socket per family given
+   * (port 0: any free port) and the client moves there after the handshake, to the address of
+   * the family it uses; the original address keeps working for clients that stay. Connection
+   * IDs must not be zero-length (§18.2).
+   */
+  preferredAddress?: { ipv4?: { address: string; port: number }; ipv6?: { address: string; port: number } };
+  /**
    * Issue QUIC-LB plaintext connection IDs (draft-ietf-quic-load-balancers-19 §5.2) carrying
    * `serverId`: the handshake SCID, every NEW_CONNECTION_ID and a Retry's SCID, so that a load
    * balancer or a front thread (see `@purequic/quic/cluster`) routes every datagram of a
@@ -181,6 +189,11 @@ export interface ConnectOptions {
   earlyData?: boolean;
   /** Overrides the endpoint's `protocol` for this connection. */
   protocol?: ProtocolAttach;
+  /**
+   * Move to the server's preferred address once the handshake is confirmed (RFC 9000 §9.6.1),
+   * after validating it; the connection stays on the original address if that fails. Default true.
+   */
+  migrateToPreferredAddress?: boolean;
 }
 
 interface Entry {
@@ -199,7 +212,12 @@ interface Entry {
   onSendError?: (error: NodeJS.ErrnoException) => void;
   /** Passed to every `socket.send` of this connection (made once, not per datagram). */
   sendCallback: (error: Error | null) => void;
+  /** CIDs the peer retired, still routed here until `until` (ms) for packets in flight (oldest first). */
+  retiring: { key: string; until: number }[];
 }
+
+/** Retired CIDs kept routed per connection at most (older ones stop routing at once). */
+const MAX_RETIRING_ROUTES = 8;
 
 /** Peer reset tokens indexed per connection at most (older ones are unindexed first). */
 const MAX_INDEXED_RESET_TOKENS = 16;
@@ -289,8 +307,12 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #newCid: (() => Uint8Array) | undefined;
   /** Server: the transport settings of accepted connections (CID length set by `quicLb`). */
   readonly #serverTransport: Partial<TransportSettings> | undefined;
-  /** Sockets bound for client migration (RFC 9000 §9.2), by "address|port". */
+  /** Sockets bound for client migration (RFC 9000 §9.2) and a server's preferred addresses (§9.6), by "address|port". */
   readonly #migrationSockets = new Map<string, dgram.Socket>();
+  /** Server: the preferred addresses' sockets by the local address object their datagrams carry. */
+  readonly #preferredSockets = new Map<PathAddress, dgram.Socket>();
+  /** Server: what connections offer in preferred_address (the bound addresses). */
+  #preferredAddress: PreferredAddressConfig | undefined;
   #flushScheduled = false;
   /**
    * Datagrams are built one after another in this slab and sent from where they lie: node:dgram
@@ -356,7 +378,43 @@ export class QuicEndpoint implements ConnectionDriver {
   static async listen(options: ListenOptions): Promise<QuicEndpoint> {
     checkListenOptions(options);
     const socket = await bindSocket(options.host ?? '::', options.port);
-    return new QuicEndpoint(socket, options, options);
+    const endpoint = new QuicEndpoint(socket, options, options);
+    if (options.preferredAddress) {
+      try {
+        await endpoint.#bindPreferred(options.preferredAddress);
+      } catch (e) {
+        await endpoint.abort();
+        throw e;
+      }
+    }
+    return endpoint;
+  }
+
+  /**
+   * Binds the preferred address sockets (RFC 9000 §9.6): their datagrams reach the same
+   * connections (routed by CID) with that local address, so a connection's paths there are
+   * its own and it answers from there (§9.6.2, §8.2.2).
+   */
+  async #bindPreferred(config: NonNullable<ListenOptions['preferredAddress']>): Promise<void> {
+    const offered: PreferredAddressConfig = {};
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const want = config[family];
+      if (!want) continue;
+      const socket = await bindSocket(want.address, want.port, family === 'ipv6');
+      const bound = socket.address();
+      const local: PathAddress = { address: bound.address, port: bound.port, family: bound.family as 'IPv4' | 'IPv6' };
+      socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo, local));
+      socket.on('error', () => {});
+      this.#migrationSockets.set(`${local.address}|${local.port}`, socket);
+      this.#preferredSockets.set(local, socket);
+      offered[family] = local;
+    }
+    this.#preferredAddress = offered;
+  }
+
+  /** Server: the preferred addresses offered to clients (with the ports bound), if any. */
+  get preferredAddress(): PreferredAddressConfig | undefined {
+    return this.#preferredAddress;
   }
 
   /**
@@ -508,6 +566,7 @@ export class QuicEndpoint implements ConnectionDriver {
       reactedToVersionNegotiation,
       sessionTicket,
       earlyData: options.earlyData,
+      migrateToPreferredAddress: options.migrateToPreferredAddress,
       qlog,
     });
     const entry = this.#add(core, qlog, options.protocol);
@@ -580,6 +639,8 @@ export class QuicEndpoint implements ConnectionDriver {
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    for (const extra of this.#migrationSockets.values()) extra.close();
+    this.#migrationSockets.clear();
     this.#closed = new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     return this.#closed;
   }
@@ -629,12 +690,13 @@ export class QuicEndpoint implements ConnectionDriver {
       if (!t) break;
       this.#sendSlabUsed = at + t.length;
       // A migrating client sends some datagrams from the socket of its new local address.
-      const socket = t.local === undefined ? this.#socket : (this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
+      const socket = t.local === undefined ? this.#socket : (this.#preferredSockets.get(t.local) ?? this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
       // The callback only matters while a client handshake listens for send errors; without
       // one node:dgram skips a completion callback per datagram.
       socket.send(slab, at, t.length, t.remote.port, t.remote.address, entry.onSendError === undefined ? undefined : entry.sendCallback);
     }
     if (sent === MAX_TRANSMITS_PER_FLUSH) this.#markDirty(entry); // more to send: next turn
+    while (entry.retiring.length > 0 && entry.retiring[0]!.until <= now) this.#unroute(entry, entry.retiring.shift()!.key);
     // Events raised while sending (e.g. closed) are dispatched now too.
     for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
     if (core.isTerminated) {
@@ -660,8 +722,13 @@ export class QuicEndpoint implements ConnectionDriver {
         this.#routes.set(key, entry);
         entry.routes.add(key);
       } else if (this.#routes.get(key) === entry) {
-        this.#routes.delete(key);
-        entry.routes.delete(key);
+        // Packets sent to it before the peer retired it may still arrive (reordered, or on a
+        // slower old path after a migration): route them here for 3 PTOs rather than answer
+        // them with a Stateless Reset, which a peer may wrongly act on (RFC 9000 §10.3.1 says
+        // it must not check retired CIDs' tokens; ngtcp2 0.12 does after moving to a
+        // preferred address).
+        entry.retiring.push({ key, until: this.now() + 3 * entry.core.ptoMs() });
+        if (entry.retiring.length > MAX_RETIRING_ROUTES) this.#unroute(entry, entry.retiring.shift()!.key);
       }
       return;
     }
@@ -688,6 +755,12 @@ export class QuicEndpoint implements ConnectionDriver {
       // A connection a protocol layer took over (HTTP/3) is that layer's to announce.
       if (!this.#closing && !entry.facade.eventsTaken) this.#incoming.push(entry.facade);
     }
+  }
+
+  #unroute(entry: Entry, key: string): void {
+    // Not if the CID became active again meanwhile (it cannot: sequence numbers are never reused).
+    if (this.#routes.get(key) === entry) this.#routes.delete(key);
+    entry.routes.delete(key);
   }
 
   #armTimer(): void {
@@ -722,7 +795,8 @@ export class QuicEndpoint implements ConnectionDriver {
 
   // ------------------------------------------------------------------ receive
 
-  #onMessage(msg: Buffer, rinfo: { address: string; port: number; family: string }): void {
+  /** `local`: set for datagrams to a server's preferred address (RFC 9000 §9.6). */
+  #onMessage(msg: Buffer, rinfo: { address: string; port: number; family: string }, local?: PathAddress): void {
     if (msg.length === 0) return;
     const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
     const first = data[0]!;
@@ -730,13 +804,14 @@ export class QuicEndpoint implements ConnectionDriver {
     if ((first & 0x80) === 0) {
       if (data.length < 1 + this.#cidLength) return;
       entry = this.#routes.get(msg.toString('latin1', 1, 1 + this.#cidLength));
-      if (!entry) entry = this.#resetTarget(data) ?? this.#answerUnrouted(data, rinfo);
+      if (!entry) entry = this.#resetTarget(data) ?? (local === undefined ? this.#answerUnrouted(data, rinfo) : undefined);
     } else {
       if (data.length < 7) return;
       const dcidLength = data[5]!;
       if (data.length < 6 + dcidLength) return;
       entry = this.#routes.get(msg.toString('latin1', 6, 6 + dcidLength));
-      if (!entry) entry = this.#accept(data, rinfo);
+      // New connections start at the main address only (the preferred one is for moving to).
+      if (!entry && local === undefined) entry = this.#accept(data, rinfo);
     }
     if (!entry) return;
     // Events of earlier datagrams of this batch go out first to a protocol layer, which reads
@@ -753,7 +828,7 @@ export class QuicEndpoint implements ConnectionDriver {
       remote = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
       this.#lastRemote = remote;
     }
-    entry.core.handleDatagram(data, remote, this.now());
+    entry.core.handleDatagram(data, remote, this.now(), 0, local);
     this.#markDirty(entry);
   }
 
@@ -815,6 +890,7 @@ export class QuicEndpoint implements ConnectionDriver {
       sessionTicketKeys: this.#ticketKeys,
       earlyData: server.earlyData === true && this.#ticketKeys !== undefined,
       earlyDataFilter: (context) => this.#replayCache.accept(context),
+      preferredAddress: this.#preferredAddress,
       qlog,
     });
     const entry = this.#add(core, qlog);
@@ -829,7 +905,7 @@ export class QuicEndpoint implements ConnectionDriver {
   #add(core: Connection, qlog?: QlogFile, protocol?: ProtocolAttach): Entry {
     const facade = new QuicConnection(core, this);
     (protocol ?? this.#options.protocol)?.(facade);
-    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog, sendCallback: () => {} };
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog, sendCallback: () => {}, retiring: [] };
     // A send error during a client's handshake (no route, a forbidden address) ends the attempt
     // at once with the socket's code; later ones are left to loss recovery, as a lost datagram.
     entry.sendCallback = (error) => {
@@ -893,9 +969,9 @@ function literalLookup(hostname: string, options: unknown, callback: (error: Err
 }
 
 /** Binds a UDP socket as every endpoint does (also the front thread of `@purequic/quic/cluster`). */
-export function bindSocket(host: string, port: number): Promise<dgram.Socket> {
+export function bindSocket(host: string, port: number, ipv6Only = false): Promise<dgram.Socket> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
+  const socket = dgram.createSocket({ type, ipv6Only, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(port, host, () => {

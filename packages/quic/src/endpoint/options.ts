@@ -5,6 +5,7 @@
  * `internal_error` from deep inside a handshake.
  */
 
+import { isIP } from 'node:net';
 import { isSupportedVersion } from '../packet/version.js';
 import { type QuicLbConfig, quicLbCidFactory, quicLbCidLength } from '../connection/quic-lb.js';
 
@@ -111,10 +112,31 @@ export function checkListenOptions(options: unknown, requirePort = true): void {
   if (retry !== undefined && retry !== 'always' && retry !== 'never' && !(typeof retry === 'object' && retry !== null && typeof (retry as Options).handshakesInProgress === 'number')) {
     fail(where, `options.retry must be 'always', 'never' or { handshakesInProgress: number }, got ${describe(retry)}`);
   }
+  preferredAddress(where, o);
   const maxHandshakes = o.maxHandshakesInProgress;
   if (maxHandshakes !== undefined && !(typeof maxHandshakes === 'number' && Number.isSafeInteger(maxHandshakes) && maxHandshakes > 0)) {
     fail(where, `options.maxHandshakesInProgress must be a positive integer, got ${describe(maxHandshakes)}`);
   }
+}
+
+/** `preferredAddress: { ipv4?: { address, port }, ipv6?: { address, port } }` (RFC 9000 §9.6). */
+function preferredAddress(where: string, o: Options): void {
+  if (o.preferredAddress === undefined) return;
+  const pa = object(where, o.preferredAddress, 'options.preferredAddress');
+  if (pa.ipv4 === undefined && pa.ipv6 === undefined) fail(where, 'options.preferredAddress needs ipv4 or ipv6 (or both)');
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    if (pa[family] === undefined) continue;
+    const a = object(where, pa[family], `options.preferredAddress.${family}`);
+    const wanted = family === 'ipv4' ? 4 : 6;
+    // The client sends to this address: a specific one of the family, not a wildcard.
+    if (typeof a.address !== 'string' || isIP(a.address) !== wanted || a.address === '0.0.0.0' || a.address === '::') {
+      fail(where, `options.preferredAddress.${family}.address must be a specific IPv${wanted} address, got ${describe(a.address)}`);
+    }
+    port(where, a, 'port', true, true);
+  }
+  // RFC 9000 §18.2: a server using zero-length connection IDs MUST NOT send preferred_address.
+  const transport = o.transport as Options | undefined;
+  if (transport?.localConnectionIdLength === 0) fail(where, 'options.preferredAddress needs non-zero-length connection IDs (transport.localConnectionIdLength)');
 }
 
 /** `QuicEndpoint.bind(options)`. */
@@ -175,4 +197,7 @@ export function checkConnectOptions(options: unknown): void {
   optionalString(where, o, 'keyLogFile');
   if (o.protocol !== undefined && typeof o.protocol !== 'function') fail(where, `options.protocol must be a function, got ${describe(o.protocol)}`);
   if (o.lookup !== undefined && typeof o.lookup !== 'function') fail(where, `options.lookup must be a function, got ${describe(o.lookup)}`);
+  if (o.migrateToPreferredAddress !== undefined && typeof o.migrateToPreferredAddress !== 'boolean') {
+    fail(where, `options.migrateToPreferredAddress must be a boolean, got ${describe(o.migrateToPreferredAddress)}`);
+  }
 }
