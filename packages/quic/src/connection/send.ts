@@ -177,17 +177,21 @@ export class PacketSender {
     const w = this.#scratch;
     w.buf = buffer;
     let pending: PendingPacket | undefined;
-    let offset = 0;
     let hasInitial = false;
     let initialElicits = false;
     for (const sp of this.conn.spaces) {
       if (sp.discarded || !sp.writeKeys) continue;
       const probe = this.conn.recovery.pendingProbes(sp.id) > 0;
       if (!this.#wantsToSend(sp, now, mayElicit || probe)) continue;
-      if (maxSize - offset < MIN_PACKET_ROOM) break;
-      if (pending) offset = this.#seal(buffer, pending, 0);
-      pending = this.#buildPacket(w, sp, offset, maxSize - offset, now, mayElicit || probe, probe);
-      if (!pending) continue;
+      // The next packet starts where the pending one will end once sealed; that one is sealed
+      // only when the next really exists, so the datagram's last packet is always the pending
+      // one (it takes the Initial padding, RFC 9000 §14.1) and a sealed packet always leaves.
+      const start = pending ? this.#sealedEnd(pending) : 0;
+      if (maxSize - start < MIN_PACKET_ROOM) break;
+      const next = this.#buildPacket(w, sp, start, maxSize - start, now, mayElicit || probe, probe);
+      if (!next) continue;
+      if (pending) this.#seal(buffer, pending, 0);
+      pending = next;
       if (sp.id === PacketNumberSpace.INITIAL) {
         hasInitial = true;
         if (pending.ackEliciting) initialElicits = true;
@@ -205,14 +209,14 @@ export class PacketSender {
     if (hasInitial && (!this.conn.isServer || initialElicits)) {
       padding = Math.max(0, MIN_INITIAL_DATAGRAM - (pending.payloadEnd + AEAD_TAG_LENGTH));
     }
-    offset = this.#seal(buffer, pending, padding);
+    const length = this.#seal(buffer, pending, padding);
     // A handshake space still owes a PTO probe after this datagram: its CRYPTO data goes in that one too.
     if (this.conn.recovery.pendingProbes(PacketNumberSpace.INITIAL) > 0 || this.conn.recovery.pendingProbes(PacketNumberSpace.HANDSHAKE) > 0) this.conn.requeueCryptoForProbes();
     if (this.#clientDropsInitial) {
       this.#clientDropsInitial = false;
       this.conn.discardSpace(PacketNumberSpace.INITIAL);
     }
-    return this.#transmit(offset);
+    return this.#transmit(length);
   }
 
   #transmit(length: number): Transmit {
@@ -483,11 +487,19 @@ export class PacketSender {
   }
 
   /** Pads, fills the Length field, protects in place, records the packet. Returns its end. */
+  /** RFC 9001 §5.4.2: packet number + payload must be at least 4 bytes for the HP sample. */
+  #samplePadding(p: PendingPacket): number {
+    return 4 - p.pnLength - (p.payloadEnd - p.pnOffset - p.pnLength);
+  }
+
+  /** Where `p` ends once sealed without extra padding (what `#seal(buf, p, 0)` returns). */
+  #sealedEnd(p: PendingPacket): number {
+    return p.payloadEnd + Math.max(0, this.#samplePadding(p)) + AEAD_TAG_LENGTH;
+  }
+
   #seal(buf: Uint8Array, p: PendingPacket, padding: number, congestionExempt = false): number {
     let payloadEnd = p.payloadEnd;
-    // RFC 9001 §5.4.2: packet number + payload must be at least 4 bytes for the HP sample.
-    const minPayload = 4 - p.pnLength;
-    const extra = Math.max(padding, minPayload - (payloadEnd - p.pnOffset - p.pnLength));
+    const extra = Math.max(padding, this.#samplePadding(p));
     if (extra > 0) {
       buf.fill(0, payloadEnd, payloadEnd + extra); // PADDING frames are zero bytes (§19.1)
       payloadEnd += extra;
