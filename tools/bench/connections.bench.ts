@@ -4,10 +4,12 @@
  *
  * - `idle`: the server (crowd-server.ts, its own process, run with --expose-gc) is measured
  *   after a full collection with no connection, then with BENCH_IDLE_CONNECTIONS (default 500)
- *   idle ones (handshake complete, nothing sent since); reported per connection as V8 heap plus
- *   ArrayBuffers (node's `process.memoryUsage()`). BENCH_IDLE_SNAPSHOT=/tmp/x.heapsnapshot
- *   writes the server's heap snapshot at that point, and one without connections to
- *   `<path>.before` (tools/bench/heap-summary.ts compares them).
+ *   idle ones (handshake complete, one small stream echoed and finished — BENCH_IDLE_STREAM=0
+ *   for none — nothing sent since); reported per connection as V8 heap plus ArrayBuffers
+ *   (node's `process.memoryUsage()`), from zero and for the second half alone (which leaves out
+ *   one-off costs such as compiled code). BENCH_IDLE_SNAPSHOT=/tmp/x.heapsnapshot writes the
+ *   server's heap snapshot at the end, and one without connections to `<path>.before`
+ *   (tools/bench/heap-retainers.ts breaks it down by field path, heap-summary.ts by kind).
  * - `handshakes`: BENCH_HANDSHAKES (default 1,000) connections from this process, at most
  *   BENCH_HANDSHAKE_CONCURRENCY (default 100) in flight, each closed once open; handshakes/s
  *   over the wall time, and the server's CPU per handshake (/proc, all threads). Clients and
@@ -120,39 +122,72 @@ async function open(client: QuicEndpoint, port: number): Promise<QuicConnection>
 
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
+/** One small stream exchanged and finished (BENCH_IDLE_STREAM=0: none), as an idle client would have done. */
+async function exchangeOneStream(connection: QuicConnection): Promise<void> {
+  const stream = await connection.openBidirectionalStream();
+  const writer = stream.writable.getWriter();
+  await writer.write(new TextEncoder().encode('ping'));
+  await writer.close();
+  // Bounded: the server echoes 4 bytes and its FIN.
+  for await (const chunk of stream.readable) void chunk;
+}
+
 async function idleCase(label: string, server: ServerProcess): Promise<void> {
   const port = await server.port();
   if (process.env.BENCH_IDLE_SNAPSHOT) {
     server.child.send({ snapshot: `${process.env.BENCH_IDLE_SNAPSHOT}.before` });
     await once(server.child, 'message');
   }
+  const withStream = process.env.BENCH_IDLE_STREAM !== '0';
   const before = await server.measure();
   const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
   const held: QuicConnection[] = [];
+  // Until the server holds `count` more connections than at the start, with the last
+  // acknowledgements and HANDSHAKE_DONE settled (bounded: 30 s in 100 ms steps).
+  const settle = async (count: number): Promise<Memory> => {
+    await new Promise((r) => setTimeout(r, 500));
+    let m = await server.measure();
+    for (let i = 0; i < 300 && m.connections - before.connections < count; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = await server.measure();
+    }
+    return m;
+  };
+  const half = Math.floor(IDLE / 2);
+  let middle: Memory | undefined;
   try {
     // In groups of 100: the handshakes are not what is measured here.
-    for (let i = 0; i < IDLE; i += 100) {
-      const group = await Promise.all(Array.from({ length: Math.min(100, IDLE - i) }, () => open(client, port)));
+    for (let i = 0; i < IDLE; ) {
+      const n = Math.min(100, IDLE - i, i < half ? half - i : IDLE - i);
+      const group = await Promise.all(
+        Array.from({ length: n }, async () => {
+          const connection = await open(client, port);
+          if (withStream) await exchangeOneStream(connection);
+          return connection;
+        }),
+      );
       held.push(...group);
+      i += n;
+      if (i === half) middle = await settle(half);
     }
-    // The last acknowledgements and HANDSHAKE_DONE settle, and the server has taken every
-    // connection from its incoming queue (bounded: 30 s in 100 ms steps).
-    await new Promise((r) => setTimeout(r, 500));
-    let after = await server.measure();
-    for (let i = 0; i < 300 && after.connections - before.connections < IDLE; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      after = await server.measure();
-    }
+    const after = await settle(IDLE);
     if (process.env.BENCH_IDLE_SNAPSHOT) {
       server.child.send({ snapshot: process.env.BENCH_IDLE_SNAPSHOT });
       await once(server.child, 'message');
     }
+    const perConnection = (from: Memory, to: Memory): string => {
+      const n = to.connections - from.connections;
+      const heap = (to.heapUsed - from.heapUsed) / n / 1024;
+      const buffers = (to.arrayBuffers - from.arrayBuffers) / n / 1024;
+      return `${heap.toFixed(1)} KB heap + ${buffers.toFixed(1)} KB ArrayBuffers = ${(heap + buffers).toFixed(1)} KB`;
+    };
     const n = after.connections - before.connections;
-    const heap = (after.heapUsed - before.heapUsed) / n / 1024;
-    const buffers = (after.arrayBuffers - before.arrayBuffers) / n / 1024;
+    // The second half's cost per connection leaves out what the first connections cost once
+    // (compiled code, the endpoint's tables growing).
+    const marginal = middle && after.connections > middle.connections ? `; the second ${after.connections - middle.connections}: ${perConnection(middle, after)} each` : '';
     console.log(
-      `${label.padEnd(34)} ${n} idle connections: ${heap.toFixed(1)} KB heap + ${buffers.toFixed(1)} KB ArrayBuffers = ` +
-        `${(heap + buffers).toFixed(1)} KB per connection at the server  (load ${load()})`,
+      `${label.padEnd(34)} ${n} idle connections${withStream ? ' (one stream echoed each)' : ''}: ${perConnection(before, after)} per connection at the server` +
+        `${marginal}  (load ${load()})`,
     );
   } finally {
     await client.close();
