@@ -94,6 +94,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     this.tls = makeTls(encodeTransportParameters(params));
   }
 
+  /** At the server the handshake is over here: the TLS options (transport parameters) are not needed again. */
+  override confirmHandshake(): void {
+    super.confirmHandshake();
+    // The engine read them for EncryptedExtensions and the session ticket, both sent by now.
+    if (this.#tlsServerOptions) this.#tlsServerOptions.transportParameters = undefined;
+    this.#tlsServerOptions = undefined;
+  }
+
   onVersionChanged(): void {
     // The server engine reads its transport parameters when it writes EncryptedExtensions, after
     // the ClientHello peek decided the version (RFC 9368 §2.3): give it the new version_information.
@@ -421,6 +429,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       // Nothing escapes the sans-IO API: a bug here closes this connection, not the endpoint.
       this.closeOnError(e);
       return undefined;
+    } finally {
+      this.#send.releaseBuffer();
     }
   }
 
