@@ -10,7 +10,8 @@
  *   one-off costs such as compiled code). BENCH_IDLE_SNAPSHOT=/tmp/x.heapsnapshot writes the
  *   server's heap snapshot at the end, and one without connections to `<path>.before`
  *   (tools/bench/heap-retainers.ts breaks it down by field path, heap-summary.ts by kind).
- * - `handshakes`: BENCH_HANDSHAKES (default 1,000) connections from this process, at most
+ * - `handshakes`: after BENCH_HANDSHAKE_WARMUP (default 300) unmeasured ones, BENCH_HANDSHAKES
+ *   (default 1,000) connections from this process, at most
  *   BENCH_HANDSHAKE_CONCURRENCY (default 100) in flight, each closed once open; handshakes/s
  *   over the wall time, and the server's CPU per handshake (/proc, all threads). Clients and
  *   server share the machine's cores.
@@ -42,6 +43,7 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./crowd-server.ts', import.meta.url
 const IDLE = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 500);
 const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_HANDSHAKE_CONCURRENCY ?? 100);
+const WARMUP_HANDSHAKES = Number(process.env.BENCH_HANDSHAKE_WARMUP ?? 300);
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const CONNECT_TIMEOUT_MS = 60_000;
 
@@ -199,6 +201,14 @@ async function handshakeCase(label: string, server: ServerProcess): Promise<void
   const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
   let failures = 0;
   let next = 0;
+  // Unmeasured: both processes compile their hot paths first, so the first case of a run (or of
+  // an A/B pair) does not pay for the client's warm-up.
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, WARMUP_HANDSHAKES) }, async (_, i) => {
+      // Bounded: WARMUP_HANDSHAKES in total, shared by the workers.
+      for (let k = i; k < WARMUP_HANDSHAKES; k += CONCURRENCY) await open(client, port).then((c) => void c.close(0, 'warm-up'), () => undefined);
+    }),
+  );
   const cpu0 = server.cpuSeconds();
   const own0 = process.cpuUsage();
   const started = performance.now();

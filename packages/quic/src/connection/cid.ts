@@ -45,9 +45,10 @@ export class LocalConnectionIds {
 
   /** Issues sequence 0, the CID carried in our first long headers' Source CID (§5.1.1). */
   issueInitial(cid?: Uint8Array, resetToken?: Uint8Array): IssuedConnectionId {
-    const made = this.factory();
-    // The token must be the given CID's own (RFC 9000 §10.3.2: recomputable from the CID after a restart).
-    const issued = { sequence: this.nextSequence++, cid: cid ?? made.cid, resetToken: resetToken ?? made.resetToken };
+    // The token must be the given CID's own (RFC 9000 §10.3.2: recomputable from the CID after a
+    // restart); a fresh pair is made only when none is given (a server's handshake CID is).
+    const made = cid === undefined || resetToken === undefined ? this.factory() : undefined;
+    const issued = { sequence: this.nextSequence++, cid: cid ?? made!.cid, resetToken: resetToken ?? made!.resetToken };
     this.zeroLength = issued.cid.length === 0;
     this.active.set(issued.sequence, issued);
     this.onRouteChange(issued.cid, true);

@@ -5,7 +5,7 @@
  * the driver's call order.
  */
 
-import { deriveInitialKeys } from '../crypto/keys.js';
+import { deriveInitialKeys, type InitialKeys } from '../crypto/keys.js';
 import { AEAD_TAG_LENGTH, type CryptoProvider, type NamedGroupName } from '../crypto/provider.js';
 import { createTlsClient } from '../tls/client.js';
 import type { TlsCipherSuite, TlsEngine } from '../tls/engine-api.js';
@@ -60,6 +60,11 @@ export interface AcceptOptions extends ServerConnectionOptions {
   retry?: { originalDcid: Uint8Array; retrySourceCid: Uint8Array };
   /** A Retry or NEW_TOKEN token validated the client's address (RFC 9000 §8.1). */
   addressValidated?: boolean;
+  /**
+   * The Initial keys of `originalDcid` and `version` when the endpoint already derived them to
+   * check the client's first packet (saves deriving them twice per handshake).
+   */
+  initialKeys?: InitialKeys;
   /**
    * Versions the server accepts by preference; when the client's version_information lists a
    * preferred one, the server switches to it (compatible negotiation, RFC 9368 §2.3). Default:
@@ -207,7 +212,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     conn.#tlsServerOptions = tlsOptions;
     conn.events.push({ type: 'cid-route', cid: conn.originalDcid, active: true });
     if (options.qlog) conn.setQlogObserver(options.qlog);
-    const initial = deriveInitialKeys(options.crypto, options.version, options.originalDcid);
+    const initial = options.initialKeys ?? deriveInitialKeys(options.crypto, options.version, options.originalDcid);
     conn.spaces[0].writeKeys = initial.server;
     conn.spaces[0].readKeys = initial.client;
     if (!conn.addressValidated) conn.recovery.setAmplificationBlocked(true, options.now);
