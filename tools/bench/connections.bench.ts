@@ -36,9 +36,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from '@purequic/quic';
 import { REPO_ROOT } from '../interop/peers.js';
 
+// The client side's memory is measured in this process after a full collection.
+setFlagsFromString('--expose-gc');
 const SERVER_SCRIPT = fileURLToPath(new URL('./crowd-server.ts', import.meta.url));
 const IDLE = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 500);
 const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 1000);
@@ -122,6 +126,15 @@ async function open(client: QuicEndpoint, port: number): Promise<QuicConnection>
   }
 }
 
+const collectGarbage = runInNewContext('gc') as () => void;
+/** This process's heap and ArrayBuffer bytes after a full collection. */
+function ownMemory(): { heapUsed: number; arrayBuffers: number } {
+  collectGarbage();
+  collectGarbage();
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
+}
+
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** One small stream exchanged and finished (BENCH_IDLE_STREAM=0: none), as an idle client would have done. */
@@ -136,12 +149,15 @@ async function exchangeOneStream(connection: QuicConnection): Promise<void> {
 
 async function idleCase(label: string, server: ServerProcess): Promise<void> {
   const port = await server.port();
-  if (process.env.BENCH_IDLE_SNAPSHOT) {
-    server.child.send({ snapshot: `${process.env.BENCH_IDLE_SNAPSHOT}.before` });
+  // The baseline's snapshots (BENCH_BASELINE) go next to ours, as `<path>.baseline[.before]`.
+  const snapshot = process.env.BENCH_IDLE_SNAPSHOT && (label.startsWith('baseline') ? `${process.env.BENCH_IDLE_SNAPSHOT}.baseline` : process.env.BENCH_IDLE_SNAPSHOT);
+  if (snapshot) {
+    server.child.send({ snapshot: `${snapshot}.before` });
     await once(server.child, 'message');
   }
   const withStream = process.env.BENCH_IDLE_STREAM !== '0';
   const before = await server.measure();
+  const clientBefore = ownMemory();
   const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
   const held: QuicConnection[] = [];
   // Until the server holds `count` more connections than at the start, with the last
@@ -173,8 +189,9 @@ async function idleCase(label: string, server: ServerProcess): Promise<void> {
       if (i === half) middle = await settle(half);
     }
     const after = await settle(IDLE);
-    if (process.env.BENCH_IDLE_SNAPSHOT) {
-      server.child.send({ snapshot: process.env.BENCH_IDLE_SNAPSHOT });
+    const clientAfter = ownMemory();
+    if (snapshot) {
+      server.child.send({ snapshot });
       await once(server.child, 'message');
     }
     const perConnection = (from: Memory, to: Memory): string => {
@@ -190,6 +207,14 @@ async function idleCase(label: string, server: ServerProcess): Promise<void> {
     console.log(
       `${label.padEnd(34)} ${n} idle connections${withStream ? ' (one stream echoed each)' : ''}: ${perConnection(before, after)} per connection at the server` +
         `${marginal}  (load ${load()})`,
+    );
+    // The client side: this process holds the client connections (the client endpoint's fixed
+    // cost and compiled code included, so read it as an upper bound).
+    const clientHeap = (clientAfter.heapUsed - clientBefore.heapUsed) / held.length / 1024;
+    const clientBuffers = (clientAfter.arrayBuffers - clientBefore.arrayBuffers) / held.length / 1024;
+    console.log(
+      `${' '.repeat(34)} client side (this process): ${clientHeap.toFixed(1)} KB heap + ${clientBuffers.toFixed(1)} KB ArrayBuffers = ` +
+        `${(clientHeap + clientBuffers).toFixed(1)} KB per connection`,
     );
   } finally {
     await client.close();
