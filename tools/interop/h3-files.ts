@@ -34,7 +34,9 @@ export function startH3FileServer(listen: Omit<Http3ServerOptions, 'onConnection
     const st = name === undefined ? undefined : await stat(name).catch(() => undefined);
     if (name === undefined || !st?.isFile()) {
       options.log?.(`not found: ${req.method} ${path}`);
-      res.writeHead(404).end();
+      // A body, as other file servers send: Chromium turns an empty 404 navigation into
+      // ERR_HTTP_RESPONSE_CODE_FAILURE, and the browser clients start from the server's origin.
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
     res.writeHead(200, { 'content-length': st.size });

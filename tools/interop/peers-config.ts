@@ -16,13 +16,15 @@
  *   SSLKEYLOGFILE, QLOGDIR), exactly as a runner container is; exit 127 marks a case
  *   unsupported. Without the variable the peer shows as "not installed".
  *
- * Chromium and Firefox (HTTP/3 and WebTransport clients) join when those layers land.
+ * - `chromium`, `firefox`: Debian's browsers as HTTP/3 clients (tools/interop/browser-client.ts
+ *   drives them; clients only, one page and one connection per run).
  */
 
 import { createSocket } from 'node:dgram';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { browserAvailability, type BrowserName } from '../browsers/harness.js';
 import { ngtcp2Peer, PEERS_DIR, quicGoAvailability, quicGoPeer, REPO_ROOT, type PeerLookup } from './peers.js';
 
 export type Role = 'server' | 'client';
@@ -376,6 +378,49 @@ const ngtcp2: PeerEntry = {
   },
 };
 
+const BROWSER_CLIENT_SCRIPT = join(REPO_ROOT, 'tools', 'interop', 'browser-client.ts');
+const ONE_CONNECTION = 'a page opens one connection: the runner\'s second (resumed / 0-RTT) connection needs a browser session kept across runs';
+
+/** A browser as an HTTP/3 client of the matrix: every case over HTTP/3, launched by browser-client.ts. */
+function browserPeer(name: BrowserName, description: string): PeerEntry {
+  const cases: Record<string, string> = {};
+  for (const c of ['handshake', 'transfer', 'longrtt', 'multiplexing', 'retry', 'blackhole', 'amplificationlimit', 'handshakeloss', 'transferloss', 'handshakecorruption', 'transfercorruption', 'goodput', 'crosstraffic']) cases[c] = 'over HTTP/3';
+  cases.http3 = '';
+  const rebinding = 'the relay would have to rebind the browser\'s path; not tried';
+  return {
+    name,
+    aliases: [],
+    description,
+    available: () => {
+      const found = browserAvailability(name);
+      return Promise.resolve(found.ok ? { ok: true, peer: true } : { ok: false, reason: found.reason });
+    },
+    client: {
+      cases,
+      unsupported: {
+        chacha20: 'a browser offers its own cipher suites; a page cannot restrict them',
+        keyupdate: 'a browser updates keys on its own schedule; a page cannot ask for it',
+        resumption: ONE_CONNECTION,
+        zerortt: ONE_CONNECTION,
+        ecn: ECN_REASON,
+        v2: `${name} offers QUIC v1 only`,
+        ipv6: 'browser-client.ts forces QUIC on 127.0.0.1 only',
+        'rebind-port': rebinding,
+        'rebind-addr': rebinding,
+        connectionmigration: 'browsers do not migrate on their own',
+      },
+      application: () => 'h3',
+      launch: (context) => ({
+        command: process.execPath,
+        args: ['--conditions=@purequic/source', '--import', 'tsx', BROWSER_CLIENT_SCRIPT],
+        env: { BROWSER: name, TESTCASE: context.testcase, REQUESTS: context.urls.join(' '), DOWNLOADS: context.downloads, CERTS: context.certs },
+        cwd: REPO_ROOT,
+        readiness: 'listening-line',
+      }),
+    },
+  };
+}
+
 /** A peer built by hand whose command lines come from `<PREFIX>_SERVER_CMD` / `<PREFIX>_CLIENT_CMD`. */
 function environmentPeer(name: string, prefix: string, description: string): PeerEntry {
   const variable = (role: Role): string => `${prefix}_${role.toUpperCase()}_CMD`;
@@ -425,6 +470,8 @@ export const PEERS: readonly PeerEntry[] = [
   ours,
   quicGo,
   ngtcp2,
+  browserPeer('chromium', 'Chromium (Debian `chromium`) as an HTTP/3 client, driven by playwright-core (tools/interop/browser-client.ts)'),
+  browserPeer('firefox', 'Firefox ESR (Debian `firefox-esr`) as an HTTP/3 client, driven by puppeteer-core (tools/interop/browser-client.ts)'),
   environmentPeer('aioquic', 'AIOQUIC', 'aioquic (Python), built by hand; command lines from AIOQUIC_SERVER_CMD / AIOQUIC_CLIENT_CMD'),
   environmentPeer('quiche', 'QUICHE', 'quiche (Rust), built by hand; command lines from QUICHE_SERVER_CMD / QUICHE_CLIENT_CMD'),
 ];

@@ -10,7 +10,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { launchChromium, launchFirefox, missingBrowsers, requirePrograms, type BrowserName, type BrowserSession } from '../../../tools/test/browsers/harness.js';
+import { launchChromium, launchFirefox, missingBrowsers, requirePrograms, type BrowserName, type BrowserSession } from '../../../tools/browsers/harness.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

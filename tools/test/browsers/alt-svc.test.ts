@@ -16,7 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listenHttp3Beside, type Http3Server } from '@purequic/h3';
 import { generateSelfSignedCertificate } from '@purequic/quic';
-import { launchFirefox, missingBrowsers, requirePrograms, type BrowserSession } from './harness.js';
+import { launchFirefox, missingBrowsers, requirePrograms, type BrowserSession } from '../../browsers/harness.js';
 
 const run = requirePrograms('Alt-Svc in Firefox', missingBrowsers(['firefox']));
 /** Bound on one page load with its fetch (the launch has the harness's own bound). */

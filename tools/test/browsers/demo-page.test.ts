@@ -14,7 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebTransport } from '@purequic/webtransport';
 import { startH3Demo, type H3Demo } from '../../demo/h3-demo.js';
-import { launchChromium, missingBrowsers, requirePrograms, type BrowserSession } from './harness.js';
+import { launchChromium, missingBrowsers, requirePrograms, type BrowserSession } from '../../browsers/harness.js';
 
 const run = requirePrograms('demo page', missingBrowsers(['chromium']));
 const it = run ? test : test.skip;

@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import { generateSelfSignedCertificate, type SelfSignedCertificate } from '@purequic/quic';
 import { ngtcp2Peer } from '../../interop/peers.js';
 import { SpawnedProcess } from '../../interop/runner.js';
-import { fetchProbeScript, launchChromium, launchFirefox, missingBrowsers, requirePrograms, spkiSha256Base64, withTimeout, type BrowserSession, type FetchProbe } from './harness.js';
+import { fetchProbeScript, launchChromium, launchFirefox, missingBrowsers, requirePrograms, spkiSha256Base64, withTimeout, type BrowserSession, type FetchProbe } from '../../browsers/harness.js';
 
 const peer = ngtcp2Peer();
 const peerMissing = peer.ok ? [] : [peer.reason];

@@ -27,7 +27,7 @@ import {
   type DownloadProbe,
   type FetchProbe,
   type ParallelProbe,
-} from './harness.js';
+} from '../../browsers/harness.js';
 
 /** Bound on a suite's setup (certificate, server, browser launch: Firefox takes 3-5 s idle). */
 const SETUP_TIMEOUT_MS = 45_000;

@@ -16,11 +16,16 @@ import * as assert from 'uvu/assert';
 import { runMatrix, type CellResult } from '../../interop/matrix.js';
 import { ngtcp2Peer, quicGoAvailability, REPO_ROOT, type PeerLookup } from '../../interop/peers.js';
 import { findPeer } from '../../interop/peers-config.js';
+import { browserAvailability } from '../../browsers/harness.js';
 
 /** Whether a peer is installed, without building anything (quic-go is built in the test). */
 function installed(name: string): PeerLookup<unknown> {
   if (name === 'quic-go') return quicGoAvailability();
   if (name === 'ngtcp2') return ngtcp2Peer();
+  if (name === 'chromium' || name === 'firefox') {
+    const found = browserAvailability(name);
+    return found.ok ? { ok: true, peer: true } : found;
+  }
   return findPeer(name) ? { ok: true, peer: true } : { ok: false, reason: `unknown peer ${name}` };
 }
 

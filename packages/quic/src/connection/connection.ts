@@ -348,6 +348,11 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     return this.streams.readStream(streamId, maxBytes);
   }
 
+  /** After the peer closed the connection: whether stream `streamId` still has received data to read. */
+  hasReadableAfterClose(streamId: number): boolean {
+    return this.streams.hasReadableAfterClose(streamId);
+  }
+
   resetStream(streamId: number, errorCode: number, reliableSize?: number): void {
     this.streams.resetStream(streamId, errorCode, reliableSize);
   }

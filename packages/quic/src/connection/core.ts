@@ -344,6 +344,26 @@ export abstract class ConnectionCore {
         for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
       }
     }
+    // In the application space, with no new data waiting, the probes carry the stream data of
+    // the oldest packets still unacknowledged (§6.2.4: "send previously sent data"): when the
+    // tail of a response was lost, a probe that gets through delivers it, instead of a PING
+    // whose acknowledgment only starts loss detection one more round trip later. Whichever copy
+    // is acknowledged first settles the range; the stream buffers ignore the other.
+    const application = PacketNumberSpace.APPLICATION;
+    const probes = this.recovery.pendingProbes(application);
+    if (probes > 0 && !this.spaces[application].discarded && !this.streams.hasPendingFrames()) {
+      let carried = 0;
+      for (const p of this.recovery.tracker(application).outstandingPackets()) {
+        if (carried >= probes) break;
+        let hasStreamData = false;
+        for (const t of p.tokens) {
+          if (t.kind !== TokenKind.STREAM) continue;
+          this.streams.onTokenLost(t);
+          hasStreamData = true;
+        }
+        if (hasStreamData) carried++;
+      }
+    }
   }
 
   /** (Re)arms the idle timer from `now` (RFC 9000 §10.1); also on each packet received (receive.ts). */
@@ -627,7 +647,8 @@ export abstract class ConnectionCore {
   setClosed(reason: ConnectionCloseReason): void {
     if (this.closeReason) return;
     this.closeReason = reason;
-    this.streams.closeAll();
+    // A peer's CONNECTION_CLOSE leaves what it sent before readable (streams.ts).
+    this.streams.closeAll('remote' in reason && reason.remote);
     this.events.push({ type: 'closed', reason });
   }
 
@@ -638,6 +659,7 @@ export abstract class ConnectionCore {
     this.closeDeadline = Infinity;
     this.idleDeadline = Infinity;
     this.streams.closeAll();
+    this.streams.releaseReadable();
     this.localCids.retireAll();
     if (this.isServer) this.events.push({ type: 'cid-route', cid: this.originalDcid, active: false });
   }

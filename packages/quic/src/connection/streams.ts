@@ -88,6 +88,13 @@ export class StreamMap {
   readonly #pendingStreamBlocked = new Set<number>();
   readonly #connectionBlocked = new Set<number>();
   #closed = false;
+  /**
+   * After the peer's CONNECTION_CLOSE: streams whose received data the application had not read
+   * yet, kept readable (receive side only) until read or until the connection terminates. The
+   * data arrived before the close, often in the same datagram (a WebTransport close capsule
+   * followed by CONNECTION_CLOSE), and the peer meant it to be seen. Bounded by the credit we gave.
+   */
+  readonly #readableAfterClose = new Map<number, StreamState>();
   /** Latest `now` and smoothed RTT the connection told us, for window auto-tuning on reads. */
   now = 0;
   smoothedRtt = 333;
@@ -162,7 +169,7 @@ export class StreamMap {
   }
 
   readStream(id: number, maxBytes?: number): StreamRead | undefined {
-    const s = this.#streams.get(id);
+    const s = this.#closed ? this.#readableAfterClose.get(id) : this.#streams.get(id);
     const recv = s?.recv;
     if (!s || !recv || s.finDelivered) return undefined;
     const data = recv.buffer.read(maxBytes ?? Number.POSITIVE_INFINITY);
@@ -184,6 +191,8 @@ export class StreamMap {
       }
       this.#maybeRemove(s);
     }
+    // After the close only what had arrived can be read; once it is, the stream is forgotten.
+    if (this.#closed && !recv.buffer.hasReadable()) this.#readableAfterClose.delete(id);
     if (!data && !fin) return undefined;
     return { data: data ?? EMPTY, fin };
   }
@@ -560,14 +569,23 @@ export class StreamMap {
   }
 
   /** The connection closed: every stream ends; nothing more is sent. Idempotent. */
-  closeAll(): void {
+  /**
+   * The connection closed: every stream ends. With `keepReadable` (the peer closed), the receive
+   * sides holding data not yet read stay readable (`readStream`) until `releaseReadable()`.
+   */
+  closeAll(keepReadable = false): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const s of this.#streams.values()) {
       s.send?.state.onConnectionClosed();
-      s.recv?.state.onConnectionClosed();
       s.send?.buffer.reset();
-      s.recv?.buffer.discard();
+      const recv = s.recv;
+      if (keepReadable && recv && !s.finDelivered && (recv.buffer.hasReadable() || recv.buffer.isAllRead()) && recv.state.resetErrorCode === undefined) {
+        this.#readableAfterClose.set(s.id, s);
+        continue;
+      }
+      recv?.state.onConnectionClosed();
+      recv?.buffer.discard();
     }
     this.#streams.clear();
     this.#pendingResets.clear();
@@ -575,6 +593,20 @@ export class StreamMap {
     this.#pendingMaxStreamData.clear();
     this.#pendingStreamBlocked.clear();
     this.#connectionBlocked.clear();
+  }
+
+  /** Whether stream `id` still has data to read after the connection closed. */
+  hasReadableAfterClose(id: number): boolean {
+    return this.#readableAfterClose.has(id);
+  }
+
+  /** Drops what `closeAll(true)` kept (the connection terminates). Idempotent. */
+  releaseReadable(): void {
+    for (const s of this.#readableAfterClose.values()) {
+      s.recv?.state.onConnectionClosed();
+      s.recv?.buffer.discard();
+    }
+    this.#readableAfterClose.clear();
   }
 
   // ------------------------------------------------------------------ internals

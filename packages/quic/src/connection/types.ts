@@ -234,6 +234,11 @@ export interface SansIoConnection {
   writeStream(streamId: number, data: Uint8Array, fin: boolean): number;
   /** Takes readable bytes in order; undefined when nothing is readable yet ('stream-readable' follows). */
   readStream(streamId: number, maxBytes?: number): StreamRead | undefined;
+  /**
+   * After the peer's CONNECTION_CLOSE: whether stream `streamId` still holds data the peer sent
+   * before closing (it stays readable with `readStream` until read or the connection terminates).
+   */
+  hasReadableAfterClose(streamId: number): boolean;
   /** RESET_STREAM, or RESET_STREAM_AT when `reliableSize` is given. Idempotent, never throws. */
   resetStream(streamId: number, errorCode: number, reliableSize?: number): void;
   /** STOP_SENDING. Idempotent, never throws. */

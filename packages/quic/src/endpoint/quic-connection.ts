@@ -365,6 +365,10 @@ class ConnectionStreamHost implements StreamHost {
     return this.closeError;
   }
 
+  readableAfterClose(id: number): boolean {
+    return this.connection.core.hasReadableAfterClose(id);
+  }
+
   release(id: number, stream: QuicStream): void {
     if (this.streams.get(id) === stream) this.streams.delete(id);
   }

@@ -32,6 +32,8 @@ export interface StreamHost {
   setPriority(streamId: number, urgency: number, incremental: boolean): void;
   /** The connection's close error, if it closed. */
   closedError(): QuicStreamError | undefined;
+  /** The peer closed the connection, and data it sent on this stream before is still unread. */
+  readableAfterClose(streamId: number): boolean;
   /**
    * Both directions are settled (read to the end or failed; FIN acknowledged, reset or
    * receive-only): the connection may forget this facade (issue 12 #5: a peer opening and
@@ -190,8 +192,13 @@ export class QuicStream {
   /** @internal the connection closed */
   onConnectionClosed(err: QuicStreamError): void {
     if (!this.#readDone) {
-      this.#readDone = true;
-      this.#failRead(err);
+      if (this.#host.readableAfterClose(this.id)) {
+        // What the peer sent before closing is read first; the read fails (or ends) after it.
+        this.onReadable();
+      } else {
+        this.#readDone = true;
+        this.#failRead(err);
+      }
     }
     if (!this.#writeDone || !this.#finished) {
       this.#writeDone = true;

@@ -228,4 +228,79 @@ test('activity keeps the connection alive past the idle timeout', () => {
   }
 });
 
+/** Every datagram `conn` sends from `now` on, passing the pacer's short waits (bounded). */
+function drainTransmits(conn: ReturnType<typeof makePair>['client'], now: number, buffer: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = now;
+  for (let i = 0; i < 100; i++) {
+    const t = conn.pollTransmit(at, buffer);
+    if (t !== undefined) {
+      out.push(buffer.slice(0, t.length));
+      continue;
+    }
+    const next = conn.nextTimeout();
+    // Only the pacer's gaps (a few ms), never a PTO or the idle timer.
+    if (next === undefined || next > at + 20) break;
+    at = Math.max(at, next);
+  }
+  return out;
+}
+
+test('stream data that arrives just before the peer\'s CONNECTION_CLOSE stays readable after the close, and is freed at termination', () => {
+  const pair = makePair({ seed: SEED });
+  establish(pair);
+  const client = pair.client;
+  const server = pair.server();
+  const now = pair.sim.now;
+  const bye = new TextEncoder().encode('close capsule: goodbye');
+  const uni = client.openStream('uni')!;
+  client.writeStream(uni, bye, true);
+  const unfinished = client.openStream('bidi')!;
+  client.writeStream(unfinished, bye.subarray(0, 5), false);
+  // The data's datagram and the close's, handed to the server back to back with no event
+  // dispatched in between (as when both arrive in one datagram or one receive batch).
+  const buffer = new Uint8Array(1500);
+  const datagrams = [...drainTransmits(client, now, buffer)];
+  const dataDatagrams = datagrams.length;
+  client.close(0x10, 'bye', now);
+  datagrams.push(...drainTransmits(client, now, buffer));
+  assert.ok(dataDatagrams >= 1 && datagrams.length > dataDatagrams, `data: ${dataDatagrams}, with close: ${datagrams.length}`);
+  for (const d of datagrams) server.handleDatagram(d, { address: CLIENT, port: 443 }, now);
+  const events: string[] = [];
+  for (let e = server.pollEvent(); e !== undefined; e = server.pollEvent()) events.push(e.type);
+  assert.ok(events.includes('closed'), events.join(','));
+  assert.equal(server.closeReason, { kind: 'application', code: 0x10, reason: 'bye', remote: true });
+  // Everything the peer sent before closing is still there, in order, with its FIN.
+  assert.ok(server.hasReadableAfterClose(uni));
+  const read = server.readStream(uni);
+  assert.ok(read !== undefined && read.fin, 'data and FIN readable after the close');
+  assert.is(new TextDecoder().decode(read!.data), 'close capsule: goodbye');
+  assert.is(server.readStream(uni), undefined, 'read once');
+  assert.not.ok(server.hasReadableAfterClose(uni), 'forgotten once read');
+  // A stream without its FIN: the bytes that came are readable, then nothing more.
+  const partial = server.readStream(unfinished);
+  assert.is(partial && new TextDecoder().decode(partial.data), 'close');
+  assert.is(partial?.fin, false);
+  assert.not.ok(server.hasReadableAfterClose(unfinished));
+  // The local side of a closed connection keeps nothing.
+  assert.not.ok(client.hasReadableAfterClose(uni));
+  // Unread data is released when the draining period ends (a second pair).
+  const pair2 = makePair({ seed: SEED + 1 });
+  establish(pair2);
+  const c2 = pair2.client;
+  const s2 = pair2.server();
+  const id2 = c2.openStream('uni')!;
+  c2.writeStream(id2, bye, true);
+  const t0 = pair2.sim.now;
+  const d2 = drainTransmits(c2, t0, buffer);
+  c2.close(0x11, 'bye', t0);
+  d2.push(...drainTransmits(c2, t0, buffer));
+  for (const d of d2) s2.handleDatagram(d, { address: CLIENT, port: 443 }, t0);
+  assert.ok(s2.hasReadableAfterClose(id2));
+  s2.handleTimeout(t0 + 10 * s2.ptoMs() + 1);
+  assert.ok(s2.isTerminated, 'draining ended');
+  assert.not.ok(s2.hasReadableAfterClose(id2), 'released at termination');
+  assert.is(s2.readStream(id2), undefined);
+});
+
 test.run();

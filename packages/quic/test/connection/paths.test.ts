@@ -123,13 +123,25 @@ test('anti-amplification on an unvalidated path: at most 3x the bytes received f
   let toNewBytes = 0;
   let snapshot: { validated: boolean; port: number; sent: number; received: number; toNew: number } | undefined;
   // After the rebinding, let through only the first two datagrams from the new mapping for
-  // two seconds: the server cannot validate the address and must stay within 3x of them.
+  // two seconds: the server cannot validate the address and must stay within 3x of them. The
+  // phase ends on a timer of its own (an observer node), not on the next datagram: with the
+  // client's probes backing off, that could come after the server's validation timer (3 PTO,
+  // RFC 9000 §8.2.4) had already given up on the new path.
+  const endPhase = (): void => {
+    const path = pair.server().paths.active;
+    snapshot = { validated: path.validated, port: path.remote.port, sent: path.bytesSent, received: path.bytesReceived, toNew: toNewBytes };
+    phase = 2;
+  };
+  pair.sim.addNode('phase-timer', {
+    handleDatagram: () => {},
+    pollTransmit: () => undefined,
+    nextTimeout: () => (phase === 1 ? phaseEnd : undefined),
+    handleTimeout: () => endPhase(),
+  });
   pair.sim.link(CLIENT, 'server')!.config.hook = (data, info) => {
     if (phase !== 1) return data;
     if (info.now >= phaseEnd) {
-      const path = pair.server().paths.active;
-      snapshot = { validated: path.validated, port: path.remote.port, sent: path.bytesSent, received: path.bytesReceived, toNew: toNewBytes };
-      phase = 2;
+      endPhase();
       return data;
     }
     return ++fromNew <= 2 ? data : null;
