@@ -11,6 +11,8 @@ import { QuicError, TransportErrorCode } from '../errors.js';
 
 export const MAX_CID_LENGTH = 20;
 export const STATELESS_RESET_TOKEN_LENGTH = 16;
+/** The peer's handshake CID has no reset token until its transport parameters give one (shared, never written). */
+const NO_RESET_TOKEN = new Uint8Array(0);
 
 export interface IssuedConnectionId {
   readonly sequence: number;
@@ -139,7 +141,7 @@ export class PeerConnectionIds {
    * @param localLimit our active_connection_id_limit
    */
   constructor(initialCid: Uint8Array, private readonly localLimit: number) {
-    this.current = { sequence: 0, cid: initialCid, resetToken: new Uint8Array(0) };
+    this.current = { sequence: 0, cid: initialCid, resetToken: NO_RESET_TOKEN };
     this.active.set(0, this.current);
   }
 
@@ -154,7 +156,7 @@ export class PeerConnectionIds {
 
   /** Replaces the handshake CID before any sequence was assigned (the server's SCID, or Retry's). */
   replaceInitial(cid: Uint8Array): void {
-    const initial = { sequence: 0, cid, resetToken: this.active.get(0)?.resetToken ?? new Uint8Array(0) };
+    const initial = { sequence: 0, cid, resetToken: this.active.get(0)?.resetToken ?? NO_RESET_TOKEN };
     this.active.set(0, initial);
     if (this.current.sequence === 0) this.current = initial;
   }

@@ -553,6 +553,12 @@ export abstract class ConnectionCore {
     acceptHandshakeParameters(this, p);
     this.peerParams = p;
     if (this.qlog) this.qlog.parametersSet(this.now, 'remote', p);
+    // Checked just above (RFC 9000 §7.3 CID authentication, RFC 9368 version downgrade): nothing
+    // reads them again, and an idle connection need not keep them.
+    p.initialSourceConnectionId = undefined;
+    p.originalDestinationConnectionId = undefined;
+    p.retrySourceConnectionId = undefined;
+    p.versionInformation = undefined;
     this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);
     this.streams.applyPeerParameters(p, p.resetStreamAt && this.settings.resetStreamAt);
     this.armIdle(this.now);
@@ -596,6 +602,7 @@ export abstract class ConnectionCore {
     sp.discard();
     // RFC 9002 §6.4: its packets leave bytes in flight without being acked or lost.
     this.recovery.discardSpace(space, this.now);
+    this.ecn.discardSpace(space);
     if (space === PacketNumberSpace.INITIAL) {
       // RFC 9001 §4.9.1: with the Initial keys goes everything only Initial packets used.
       this.initialToken = NO_TOKEN;
