@@ -22,6 +22,8 @@ const server = await quic.QuicEndpoint.listen({
   alpnProtocols: ['bench'],
   // Idle connections must stay for the measurement (the client keeps them alive the same way).
   transport: { maxIdleTimeoutMs: 120_000 },
+  // CROWD_MAX_HANDSHAKES: the cap on handshakes in progress (the endpoint's default otherwise).
+  ...(process.env.CROWD_MAX_HANDSHAKES ? { maxHandshakesInProgress: Number(process.env.CROWD_MAX_HANDSHAKES) } : {}),
 });
 const held = new Set<unknown>();
 process.stdout.write(`listening on 127.0.0.1:${server.address.port}\n`);
