@@ -43,6 +43,11 @@ for (const name of ['Connection', 'LossRecovery', 'ByteReader', 'Simulator', 'pa
   if (!(name in sansIo)) throw new Error(`${name} missing from @purequic/quic/sans-io`);
 }
 console.log(`@purequic/quic/sans-io: ${Object.keys(sansIo).length} exports`);
+const cluster = await import('@purequic/quic/cluster');
+for (const name of ['listenCluster', 'QuicCluster', 'quicLbCidFactory', 'quicLbServerId']) {
+  if (typeof cluster[name] !== 'function') throw new Error(`${name} missing from @purequic/quic/cluster`);
+}
+console.log(`@purequic/quic/cluster: ${Object.keys(cluster).length} exports`);
 console.log('ESM imports ok');
 JS
 node check.mjs
@@ -54,6 +59,10 @@ import { Connection, ByteReader, type SansIoConnection } from '@purequic/quic/sa
 import * as congestion from '@purequic/congestion';
 import * as h3 from '@purequic/h3';
 import * as wt from '@purequic/webtransport';
+import { listenCluster, type ClusterOptions, type ClusterWorkerContext } from '@purequic/quic/cluster';
+const co: Partial<ClusterOptions> = { workers: 2 };
+const cx: ClusterWorkerContext | undefined = undefined;
+void listenCluster; void co; void cx;
 const e: QuicError = new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'typed');
 const p: CryptoProvider | undefined = undefined;
 const o: Partial<ConnectOptions> = { host: 'localhost', handshakeTimeoutMs: 5000 };

@@ -18,9 +18,11 @@
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, launchFirefox, spkiSha256Base64, type BrowserName, type BrowserSession } from '../browsers/harness.js';
+import { certificateSha256, launchChromium, launchFirefox, spkiSha256Base64, type BrowserName, type BrowserSession } from '../browsers/harness.js';
 
 /**
  * The TESTCASE values a browser runs: every file in one page over one connection, except
@@ -77,6 +79,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const testcase = env.TESTCASE ?? '';
+  if (env.WEBTRANSPORT === '1') return webTransportClient(browserName, testcase, env);
   if (!BROWSER_TESTCASES.includes(testcase)) {
     console.log(`unsupported test case: ${testcase}`);
     return 127;
@@ -127,6 +130,125 @@ async function downloadInOneBrowser(browserName: BrowserName, urls: string[], do
     return urls.length;
   } finally {
     await browser?.close();
+  }
+}
+
+/** The WebTransport runner cases a page runs: the handshake and the client's requests. */
+export const BROWSER_WT_TESTCASES = ['handshake', 'transfer-unidirectional-receive', 'transfer-bidirectional-receive', 'transfer-datagram-receive'];
+
+interface WtPageResult {
+  error?: string;
+  /** Per endpoint: the protocol the session negotiated ('' or undefined: none). */
+  protocols: Record<string, string | undefined>;
+  /** `endpoint/file` to the body as base64. */
+  files: Record<string, string>;
+}
+
+/**
+ * Page script: the runner's WebTransport client (webtransport-endpoint.ts does the same on Node):
+ * one session per endpoint, all opened at once, then every file requested at once in the case's
+ * mode. No `allowPooling`: the W3C API refuses it with `serverCertificateHashes`, so a browser
+ * opens one connection per session where the contract wants them pooled on one. Datagram requests are repeated every second until the answer comes (a datagram may be
+ * lost), at most 15 times.
+ */
+function webTransportScript(requests: string[], mode: string | undefined, protocols: string[], hash: Uint8Array): string {
+  return `(async () => {
+    const enc = new TextEncoder(), dec = new TextDecoder();
+    const hash = new Uint8Array(${JSON.stringify([...hash])});
+    const requests = ${JSON.stringify(requests)};
+    const mode = ${JSON.stringify(mode ?? null)};
+    const out = { protocols: {}, files: {} };
+    const b64 = (bytes) => { let s = ''; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000)); return btoa(s); };
+    const bytesOf = async (readable) => { const parts = []; const r = readable.getReader(); for (;;) { const { value, done } = await r.read(); if (done) break; parts.push(value); } let n = 0; for (const p of parts) n += p.length; const b = new Uint8Array(n); let o = 0; for (const p of parts) { b.set(p, o); o += p.length; } return b; };
+    const send = async (writable, text) => { const w = writable.getWriter(); await w.write(enc.encode(text)); await w.close(); };
+    const splitPush = (bytes) => { const nl = bytes.indexOf(10); const head = dec.decode(bytes.subarray(0, nl)); if (!head.startsWith('PUSH ')) throw new Error('not a PUSH: ' + head.slice(0, 40)); return [head.slice(5), bytes.subarray(nl + 1)]; };
+    const byEndpoint = new Map();
+    for (const r of requests) { const u = new URL(r); const [endpoint, ...rest] = u.pathname.split('/').filter((p) => p !== ''); const e = byEndpoint.get(endpoint) || { origin: u.origin, files: [] }; if (rest.join('/')) e.files.push(rest.join('/')); byEndpoint.set(endpoint, e); }
+    const sessions = [];
+    try {
+      await Promise.all([...byEndpoint].map(async ([endpoint, { origin, files }]) => {
+        const wt = new WebTransport(origin + '/' + endpoint, { serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }], protocols: ${JSON.stringify(protocols)} });
+        sessions.push(wt);
+        await wt.ready;
+        out.protocols[endpoint] = wt.protocol;
+        if (mode === 'unidirectional') {
+          const incoming = wt.incomingUnidirectionalStreams.getReader();
+          await Promise.all(files.map(async (f) => send(await wt.createUnidirectionalStream(), 'GET ' + f)));
+          for (let i = 0; i < files.length; i++) { const { value } = await incoming.read(); const [name, body] = splitPush(await bytesOf(value)); out.files[endpoint + '/' + name] = b64(body); }
+        } else if (mode === 'bidirectional') {
+          await Promise.all(files.map(async (f) => { const s = await wt.createBidirectionalStream(); await send(s.writable, 'GET ' + f); out.files[endpoint + '/' + f] = b64(await bytesOf(s.readable)); }));
+        } else if (mode === 'datagram') {
+          const writer = wt.datagrams.writable.getWriter();
+          const reader = wt.datagrams.readable.getReader();
+          const waiting = new Set(files);
+          const ask = async () => { for (const f of waiting) await writer.write(enc.encode('GET ' + f)); };
+          await ask();
+          for (let attempt = 0; waiting.size > 0 && attempt < 15; attempt++) {
+            const deadline = Date.now() + 1000;
+            while (waiting.size > 0 && Date.now() < deadline) {
+              const r = await Promise.race([reader.read(), new Promise((res) => setTimeout(() => res(null), Math.max(1, deadline - Date.now())))]);
+              if (!r || r.done) continue;
+              const [name, body] = splitPush(r.value);
+              if (waiting.delete(name)) out.files[endpoint + '/' + name] = b64(body);
+            }
+            if (waiting.size > 0) await ask();
+          }
+          if (waiting.size > 0) throw new Error('no datagram answer for ' + [...waiting].join(', '));
+        }
+        wt.close({ closeCode: 0, reason: 'done' });
+        await wt.closed.catch(() => {});
+      }));
+    } catch (e) { out.error = String(e && (e.name + ': ' + e.message + '\\n' + e.stack) || e); for (const s of sessions) try { s.close(); } catch {} }
+    return out;
+  })()`;
+}
+
+/** The runner's WebTransport client role in a page; DOWNLOADS gets the files and negotiated_protocol.txt. */
+async function webTransportClient(browserName: BrowserName, testcase: string, env: NodeJS.ProcessEnv): Promise<number> {
+  if (!BROWSER_WT_TESTCASES.includes(testcase)) {
+    console.log(`unsupported WebTransport test case: ${testcase}`);
+    return 127;
+  }
+  const requests = (env.REQUESTS ?? '').split(/\s+/).filter((u) => u !== '');
+  const downloads = env.DOWNLOADS;
+  if (requests.length === 0 || !downloads || !env.CERTS) {
+    console.error('REQUESTS, DOWNLOADS and CERTS are required');
+    return 1;
+  }
+  const mode = /^transfer-(unidirectional|bidirectional|datagram)-receive$/.exec(testcase)?.[1];
+  const protocols = (env.PROTOCOLS ?? '').split(/\s+/).filter((p) => p !== '');
+  const hash = certificateSha256(readFileSync(join(env.CERTS, 'cert.pem'), 'utf8'));
+  // The page comes from http://localhost (a secure context, as WebTransport requires).
+  const page = createHttpServer((_req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end('<!doctype html><meta charset="utf-8"><title>wt client</title>');
+  });
+  await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+  let browser: BrowserSession | undefined;
+  try {
+    browser = browserName === 'chromium' ? await launchChromium() : await launchFirefox();
+    const pageUrl = `http://localhost:${(page.address() as AddressInfo).port}/`;
+    const result = await browser.evaluate<WtPageResult>(pageUrl, webTransportScript(requests, mode, protocols, hash), { timeoutMs: DOWNLOAD_TIMEOUT_MS });
+    mkdirSync(downloads, { recursive: true });
+    const negotiated = Object.values(result.protocols);
+    console.log(`sessions: ${JSON.stringify(result.protocols)}; ${Object.keys(result.files).length} files`);
+    // Firefox exposes no `protocol` (undefined): written as none negotiated.
+    writeFileSync(join(downloads, 'negotiated_protocol.txt'), negotiated[0] ?? '');
+    for (const [name, body] of Object.entries(result.files)) {
+      mkdirSync(dirname(join(downloads, name)), { recursive: true });
+      writeFileSync(join(downloads, name), Buffer.from(body, 'base64'));
+    }
+    if (result.error) {
+      console.error(`${browserName}: ${result.error}\n${browser.log.slice(-20).join('\n')}`);
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    console.error(`${browserName}: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await browser?.close();
+    await new Promise<void>((resolve) => page.close(() => resolve()));
   }
 }
 

@@ -12,6 +12,8 @@
  *   CERTS          directory with cert.pem and priv.key (server; default /certs)
  *   HOST, PORT     where the server listens (default :: and 443)
  *   CRYPTO         auto | noble | node: our crypto provider (not a runner variable; default auto)
+ *   PREFERRED_ADDRESS  server, TESTCASE connectionmigration: the preferred address(es) to offer,
+ *                  `ADDR:PORT` or `[ADDR6]:PORT`, comma-separated (ours; default: see endpoint.ts)
  */
 
 import type { CryptoProviderName } from '@purequic/quic';
@@ -34,6 +36,8 @@ export interface EndpointConfig {
    * than `http3` (cases run with an HTTP/3-only peer). The server accepts both always.
    */
   alpn: 'hq-interop' | 'h3';
+  /** Ours (`PREFERRED_ADDRESS`): the server's preferred addresses (RFC 9000 §9.6), one per family at most. */
+  preferredAddress: { ipv4?: { address: string; port: number }; ipv6?: { address: string; port: number } } | undefined;
 }
 
 /** A configuration mistake: the endpoint prints it and exits 1. */
@@ -81,7 +85,23 @@ export function readEndpointConfig(env: Record<string, string | undefined>): End
     port,
     crypto,
     alpn,
+    preferredAddress: parsePreferredAddress(nonEmpty(env.PREFERRED_ADDRESS)),
   };
+}
+
+/** `PREFERRED_ADDRESS`: `127.0.0.1:4433,[::1]:4433` (port 0: any free port). */
+function parsePreferredAddress(value: string | undefined): EndpointConfig['preferredAddress'] {
+  if (value === undefined) return undefined;
+  const out: NonNullable<EndpointConfig['preferredAddress']> = {};
+  for (const item of value.split(',')) {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d+\.\d+\.\d+\.\d+)):(\d+)$/.exec(item.trim());
+    if (!m) throw new ConfigError(`PREFERRED_ADDRESS holds ${JSON.stringify(item)}: use ADDR:PORT or [ADDR6]:PORT`);
+    const port = Number(m[3]);
+    if (port > 65535) throw new ConfigError(`PREFERRED_ADDRESS port ${port} above 65535`);
+    if (m[1] !== undefined) out.ipv6 = { address: m[1], port };
+    else out.ipv4 = { address: m[2]!, port };
+  }
+  return out;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -15,6 +15,7 @@ import { createPrivateKey } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeClose, QuicEndpoint, TlsCipherSuite, type QuicConnection } from '@purequic/quic';
@@ -94,6 +95,37 @@ async function main(): Promise<number> {
   return config.role === 'server' ? runServer(config, plan) : runClient(config, plan);
 }
 
+type PreferredAddressOption = NonNullable<EndpointConfig['preferredAddress']>;
+
+/**
+ * The preferred address when PREFERRED_ADDRESS does not say (runner `connectionmigration`): the
+ * listen address itself when it is a specific one, else this host's first non-internal IPv4 and
+ * IPv6 (not link-local) addresses, as a runner container's `server4`/`server6`; any free port.
+ */
+function defaultPreferredAddress(host: string): PreferredAddressOption {
+  const family = isIP(host);
+  if (family === 4 && host !== '0.0.0.0') return { ipv4: { address: host, port: 0 } };
+  if (family === 6 && host !== '::') return { ipv6: { address: host, port: 0 } };
+  const out: PreferredAddressOption = {};
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv4' && !out.ipv4) out.ipv4 = { address: a.address, port: 0 };
+      if (a.family === 'IPv6' && !out.ipv6 && !a.address.toLowerCase().startsWith('fe80')) out.ipv6 = { address: a.address, port: 0 };
+    }
+  }
+  return out.ipv4 || out.ipv6 ? out : { ipv4: { address: '127.0.0.1', port: 0 } };
+}
+
+/** `preferred address: ADDR:PORT ...` (the bound ports), for the runner and people reading logs. */
+function logPreferredAddress(offered: PreferredAddressOption | undefined): void {
+  if (!offered) return;
+  const items: string[] = [];
+  if (offered.ipv4) items.push(`${offered.ipv4.address}:${offered.ipv4.port}`);
+  if (offered.ipv6) items.push(`[${offered.ipv6.address}]:${offered.ipv6.port}`);
+  log(`preferred address: ${items.join(' ')}`);
+}
+
 async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<number> {
   const certificatePem = readFileSync(join(config.certs, 'cert.pem'), 'utf8');
   // The runner's priv.key may be SEC1 ("EC PRIVATE KEY"); our endpoint takes PKCS#8.
@@ -111,6 +143,7 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
     retry: plan.retry ? ('always' as const) : ('never' as const),
     versions: plan.versions,
     earlyData: plan.earlyData,
+    preferredAddress: plan.preferredAddress ? (config.preferredAddress ?? defaultPreferredAddress(config.host)) : undefined,
   };
   // Each connection's closing line; the process exits only after they are written (a stop that
   // closes the connections would otherwise race their log lines).
@@ -155,11 +188,13 @@ async function runServer(config: EndpointConfig, plan: TestcasePlan): Promise<nu
         },
       },
     );
+    logPreferredAddress(listen.preferredAddress);
     await serve(() => server.close(), server.address);
     await new Promise(() => {}); // serves until SIGTERM/SIGINT
   }
 
   const server = await QuicEndpoint.listen({ ...listen, alpnProtocols: [HQ_ALPN] });
+  logPreferredAddress(server.preferredAddress);
   await serve(() => server.close(), server.address);
   for await (const connection of server.incoming) {
     announce(connection);

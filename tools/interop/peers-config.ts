@@ -54,10 +54,17 @@ export interface LaunchContext {
   port: number;
   /** Client: the URLs to fetch. */
   urls: string[];
+  /** Server: offer `host`:this port as the preferred address (RFC 9000 §9.6; runner `connectionmigration`). */
+  preferredPort?: number;
   /** quic-go: initiate a key update every this many packets (our wrappers' flag). */
   quicGoKeyUpdateInterval?: number;
   /** Our crypto provider (`CRYPTO`). */
   crypto?: string;
+  /**
+   * The WebTransport contract: PROTOCOLS for both sides, and the server's REQUESTS
+   * (`endpoint/file`) in the `-send` cases.
+   */
+  webtransport?: { protocols: string[]; serverRequests: string[] };
 }
 
 /** How to start a process, and how the runner knows a server is ready. */
@@ -106,6 +113,10 @@ const NO_V2 = 'knows only the draft v2 codepoint 0x709a50c4, not RFC 9369';
 export const ECN_REASON =
   'node:dgram can neither set the ECN bits of outgoing datagrams nor read them on incoming ones (no IP_TOS / IP_RECVTOS control), so the relay cannot see or keep ECT marks';
 
+/** The WebTransport runner's cases (matrix-cases.ts), by matrix name. */
+const WT_CASES = ['wt-handshake', ...['unidirectional', 'bidirectional', 'datagram'].flatMap((m) => [`wt-transfer-${m}-receive`, `wt-transfer-${m}-send`])];
+const NO_WEBTRANSPORT = (peer: string): Record<string, string> => Object.fromEntries(WT_CASES.map((c) => [c, `${peer} has no WebTransport`]));
+
 /** The cases our endpoint runs (client and server), with notes. */
 const OUR_CASES: Record<string, string> = {
   handshake: '',
@@ -131,6 +142,7 @@ const OUR_CASES: Record<string, string> = {
   connectionmigration: '',
   goodput: '',
   crosstraffic: '',
+  ...Object.fromEntries(WT_CASES.map((c) => [c, ''])),
 };
 
 /** Our endpoint bundled into one JavaScript file (`bundleOurEndpoint`), or undefined: run it through tsx. */
@@ -182,9 +194,16 @@ function ourLaunch(context: LaunchContext): Launch {
     CRYPTO: context.crypto ?? 'auto',
   };
   if (context.role === 'server') Object.assign(env, { WWW: context.www, CERTS: context.certs, HOST: context.host, PORT: String(context.port) });
+  if (context.role === 'server' && context.preferredPort !== undefined) env.PREFERRED_ADDRESS = hostPort(context.host, context.preferredPort);
   else Object.assign(env, { REQUESTS: context.urls.join(' '), DOWNLOADS: context.downloads });
   // Ours, not the runner's: fetch over HTTP/3 in a case other than `http3` (with an h3-only peer).
   if (context.application === 'h3') env.ALPN = 'h3';
+  // The runner keeps WebTransport in images of its own; WEBTRANSPORT=1 selects that contract.
+  if (context.webtransport) {
+    Object.assign(env, { WEBTRANSPORT: '1', PROTOCOLS: context.webtransport.protocols.join(' '), DOWNLOADS: context.downloads });
+    if (context.role === 'server') env.REQUESTS = context.webtransport.serverRequests.join(' ');
+    else env.WWW = context.www;
+  }
   const args = ourEndpointBundle ? [ourEndpointBundle] : ['--conditions=@purequic/source', '--import', 'tsx', ENDPOINT_SCRIPT];
   return { command: process.execPath, args, env, cwd: REPO_ROOT, readiness: 'listening-line' };
 }
@@ -195,7 +214,7 @@ const ours: PeerEntry = {
   description: 'this repository: `pnpm endpoint` (tools/interop/endpoint.ts)',
   available: () => Promise.resolve({ ok: true, peer: true }),
   server: {
-    cases: { ...OUR_CASES, connectionmigration: 'the runner\'s newer definition: the server runs transfer; no preferred_address (RFC 9000 §9.6)' },
+    cases: OUR_CASES,
     unsupported: { ecn: ECN_REASON },
     application: (c) => (c === 'http3' ? 'h3' : 'hq'),
     launch: ourLaunch,
@@ -249,6 +268,7 @@ function quicGoLaunch(context: LaunchContext): Promise<Launch> {
 const QUIC_GO_UNSUPPORTED: Record<string, string> = {
   v2: `quic-go 0.29 ${NO_V2}`,
   ecn: ECN_REASON,
+  ...NO_WEBTRANSPORT('quic-go 0.29'),
 };
 
 const quicGo: PeerEntry = {
@@ -267,13 +287,13 @@ const quicGo: PeerEntry = {
       ...QUIC_GO_UNSUPPORTED,
       'rebind-port': 'quic-go 0.29 as a server does not follow a client\'s new address (no path validation)',
       'rebind-addr': 'quic-go 0.29 as a server does not follow a client\'s new address (no path validation)',
-      connectionmigration: 'quic-go 0.29 does not support connection migration',
+      connectionmigration: 'quic-go 0.29 cannot offer a preferred_address (no server option for it)',
     },
     launch: quicGoLaunch,
   },
   client: {
     cases: { ...QUIC_GO_COMMON, 'rebind-port': '', 'rebind-addr': '' },
-    unsupported: { ...QUIC_GO_UNSUPPORTED, connectionmigration: 'quic-go 0.29 does not migrate actively' },
+    unsupported: { ...QUIC_GO_UNSUPPORTED, connectionmigration: 'quic-go 0.29 reads preferred_address but never moves there ("We don\'t support connection migration yet", connection.go)' },
     launch: quicGoLaunch,
   },
 };
@@ -308,6 +328,11 @@ const NGTCP2_CASES: Record<string, string> = {
 /** GnuTLS priority string allowing only TLS 1.3 with ChaCha20-Poly1305 (ngtcp2's gtls examples take one). */
 const CHACHA20 = 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305';
 
+/** `127.0.0.1:443` or `[::1]:443`. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -321,7 +346,9 @@ function ngtcp2Launch(context: LaunchContext): Launch {
   // -q: ngtcp2 logs a few lines per packet otherwise (megabytes for a transfer).
   const quiet = ['-q', '--no-quic-dump', '--no-http-dump'];
   if (context.role === 'server') {
-    const args = [...quiet, ...ciphers, ...(context.testcase === 'retry' ? ['-V'] : []), '-d', context.www, '--qlog-dir', context.qlogDir, context.host, String(context.port), join(context.certs, 'priv.key'), join(context.certs, 'cert.pem')];
+    // --preferred-ipv4-addr / --preferred-ipv6-addr: ngtcp2 binds the address and offers it.
+    const preferred = context.preferredPort === undefined ? [] : [`--preferred-ipv${context.host.includes(':') ? 6 : 4}-addr=${hostPort(context.host, context.preferredPort)}`];
+    const args = [...quiet, ...ciphers, ...preferred, ...(context.testcase === 'retry' ? ['-V'] : []), '-d', context.www, '--qlog-dir', context.qlogDir, context.host, String(context.port), join(context.certs, 'priv.key'), join(context.certs, 'cert.pem')];
     return { command: lookup.peer.server, args, env, cwd: context.logs, readiness: 'udp-bound' };
   }
   const base = [...ciphers, '--exit-on-all-streams-close', `--download=${context.downloads}`, '--timeout=30s', '--handshake-timeout=60s', '--qlog-dir', context.qlogDir];
@@ -366,13 +393,14 @@ const ngtcp2: PeerEntry = {
     unsupported: {
       v2: `ngtcp2 0.12 ${NO_V2}`,
       ecn: ECN_REASON,
+      ...NO_WEBTRANSPORT('ngtcp2 0.12'),
     },
     application: () => 'h3',
     launch: ngtcp2Launch,
   },
   client: {
     cases: NGTCP2_CASES,
-    unsupported: { v2: `ngtcp2 0.12 ${NO_V2}`, ecn: ECN_REASON },
+    unsupported: { v2: `ngtcp2 0.12 ${NO_V2}`, ecn: ECN_REASON, ...NO_WEBTRANSPORT('ngtcp2 0.12') },
     application: () => 'h3',
     launch: ngtcp2Launch,
   },
@@ -386,6 +414,8 @@ function browserPeer(name: BrowserName, description: string): PeerEntry {
   const cases: Record<string, string> = {};
   for (const c of ['handshake', 'transfer', 'longrtt', 'multiplexing', 'retry', 'blackhole', 'amplificationlimit', 'handshakeloss', 'transferloss', 'handshakecorruption', 'transfercorruption', 'goodput', 'crosstraffic']) cases[c] = 'over HTTP/3';
   cases.http3 = '';
+  // WebTransport from the page (W3C API): the handshake and the cases where the client asks.
+  for (const c of WT_CASES) if (!c.endsWith('-send')) cases[c] = '';
   const rebinding = 'the relay would have to rebind the browser\'s path; not tried';
   return {
     name,
@@ -408,12 +438,20 @@ function browserPeer(name: BrowserName, description: string): PeerEntry {
         'rebind-port': rebinding,
         'rebind-addr': rebinding,
         connectionmigration: 'browsers do not migrate on their own',
+        ...Object.fromEntries(WT_CASES.filter((c) => c.endsWith('-send')).map((c) => [c, 'not built: the page would have to serve the files the server asks for'])),
       },
       application: () => 'h3',
       launch: (context) => ({
         command: process.execPath,
         args: ['--conditions=@purequic/source', '--import', 'tsx', BROWSER_CLIENT_SCRIPT],
-        env: { BROWSER: name, TESTCASE: context.testcase, REQUESTS: context.urls.join(' '), DOWNLOADS: context.downloads, CERTS: context.certs },
+        env: {
+          BROWSER: name,
+          TESTCASE: context.testcase,
+          REQUESTS: context.urls.join(' '),
+          DOWNLOADS: context.downloads,
+          CERTS: context.certs,
+          ...(context.webtransport ? { WEBTRANSPORT: '1', PROTOCOLS: context.webtransport.protocols.join(' ') } : {}),
+        },
         cwd: REPO_ROOT,
         readiness: 'listening-line',
       }),

@@ -13,9 +13,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSelfSignedCertificate, type CryptoProviderName } from '@purequic/quic';
@@ -47,6 +47,12 @@ export interface InteropCase {
   files: InteropFile[];
   /** Over IPv6 loopback (::1) instead of 127.0.0.1 (runner `ipv6`). */
   ipv6?: boolean;
+  /**
+   * The server offers a preferred address (RFC 9000 §9.6; runner `connectionmigration`) on the
+   * same loopback address, on a port picked here. The server binds the address it offers, so
+   * the path there does not go through the relay: the wire log shows the original path only.
+   */
+  preferredAddress?: boolean;
   /** Put a lossy relay between client and server (the runner's transferloss / handshakeloss). */
   loss?: LossSettings;
   /** Clients started at once, each downloading every file into its own directory. Default 1. */
@@ -89,6 +95,14 @@ export interface InteropCase {
   bottleneck?: { bitsPerSecond: number; queuePackets: number };
   /** Use this directory (created) instead of a temporary one; it is kept. */
   directory?: string;
+  /**
+   * The WebTransport contract (../shared/specs/quic-interop-runner-webtransport-endpoint-doc.md)
+   * instead of the QUIC one: file names are `endpoint/file`, both sides get PROTOCOLS, and
+   * `negotiated_protocol.txt` must hold the first protocol. With `serverRequests` the server
+   * asks the client for the files (`-send` cases) and saves them; the client is only told the
+   * endpoints (`https://host:port/endpoint/`).
+   */
+  webtransport?: { protocols: string[]; endpoints: string[]; serverRequests: boolean };
 }
 
 /** What the client printed on success: `downloaded N files, B bytes in T ms`. */
@@ -200,6 +214,25 @@ function writeSeededFile(path: string, size: number, random: SimRandom): string 
   return hash.digest('hex');
 }
 
+const NEGOTIATED_PROTOCOL_FILE = 'negotiated_protocol.txt';
+
+/** Paths of the regular files under `root`, relative to it, with `/` separators (bounded by the tree). */
+function filesUnder(root: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) out.push(relative(root, join(entry.parentPath ?? entry.path, entry.name)).split('\\').join('/'));
+  }
+  return out;
+}
+
+function readTextOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -298,7 +331,7 @@ function peerRole(name: Implementation, role: Role): PeerRole {
   return found;
 }
 
-function launchContext(role: Role, c: InteropCase, dir: Layout, extra: Pick<LaunchContext, 'host' | 'port' | 'urls' | 'downloads' | 'keyLogFile'>): LaunchContext {
+function launchContext(role: Role, c: InteropCase, dir: Layout, extra: Pick<LaunchContext, 'host' | 'port' | 'urls' | 'downloads' | 'keyLogFile' | 'preferredPort'>): LaunchContext {
   const matrixCase = c.matrixCase ?? c.testcase;
   const application = c.application ?? peerRole(role === 'server' ? c.server : c.client, role).application?.(matrixCase) ?? 'hq';
   return {
@@ -312,6 +345,9 @@ function launchContext(role: Role, c: InteropCase, dir: Layout, extra: Pick<Laun
     qlogDir: join(dir.logs, `qlog-${role}`),
     quicGoKeyUpdateInterval: c.quicGoKeyUpdateInterval,
     crypto: c.crypto,
+    ...(c.webtransport
+      ? { webtransport: { protocols: c.webtransport.protocols, serverRequests: role === 'server' && c.webtransport.serverRequests ? c.files.map((f) => f.name) : [] } }
+      : {}),
     ...extra,
   };
 }
@@ -325,7 +361,8 @@ function spawnLaunch(launch: Launch): SpawnedProcess {
 async function startServer(c: InteropCase, dir: Layout, timeoutMs: number): Promise<{ process: SpawnedProcess | undefined; port: number | undefined; exitCode?: number | null; problem?: string }> {
   const host = c.ipv6 ? '::1' : '127.0.0.1';
   const role = peerRole(c.server, 'server');
-  const probe = launchContext('server', c, dir, { host, port: 0, urls: [], downloads: dir.downloads, keyLogFile: join(dir.logs, 'server-keys.log') });
+  const preferredPort = c.preferredAddress ? await freeUdpPort(host) : undefined;
+  const probe = launchContext('server', c, dir, { host, port: 0, urls: [], downloads: dir.downloads, keyLogFile: join(dir.logs, 'server-keys.log'), preferredPort });
   mkdirSync(probe.qlogDir, { recursive: true });
   // A peer that prints its port may take 0; the others get a free port picked here.
   const first = await role.launch(probe);
@@ -388,7 +425,11 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     }
     const random = new SimRandom(seed);
     const expected = new Map<string, string>();
-    for (const f of c.files) expected.set(f.name, writeSeededFile(join(dir.www, f.name), f.size, random));
+    for (const f of c.files) {
+      mkdirSync(dirname(join(dir.www, f.name)), { recursive: true });
+      expected.set(f.name, writeSeededFile(join(dir.www, f.name), f.size, random));
+    }
+    for (const endpoint of c.webtransport?.endpoints ?? []) mkdirSync(join(dir.www, endpoint), { recursive: true });
 
     const launched = await startServer(c, dir, timeoutMs);
     server = launched.process;
@@ -414,7 +455,8 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     const port = relay ? relay.port : serverPort;
     const host = c.ipv6 ? '[::1]' : '127.0.0.1';
     // ngtcp2's HTTP/3 client sends the URL's authority; the files are the same either way.
-    const urls = c.files.map((f) => `https://${host}:${port}/${f.name}`);
+    const wt = c.webtransport;
+    const urls = wt && (wt.serverRequests || c.files.length === 0) ? wt.endpoints.map((e) => `https://${host}:${port}/${e}/`) : c.files.map((f) => `https://${host}:${port}/${f.name}`);
     const count = Math.max(1, c.parallelClients ?? 1);
     const downloadDirs = Array.from({ length: count }, (_, i) => (count === 1 ? dir.downloads : join(dir.downloads, `client-${i}`)));
     for (let i = 0; i < count; i++) {
@@ -444,7 +486,14 @@ export async function runInterop(c: InteropCase): Promise<InteropOutcome> {
     // The runner's check: the same file names, byte for byte, nothing missing, nothing extra.
     for (const [i, downloads] of downloadDirs.entries()) {
       const where = count > 1 ? `client ${i}: ` : '';
-      const present = new Set(readdirSync(downloads));
+      const present = new Set(filesUnder(downloads));
+      if (wt) {
+        // WebTransport: both sides write the protocol they negotiated (the first offered).
+        present.delete(NEGOTIATED_PROTOCOL_FILE);
+        const negotiated = readTextOrUndefined(join(downloads, NEGOTIATED_PROTOCOL_FILE));
+        if (negotiated === undefined) problems.push(`${where}no ${NEGOTIATED_PROTOCOL_FILE}`);
+        else if (negotiated.trim() !== (wt.protocols[0] ?? '')) problems.push(`${where}negotiated protocol ${JSON.stringify(negotiated.trim())}, expected ${JSON.stringify(wt.protocols[0] ?? '')}`);
+      }
       for (const [name, digest] of expected) {
         if (!present.has(name)) {
           problems.push(`${where}missing ${name}`);

@@ -41,6 +41,11 @@ export interface TestcasePlan {
    */
   migrate: boolean;
   /**
+   * Server: offer a preferred address (RFC 9000 §9.6; runner `connectionmigration` as the
+   * server's test name): clients move there after the handshake.
+   */
+  preferredAddress: boolean;
+  /**
    * QUIC versions by preference. Client: the first is used for the first flight, every one is
    * listed in version_information (RFC 9368 §3). Server: the compatible version it switches a
    * client to (RFC 9368 §2.3). Undefined: the library's default.
@@ -92,8 +97,9 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     // HTTP/3 (RFC 9114) with @purequic/h3 (tools/interop/h3-files.ts); with ALPN=h3 the
     // endpoint speaks it in every other case too (h3-only peers).
     http3: plan({}),
-    // Not `connectionmigration`: older runners give the server that name to make it advertise
-    // a preferred_address (RFC 9000 §9.6), which we do not implement: 127 then.
+    // The runner gives the server this name to make it advertise a preferred_address (RFC 9000
+    // §9.6); the client runs `transfer` and moves there after the handshake.
+    connectionmigration: plan({}, { preferredAddress: true }),
   },
   client: {
     handshake: plan({}),
@@ -112,7 +118,8 @@ const PLANS: Record<InteropRole, Record<string, TestcasePlan>> = {
     amplificationlimit: plan(SMALL_CLIENT_WINDOWS),
     'rebind-port': plan(SMALL_CLIENT_WINDOWS),
     'rebind-addr': plan(SMALL_CLIENT_WINDOWS),
-    // The runner's newer definition: the client migrates actively during a transfer.
+    // Given to a client (some runner versions): it migrates actively during the transfer. With
+    // `transfer` our client moves to a server's preferred address by itself (RFC 9000 §9.6.1).
     connectionmigration: plan(SMALL_CLIENT_WINDOWS, { migrate: true }),
     // The runner's http3: 3 files in parallel over HTTP/3 (ALPN h3).
     http3: plan({}),
@@ -129,6 +136,7 @@ function plan(transport: Partial<TransportSettings>, extra: Partial<Omit<Testcas
     resumption: 'none',
     initiateKeyUpdate: false,
     migrate: false,
+    preferredAddress: false,
     versions: undefined,
     ...extra,
   };

@@ -268,7 +268,7 @@ async function runServer(env: Record<string, string | undefined>, plan: Plan, se
     privateKeyPem,
     quic: env.QLOGDIR ? { qlogDir: env.QLOGDIR } : {},
   });
-  setup.log(`listening on port ${server.port}`);
+  setup.log(`listening on ${env.HOST || '::'}:${server.port}`);
   options.onListening?.(server.port);
   // `-send`: the server requests REQUESTS (endpoint/file) once the sessions are there.
   const wanted = new Map<string, string[]>();

@@ -75,6 +75,15 @@ test('readEndpointConfig: runner variables and defaults', () => {
   assert.is(downloadName(new URL('https://h/dir/')), undefined);
 });
 
+test('readEndpointConfig: PREFERRED_ADDRESS (ours) for a server offering a preferred address', () => {
+  assert.is(readEndpointConfig({ ROLE: 'server', TESTCASE: 'connectionmigration' }).preferredAddress, undefined);
+  const both = readEndpointConfig({ ROLE: 'server', TESTCASE: 'connectionmigration', PREFERRED_ADDRESS: '192.0.2.1:4433, [2001:db8::1]:0' });
+  assert.equal(both.preferredAddress, { ipv4: { address: '192.0.2.1', port: 4433 }, ipv6: { address: '2001:db8::1', port: 0 } });
+  for (const bad of ['192.0.2.1', 'host:443', '[::1]:70000', '1.2.3.4:5,']) {
+    assert.throws(() => readEndpointConfig({ ROLE: 'server', TESTCASE: 'connectionmigration', PREFERRED_ADDRESS: bad }), (e: unknown) => e instanceof ConfigError, bad);
+  }
+});
+
 test('readEndpointConfig: invalid settings are ConfigErrors', () => {
   const cases: Record<string, string | undefined>[] = [
     { TESTCASE: 'handshake' },
@@ -95,9 +104,10 @@ test('planTestcase: supported cases, small client windows for transfer, stream l
     for (const name of supported) assert.ok(planTestcase(role, name), `${role} ${name}`);
     for (const name of ['ecn', 'transferloss', 'constructor', '']) assert.is(planTestcase(role, name), undefined, `${role} ${name}`);
   }
-  // The client migrates actively; a server asked for `connectionmigration` would owe a preferred_address.
+  // A client given `connectionmigration` migrates actively; a server offers a preferred_address (RFC 9000 §9.6).
   assert.ok(planTestcase('client', 'connectionmigration')!.migrate);
-  assert.is(planTestcase('server', 'connectionmigration'), undefined);
+  assert.ok(planTestcase('server', 'connectionmigration')!.preferredAddress);
+  assert.not.ok(planTestcase('server', 'transfer')!.preferredAddress);
   const transfer = planTestcase('client', 'transfer')!;
   assert.ok((transfer.transport.initialMaxStreamDataBidiLocal ?? Infinity) <= 64 * 1024);
   assert.ok((transfer.transport.initialMaxData ?? Infinity) < 1 << 20, 'windows must grow during MB-sized files');

@@ -11,7 +11,8 @@
  */
 
 // Endpoint: listen, bind, connect (and the hook a protocol layer above uses).
-export { QuicEndpoint, type ListenOptions, type BindOptions, type ConnectOptions, type EndpointOptions, type ProtocolAttach } from './endpoint/endpoint.js';
+export { QuicEndpoint, type ListenOptions, type BindOptions, type ConnectOptions, type EndpointOptions, type ProtocolAttach, type DatagramSocket } from './endpoint/endpoint.js';
+export type { QuicLbConfig } from './connection/quic-lb.js';
 export { QuicConnectError, type HostLookup } from './endpoint/connect-attempts.js';
 export type { RetryPolicy } from './endpoint/stateless-responder.js';
 export type { SessionTicketStore } from './endpoint/ticket-store.js';

@@ -57,6 +57,18 @@ export class LocalConnectionIds {
     return issued;
   }
 
+  /**
+   * Issues the next sequence number without a NEW_CONNECTION_ID frame: the server's
+   * preferred_address CID, sequence 1 (RFC 9000 §5.1.1), which the transport parameter carries.
+   */
+  issueUnannounced(): IssuedConnectionId {
+    const made = this.factory();
+    const issued = { sequence: this.nextSequence++, cid: made.cid, resetToken: made.resetToken };
+    this.active.set(issued.sequence, issued);
+    this.onRouteChange(issued.cid, true);
+    return issued;
+  }
+
   get size(): number {
     return this.active.size;
   }

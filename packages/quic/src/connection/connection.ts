@@ -10,8 +10,9 @@ import { AEAD_TAG_LENGTH, type CryptoProvider, type NamedGroupName } from '../cr
 import { createTlsClient } from '../tls/client.js';
 import type { TlsCipherSuite, TlsEngine } from '../tls/engine-api.js';
 import { createTlsServer } from '../tls/server.js';
-import { encodeTransportParameters, type TransportParameters } from '../transport-params.js';
-import { ConnectionCore } from './core.js';
+import { encodeTransportParameters, type PreferredAddress, type TransportParameters } from '../transport-params.js';
+import { ConnectionCore, type CoreInit } from './core.js';
+import { type PreferredAddressConfig, preferredAddressParameter } from './preferred-address.js';
 import { statelessResetToken } from './reset-token.js';
 import { PacketSender } from './send.js';
 import { clientInitialVersion, clientVersionInformation, clientVersions, serverVersionInformation } from './versions.js';
@@ -71,6 +72,11 @@ export interface AcceptOptions extends ServerConnectionOptions {
    * the client's version only.
    */
   versions?: number[];
+  /**
+   * Makes every connection ID this server issues (the handshake SCID and NEW_CONNECTION_ID),
+   * each `transport.localConnectionIdLength` bytes; default random. See quic-lb.ts.
+   */
+  newConnectionId?: () => Uint8Array;
 }
 
 function settingsFrom(partial: Partial<TransportSettings> | undefined): TransportSettings {
@@ -92,9 +98,19 @@ export class Connection extends ConnectionCore implements SansIoConnection {
   #tlsServerOptions: { transportParameters?: Uint8Array | undefined } | undefined;
   #transportOriginalDcid: Uint8Array | undefined;
 
-  private constructor(init: ConstructorParameters<typeof ConnectionCore>[0], makeTls: (params: Uint8Array) => TlsEngine) {
+  /** Server: our preferred_address transport parameter (RFC 9000 §9.6), CID sequence 1. */
+  #preferredAddress: PreferredAddress | undefined;
+
+  private constructor(init: CoreInit & { preferredAddress?: PreferredAddressConfig | undefined }, makeTls: (params: Uint8Array) => TlsEngine) {
     super(init);
     this.#transportOriginalDcid = init.isServer ? (init.retry?.originalDcid ?? init.originalDcid) : undefined;
+    const pa = init.preferredAddress;
+    if (init.isServer && pa && (pa.ipv4 || pa.ipv6) && this.localHandshakeCid.length > 0) {
+      // RFC 9000 §5.1.1: the preferred address's CID has sequence number 1; the peer learns it
+      // from the transport parameter, not from NEW_CONNECTION_ID.
+      const issued = this.localCids.issueUnannounced();
+      this.#preferredAddress = preferredAddressParameter(pa, issued.cid, issued.resetToken);
+    }
     const params = this.#localTransportParameters(this.#transportOriginalDcid);
     this.tls = makeTls(encodeTransportParameters(params));
   }
@@ -156,6 +172,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         }),
     );
     if (options.qlog) conn.setQlogObserver(options.qlog);
+    conn.migrateToPreferredAddress = options.migrateToPreferredAddress !== false;
     const initial = deriveInitialKeys(options.crypto, version, originalDcid);
     conn.spaces[0].writeKeys = initial.client;
     conn.spaces[0].readKeys = initial.server;
@@ -184,9 +201,11 @@ export class Connection extends ConnectionCore implements SansIoConnection {
         version: options.version,
         keyLog: options.keyLog,
         originalDcid: options.originalDcid.slice(),
-        localCid: options.random(settings.localConnectionIdLength),
+        localCid: options.newConnectionId !== undefined ? options.newConnectionId() : options.random(settings.localConnectionIdLength),
+        newConnectionId: options.newConnectionId,
         peerCid: options.clientScid.slice(),
         resetTokenFor: resetTokenFactory(options.crypto, key),
+        preferredAddress: options.preferredAddress,
         retry: options.retry,
         addressValidated: options.addressValidated,
         versions: options.versions,
@@ -245,6 +264,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       if (this.retrySourceCid) p.retrySourceConnectionId = this.retrySourceCid;
       // RFC 9368 §3: the negotiated version and every version this server accepts.
       p.versionInformation = serverVersionInformation(this.version, this.preferredVersions);
+      if (this.#preferredAddress) p.preferredAddress = this.#preferredAddress;
     } else {
       const grease = this.random(4);
       const info = clientVersionInformation(this.version, this.preferredVersions, ((grease[0]! << 24) | (grease[1]! << 16) | (grease[2]! << 8) | grease[3]!) >>> 0);

@@ -33,6 +33,7 @@ import { ClientHelloPeek } from './versions.js';
 import { createController } from './congestion-choice.js';
 import { NewTokenSender } from './new-tokens.js';
 import { acceptHandshakeParameters } from './peer-parameters.js';
+import { startPreferredAddressMigration } from './preferred-address.js';
 import { onPacketLost } from './token-outcomes.js';
 import { endsWithResetToken } from './reset-token.js';
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, TransportSettings } from './types.js';
@@ -70,6 +71,12 @@ export interface CoreInit {
   originalDcid: Uint8Array;
   /** Our source CID for the handshake (sequence 0). */
   localCid: Uint8Array;
+  /**
+   * Makes every later connection ID this endpoint issues (NEW_CONNECTION_ID, RFC 9000 §5.1.1),
+   * each `settings.localConnectionIdLength` bytes; default random. A server behind a load
+   * balancer passes a QUIC-LB generator (quic-lb.ts) so every CID carries its server ID.
+   */
+  newConnectionId?: () => Uint8Array;
   /** The CID we send to first: the client's random DCID, or the client's SCID at the server. */
   peerCid: Uint8Array;
   resetTokenFor: (cid: Uint8Array) => Uint8Array;
@@ -177,6 +184,8 @@ export abstract class ConnectionCore {
   /** Server: NEW_TOKEN frames to send (RFC 9000 §8.1.3). */
   readonly newTokens = new NewTokenSender();
   pingPending = false;
+  /** Client: move to the server's preferred_address once the handshake is confirmed (RFC 9000 §9.6.1). */
+  migrateToPreferredAddress = true;
   /** Packets dropped (undecryptable, malformed, duplicates): diagnostics. */
   droppedPackets = 0;
   /** Counters for diagnostics, benchmarks and qlog. */
@@ -214,7 +223,7 @@ export abstract class ConnectionCore {
     this.pacer = new Pacer({ maxDatagramSize: mds });
     this.recovery = new LossRecovery<RecoveryToken[]>({ isServer: init.isServer, congestion: this.congestion });
     // The handshake path's address validation is the connection's own (addressValidated, §8.1).
-    this.paths = new PathManager(init.remote, true, init.random);
+    this.paths = new PathManager(init.remote, true, init.random, init.isServer);
     this.ecn = new EcnValidator(init.settings.ecn !== false);
     this.pmtud = new PathMtuDiscovery();
     this.pmtud.onSizeChange = (size) => {
@@ -223,7 +232,7 @@ export abstract class ConnectionCore {
     };
     this.streams = new StreamMap({ isServer: init.isServer, settings: init.settings, events: this.events });
     this.localCids = new LocalConnectionIds(() => {
-      const cid = init.random(init.settings.localConnectionIdLength);
+      const cid = init.newConnectionId !== undefined ? init.newConnectionId() : init.random(init.settings.localConnectionIdLength);
       return { cid, resetToken: init.resetTokenFor(cid) };
     });
     this.localCids.onRouteChange = (cid, active) => {
@@ -337,13 +346,7 @@ export abstract class ConnectionCore {
     // probes (the one whose PTO expired, and any other with data in flight), resend the CRYPTO
     // data still unacknowledged: a PING alone there would never repair a lost flight. Elsewhere
     // a PING suffices if nothing else waits.
-    for (const space of [PacketNumberSpace.INITIAL, PacketNumberSpace.HANDSHAKE]) {
-      const sp = this.spaces[space];
-      if (sp.discarded || this.recovery.pendingProbes(space) === 0) continue;
-      for (const p of this.recovery.tracker(space).outstandingPackets()) {
-        for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
-      }
-    }
+    this.requeueCryptoForProbes();
     // In the application space, with no new data waiting, the probes carry the stream data of
     // the oldest packets still unacknowledged (§6.2.4: "send previously sent data"): when the
     // tail of a response was lost, a probe that gets through delivers it, instead of a PING
@@ -362,6 +365,22 @@ export abstract class ConnectionCore {
           hasStreamData = true;
         }
         if (hasStreamData) carried++;
+      }
+    }
+  }
+
+  /**
+   * Queues the unacknowledged CRYPTO data of each handshake space that still owes PTO probes
+   * and has nothing else queued: on a PTO, and again after the first probe datagram went out,
+   * so that both probe datagrams (RFC 9002 §6.2.4 sends two) carry it and one lost datagram
+   * does not cost another PTO (RFC 9000 §14.1: each is a full, padded Initial datagram).
+   */
+  requeueCryptoForProbes(): void {
+    for (const space of [PacketNumberSpace.INITIAL, PacketNumberSpace.HANDSHAKE]) {
+      const sp = this.spaces[space];
+      if (sp.discarded || this.recovery.pendingProbes(space) === 0 || sp.cryptoSend.hasPendingData()) continue;
+      for (const p of this.recovery.tracker(space).outstandingPackets()) {
+        for (const t of p.tokens) if (t.kind === TokenKind.CRYPTO) sp.cryptoSend.onLost(t.a, t.b, false);
       }
     }
   }
@@ -395,7 +414,8 @@ export abstract class ConnectionCore {
 
   // ------------------------------------------------------------------ receive
 
-  handleDatagram(data: Uint8Array, remote: PathAddress, now: number, ecn = 0): void {
+  /** `local`: the local address the datagram reached when not the default one (a server's preferred address, RFC 9000 §9.6). */
+  handleDatagram(data: Uint8Array, remote: PathAddress, now: number, ecn = 0, local?: PathAddress): void {
     this.now = now;
     this.streams.now = now;
     if (this.state === 'terminated' || this.state === 'draining') return;
@@ -408,7 +428,7 @@ export abstract class ConnectionCore {
       return;
     }
     this.bytesReceived += data.length;
-    this.#receiver.begin(data, remote, ecn);
+    this.#receiver.begin(data, remote, ecn, local);
     if (!this.addressValidated) {
       // RFC 9002 §6.2.2.1, A.6: bytes received raise the amplification allowance; a server
       // blocked by it re-arms its PTO once it may send again.
@@ -580,6 +600,8 @@ export abstract class ConnectionCore {
       const peerMax = this.peerParams?.maxUdpPayloadSize ?? MAX_UDP_PAYLOAD;
       this.pmtud.enable(Math.min(peerMax, this.settings.maxUdpPayloadSize), this.now);
     }
+    // RFC 9000 §9.6.1: a client moves to the server's preferred address now.
+    startPreferredAddressMigration(this, this.migrateToPreferredAddress);
   }
 
   // ------------------------------------------------------------------ paths (RFC 9000 §8.2, §9)

@@ -15,20 +15,23 @@ function withLocal(remote: PathAddress, local: PathAddress | undefined): { remot
 
 /**
  * A non-probing packet with the largest packet number so far came from another peer address
- * (RFC 9000 §9.3): NAT rebinding or the peer's migration. Only servers follow the peer (a
- * client's server address does not move without preferred_address, which we do not use), and
+ * (RFC 9000 §9.3): NAT rebinding or the peer's migration, or a client moving to our preferred
+ * address (§9.6; then `path.local` is that address). Only servers follow the peer (a client's
+ * server address moves only by its own choice, to the preferred address: preferred-address.ts), and
  * only after handshake confirmation (§9). Send there at once, limited to 3x what that address
  * sent until it is validated (path.ts starts the validation), with a new peer CID if we hold
  * one (§9.5) and fresh congestion state unless only the port changed (§9.4).
  */
 export function onPeerAddressChange(core: ConnectionCore, path: NetworkPath, now: number): void {
   if (!core.isServer || !core.handshakeConfirmed) return;
-  const portOnly = path.remote.address === core.paths.active.remote.address;
+  // A client moving to our preferred address (§9.6) may keep its own address: the path still
+  // changed (our side of it), so congestion state starts over unless only its port changed.
+  const portOnly = path.remote.address === core.paths.active.remote.address && path.local === core.paths.active.local;
   core.paths.switchTo(path, now, core.ptoMs());
   core.remote = path.remote;
   core.peerCids.rotate();
   core.resetPathState(now, portOnly);
-  core.events.push({ type: 'path', change: 'migrated', remote: path.remote });
+  core.events.push({ type: 'path', change: 'migrated', ...withLocal(path.remote, path.local) });
 }
 
 /** Applies what a PATH_RESPONSE or a path timer changed (see `PathOutcome`). */

@@ -54,6 +54,16 @@ export class NetworkPath {
   readonly challenges: Uint8Array[] = [];
   /** A new PATH_CHALLENGE should go out. */
   challengePending = false;
+  /**
+   * Retry challenges after the connection's PTO, doubled after each (as Initial packets back
+   * off, §8.2.1), without the 2 x kInitialRtt floor: the path to a server's preferred address
+   * leads to the same server (RFC 9000 §9.6), so the current path's RTT is the best estimate
+   * there is. The doubling also bounds what a server naming someone else's address can make
+   * us send there (a handful of datagrams before the validation deadline, §21.5.3).
+   */
+  retryAtPto = false;
+  /** PATH_CHALLENGE datagrams taken for this path so far. */
+  challengesTaken = 0;
   /** When to send the next challenge if no response came (ms). */
   nextChallengeAt = Infinity;
   /** Validation fails at this time (§8.2.4); Infinity when not validating. */
@@ -116,6 +126,10 @@ export const PathOutcome = {
 } as const;
 export type PathOutcome = (typeof PathOutcome)[keyof typeof PathOutcome];
 
+function sameLocal(a: PathAddress | undefined, b: PathAddress | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && sameAddress(a, b));
+}
+
 export class PathManager {
   active: NetworkPath;
   /** The last validated path, kept while a migrated-to path is being validated (§9.3.2). */
@@ -129,22 +143,32 @@ export class PathManager {
     remote: PathAddress,
     validated: boolean,
     private readonly random: (n: number) => Uint8Array,
+    /**
+     * Server: paths are told apart by the local address too (`undefined` = the address the
+     * connection started on), since a client moving to our preferred address (RFC 9000 §9.6)
+     * may keep its own address. A client's paths are keyed by the peer address alone.
+     */
+    private readonly keyedByLocal = false,
   ) {
     this.active = new NetworkPath(remote, undefined, validated);
   }
 
-  /** The path for a peer address (active first), or undefined. */
-  find(remote: PathAddress): NetworkPath | undefined {
-    if (sameAddress(this.active.remote, remote)) return this.active;
-    for (const c of this.candidates) if (sameAddress(c.remote, remote)) return c;
+  #matches(path: NetworkPath, remote: PathAddress, local: PathAddress | undefined): boolean {
+    return sameAddress(path.remote, remote) && (!this.keyedByLocal || sameLocal(path.local, local));
+  }
+
+  /** The path for a peer address (and, at a server, the local address it reached; active first), or undefined. */
+  find(remote: PathAddress, local?: PathAddress): NetworkPath | undefined {
+    if (this.#matches(this.active, remote, local)) return this.active;
+    for (const c of this.candidates) if (this.#matches(c, remote, local)) return c;
     return undefined;
   }
 
   /** A path for a peer address an authenticated packet came from (created unvalidated if new). */
-  findOrCreate(remote: PathAddress): NetworkPath {
-    const known = this.find(remote);
+  findOrCreate(remote: PathAddress, local?: PathAddress): NetworkPath {
+    const known = this.find(remote, local);
     if (known) return known;
-    const path = new NetworkPath({ ...remote }, undefined, false);
+    const path = new NetworkPath({ ...remote }, this.keyedByLocal ? local : undefined, false);
     this.#addCandidate(path);
     return path;
   }
@@ -173,6 +197,20 @@ export class PathManager {
       if (c.migrating && c.local && sameAddress(c.local, local)) return c;
     }
     const path = new NetworkPath(this.active.remote, { ...local }, false, true);
+    this.#addCandidate(path);
+    this.startValidation(path, now, ptoMs);
+    return path;
+  }
+
+  /**
+   * A client moves to the server's preferred address (RFC 9000 §9.6.1): probe the new peer
+   * address from `local` (the current local address), move once validated. No amplification
+   * limit applies to a client (§8.1 limits servers only).
+   */
+  probeRemote(remote: PathAddress, local: PathAddress | undefined, now: number, ptoMs: number): NetworkPath {
+    for (const c of this.candidates) if (c.migrating && sameAddress(c.remote, remote)) return c;
+    const path = new NetworkPath({ ...remote }, local, false, true);
+    path.retryAtPto = true;
     this.#addCandidate(path);
     this.startValidation(path, now, ptoMs);
     return path;
@@ -306,7 +344,9 @@ export class PathManager {
     if (path.challenges.length >= MAX_CHALLENGES) path.challenges.shift();
     path.challenges.push(data);
     // Retry with new data after a PTO until the deadline (§8.2.1 allows several).
-    path.nextChallengeAt = Math.min(now + Math.max(ptoMs, 2 * INITIAL_RTT_MS), path.validationDeadline);
+    path.challengesTaken++;
+    const interval = path.retryAtPto ? ptoMs * 2 ** Math.min(path.challengesTaken - 1, 10) : Math.max(ptoMs, 2 * INITIAL_RTT_MS);
+    path.nextChallengeAt = Math.min(now + interval, path.validationDeadline);
     return data;
   }
 }

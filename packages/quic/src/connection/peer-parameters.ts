@@ -35,5 +35,12 @@ export function acceptHandshakeParameters(core: ConnectionCore, p: TransportPara
       core.peerCids.setInitialResetToken(p.statelessResetToken);
       core.events.push({ type: 'peer-reset-token', token: p.statelessResetToken });
     }
+    // RFC 9000 §5.1.1: the preferred_address CID is the server's sequence 1, with its reset
+    // token (§18.2); it counts against our active_connection_id_limit like any other.
+    const pa = p.preferredAddress;
+    if (pa) {
+      core.peerCids.onNewConnectionId(1, 0, pa.connectionId, pa.statelessResetToken);
+      core.events.push({ type: 'peer-reset-token', token: pa.statelessResetToken });
+    }
   }
 }

@@ -76,3 +76,18 @@ export function quicLbServerId(config: QuicLbConfig, cid: Uint8Array): Uint8Arra
   if (config.lengthSelfEncoding && (first & 0x1f) + 1 !== cid.length) return undefined;
   return cid.subarray(1, 1 + config.serverIdLength);
 }
+
+/**
+ * `quicLbServerId` for a router's hot path: the server ID of the connection ID at
+ * `bytes[offset, offset + cidLength)` read as a big-endian number (server IDs of at most 6
+ * bytes), or -1 when the connection ID does not follow `config`. Allocates nothing.
+ */
+export function quicLbServerIdAt(config: QuicLbConfig, bytes: Uint8Array, offset: number, cidLength: number): number {
+  if (cidLength < quicLbCidLength(config) || config.serverIdLength > 6 || offset + cidLength > bytes.length) return -1;
+  const first = bytes[offset] as number;
+  if (first >>> 5 !== config.configRotation) return -1;
+  if (config.lengthSelfEncoding && (first & 0x1f) + 1 !== cidLength) return -1;
+  let id = 0;
+  for (let i = 1; i <= config.serverIdLength; i++) id = id * 256 + (bytes[offset + i] as number);
+  return id;
+}

@@ -35,6 +35,7 @@ export class PacketReceiver {
   /** The datagram being processed: its path (once known), peer address, size, ECN codepoint. */
   #rxPath: NetworkPath | undefined;
   #rxRemote: PathAddress;
+  #rxLocal: PathAddress | undefined;
   #rxLength = 0;
   #rxChallengeCredited = false;
   #rxEcn = 0;
@@ -48,13 +49,14 @@ export class PacketReceiver {
   }
 
   /** Notes the datagram about to be processed (`ConnectionCore.handleDatagram`). */
-  begin(data: Uint8Array, remote: PathAddress, ecn: number): void {
+  begin(data: Uint8Array, remote: PathAddress, ecn: number, local: PathAddress | undefined): void {
     // RFC 9000 §9.3: the send path changes only once a packet from a new address is
     // authenticated (#processPacket); until then just count the bytes on a known path.
-    const path = this.core.paths.find(remote);
+    const path = this.core.paths.find(remote, local);
     if (path) path.bytesReceived += data.length;
     this.#rxPath = path;
     this.#rxRemote = remote;
+    this.#rxLocal = local;
     this.#rxLength = data.length;
     this.#rxChallengeCredited = false;
     this.#rxEcn = ecn;
@@ -186,7 +188,7 @@ export class PacketReceiver {
     const frames = parseFrames(payload, h.type);
     if (!this.#rxPath) {
       // An authenticated packet from a peer address we had no path for (§9.3).
-      this.#rxPath = this.core.paths.findOrCreate(this.#rxRemote);
+      this.#rxPath = this.core.paths.findOrCreate(this.#rxRemote, this.#rxLocal);
       this.#rxPath.bytesReceived += this.#rxLength;
     }
     if (this.core.qlog) this.core.qlog.packetReceived(now, h.type, header.packetNumber, h.end - h.start, header.keyPhase, frames);

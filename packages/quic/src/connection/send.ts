@@ -214,6 +214,8 @@ export class PacketSender {
       padding = Math.max(0, MIN_INITIAL_DATAGRAM - (pending.payloadEnd + AEAD_TAG_LENGTH));
     }
     offset = this.#seal(buffer, pending, padding);
+    // A handshake space still owes a PTO probe after this datagram: its CRYPTO data goes in that one too.
+    if (this.conn.recovery.pendingProbes(PacketNumberSpace.INITIAL) > 0 || this.conn.recovery.pendingProbes(PacketNumberSpace.HANDSHAKE) > 0) this.conn.requeueCryptoForProbes();
     if (this.#clientDropsInitial) {
       this.#clientDropsInitial = false;
       this.conn.discardSpace(PacketNumberSpace.INITIAL);

@@ -16,6 +16,7 @@ import type { CryptoProvider, NamedGroupName, SigningKey } from '../crypto/provi
 import type { EarlyDataContext, ServerVerification, SessionTicket, TlsCipherSuite } from '../tls/engine-api.js';
 import type { SessionTicketKeys } from '../tls/tickets.js';
 import type { QlogEventName, QlogObserver } from '../qlog/events.js';
+import type { PreferredAddressConfig } from './preferred-address.js';
 
 /** A UDP peer address as node:dgram reports it. */
 export interface PathAddress {
@@ -110,6 +111,8 @@ export interface ClientConnectionOptions extends CommonConnectionOptions {
   clientCertificate?: { chain: Uint8Array[]; key: SigningKey };
   sessionTicket?: SessionTicket;
   earlyData?: boolean;
+  /** Move to the server's preferred_address after handshake confirmation (RFC 9000 §9.6.1); default true. */
+  migrateToPreferredAddress?: boolean;
 }
 
 export interface ServerConnectionOptions extends CommonConnectionOptions {
@@ -124,6 +127,11 @@ export interface ServerConnectionOptions extends CommonConnectionOptions {
    */
   earlyData?: boolean;
   earlyDataFilter?: (context: EarlyDataContext) => boolean;
+  /**
+   * Offer these addresses in preferred_address (RFC 9000 §9.6); the driver must deliver datagrams
+   * arriving there with that `local` address. Needs non-zero-length connection IDs (§18.2).
+   */
+  preferredAddress?: PreferredAddressConfig;
 }
 
 /** Why a connection ended. `remote` says who closed it. */
@@ -221,7 +229,8 @@ export interface SansIoConnection {
   readonly maxDatagramPayload: number;
 
   /** `ecn`: the datagram's ECN codepoint when the driver can read it (0 = not-ECT, unknown). */
-  handleDatagram(data: Uint8Array, remote: PathAddress, now: number, ecn?: number): void;
+  /** `local`: the local address it reached, when the driver listens on more than one (a server's preferred address). */
+  handleDatagram(data: Uint8Array, remote: PathAddress, now: number, ecn?: number, local?: PathAddress): void;
   handleTimeout(now: number): void;
   nextTimeout(): number | undefined;
   pollEvent(): ConnectionEvent | undefined;

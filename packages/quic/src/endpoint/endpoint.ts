@@ -16,12 +16,14 @@ import { isIP, isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Connection } from '../connection/connection.js';
 import type { ConnectionEvent, PathAddress, TransportSettings } from '../connection/types.js';
+import type { PreferredAddressConfig } from '../connection/preferred-address.js';
 import { getCryptoProvider } from '../crypto/index.js';
 import type { CryptoProvider, CryptoProviderName, NamedGroupName } from '../crypto/provider.js';
 import { MIN_STATELESS_RESET_BYTES } from '../connection/reset-token.js';
 import { clientInitialVersion, clientVersions, versionAfterNegotiation } from '../connection/versions.js';
 import type { ServerVerification, TlsCipherSuite } from '../tls/engine-api.js';
 import { ZeroRttReplayCache } from '../connection/zero-rtt.js';
+import { type QuicLbConfig, quicLbCidFactory, quicLbCidLength } from '../connection/quic-lb.js';
 import { SessionTicketKeys } from '../tls/tickets.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { type RetryPolicy, StatelessResponder } from './stateless-responder.js';
@@ -100,6 +102,41 @@ export interface ListenOptions extends EndpointOptions {
    * replay to this endpoint gets no 0-RTT (its data is only taken in 1-RTT).
    */
   earlyData?: boolean;
+  /**
+   * Offer a preferred address (RFC 9000 §9.6): the endpoint binds a socket per family given
+   * (port 0: any free port) and the client moves there after the handshake, to the address of
+   * the family it uses; the original address keeps working for clients that stay. Connection
+   * IDs must not be zero-length (§18.2).
+   */
+  preferredAddress?: { ipv4?: { address: string; port: number }; ipv6?: { address: string; port: number } };
+  /**
+   * Issue QUIC-LB plaintext connection IDs (draft-ietf-quic-load-balancers-19 §5.2) carrying
+   * `serverId`: the handshake SCID, every NEW_CONNECTION_ID and a Retry's SCID, so that a load
+   * balancer or a front thread (see `@purequic/quic/cluster`) routes every datagram of a
+   * connection here. The CIDs are `1 + serverIdLength + nonceLength` bytes long (this sets
+   * `transport.localConnectionIdLength`, which must then be absent or equal).
+   */
+  quicLb?: { config: QuicLbConfig; serverId: Uint8Array };
+  /**
+   * Derive the session ticket keys from this secret (32 bytes) instead of at random, so that
+   * several endpoints serving one name (workers, hosts) resume each other's tickets. Rotated
+   * every 12 h by wall-clock interval; keep it as secret as the private key.
+   */
+  sessionTicketSecret?: Uint8Array;
+}
+
+/**
+ * What a `QuicEndpoint` needs of its socket: `node:dgram`'s `Socket` fits, and so does a
+ * virtual socket whose datagrams travel through another thread (`@purequic/quic/cluster`).
+ * `send` must not read the bytes after returning unless it keeps them: the endpoint never
+ * rewrites bytes it has handed to `send`.
+ */
+export interface DatagramSocket {
+  send(data: Uint8Array, offset: number, length: number, port: number, address: string, callback?: (error: Error | null) => void): void;
+  address(): { address: string; port: number; family: string };
+  close(callback: () => void): void;
+  on(event: 'message', listener: (msg: Buffer, rinfo: { address: string; port: number; family: string }) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** `QuicEndpoint.bind`: the local address of a client endpoint (default '::', dual-stack, any port). */
@@ -152,6 +189,11 @@ export interface ConnectOptions {
   earlyData?: boolean;
   /** Overrides the endpoint's `protocol` for this connection. */
   protocol?: ProtocolAttach;
+  /**
+   * Move to the server's preferred address once the handshake is confirmed (RFC 9000 §9.6.1),
+   * after validating it; the connection stays on the original address if that fails. Default true.
+   */
+  migrateToPreferredAddress?: boolean;
 }
 
 interface Entry {
@@ -170,7 +212,12 @@ interface Entry {
   onSendError?: (error: NodeJS.ErrnoException) => void;
   /** Passed to every `socket.send` of this connection (made once, not per datagram). */
   sendCallback: (error: Error | null) => void;
+  /** CIDs the peer retired, still routed here until `until` (ms) for packets in flight (oldest first). */
+  retiring: { key: string; until: number }[];
 }
+
+/** Retired CIDs kept routed per connection at most (older ones stop routing at once). */
+const MAX_RETIRING_ROUTES = 8;
 
 /** Peer reset tokens indexed per connection at most (older ones are unindexed first). */
 const MAX_INDEXED_RESET_TOKENS = 16;
@@ -231,7 +278,7 @@ function cidKey(cid: Uint8Array): string {
  * arrive on `incoming`), `QuicEndpoint.bind` then `connect` for a client. `close()` ends them all.
  */
 export class QuicEndpoint implements ConnectionDriver {
-  readonly #socket: dgram.Socket;
+  readonly #socket: DatagramSocket;
   readonly #crypto: CryptoProvider;
   readonly #options: EndpointOptions;
   readonly #server: ListenOptions | undefined;
@@ -256,8 +303,16 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly #replayCache = new ZeroRttReplayCache();
   readonly #qlogCloses = new Set<Promise<void>>();
   readonly #cidLength: number;
-  /** Sockets bound for client migration (RFC 9000 §9.2), by "address|port". */
+  /** Server: makes the connection IDs it issues (QUIC-LB); random when undefined. */
+  readonly #newCid: (() => Uint8Array) | undefined;
+  /** Server: the transport settings of accepted connections (CID length set by `quicLb`). */
+  readonly #serverTransport: Partial<TransportSettings> | undefined;
+  /** Sockets bound for client migration (RFC 9000 §9.2) and a server's preferred addresses (§9.6), by "address|port". */
   readonly #migrationSockets = new Map<string, dgram.Socket>();
+  /** Server: the preferred addresses' sockets by the local address object their datagrams carry. */
+  readonly #preferredSockets = new Map<PathAddress, dgram.Socket>();
+  /** Server: what connections offer in preferred_address (the bound addresses). */
+  #preferredAddress: PreferredAddressConfig | undefined;
   #flushScheduled = false;
   /**
    * Datagrams are built one after another in this slab and sent from where they lie: node:dgram
@@ -274,19 +329,28 @@ export class QuicEndpoint implements ConnectionDriver {
   #closing = false;
   #closed: Promise<void> | undefined;
 
-  private constructor(socket: dgram.Socket, options: EndpointOptions, server: ListenOptions | undefined) {
+  private constructor(socket: DatagramSocket, options: EndpointOptions, server: ListenOptions | undefined) {
     this.#socket = socket;
     this.#options = options;
     this.#server = server;
     const crypto = options.crypto ?? 'auto';
     this.#crypto = typeof crypto === 'string' ? getCryptoProvider(crypto) : crypto;
     this.#cidLength = options.transport?.localConnectionIdLength ?? 8;
+    const lb = server?.quicLb;
+    if (lb) {
+      this.#newCid = quicLbCidFactory(lb.config, lb.serverId, randomBytes);
+      this.#cidLength = quicLbCidLength(lb.config);
+      this.#serverTransport = { ...server.transport, localConnectionIdLength: this.#cidLength };
+    } else {
+      this.#serverTransport = server?.transport;
+    }
     this.#statelessResetKey = options.statelessResetKey ?? randomBytes(32);
     this.#responder = new StatelessResponder({
       crypto: this.#crypto,
       random: randomBytes,
       staticKey: this.#statelessResetKey,
       cidLength: this.#cidLength,
+      newConnectionId: this.#newCid,
       isServer: server !== undefined,
       retry: server?.retry,
       maxHandshakesInProgress: server?.maxHandshakesInProgress,
@@ -295,7 +359,7 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#serverChain = server ? pemBlocks(server.certificatePem, 'CERTIFICATE') : [];
     this.#serverKey = server ? this.#crypto.importSigningKey(server.privateKeyPem) : undefined;
     if (server && this.#serverChain.length === 0) throw new TypeError('certificatePem holds no CERTIFICATE block');
-    if (server && server.sessionTickets !== false) this.#ticketKeys = new SessionTicketKeys({ crypto: this.#crypto, random: randomBytes });
+    if (server && server.sessionTickets !== false) this.#ticketKeys = new SessionTicketKeys({ crypto: this.#crypto, random: randomBytes, secret: server.sessionTicketSecret });
     if (options.qlogDir) mkdirSync(options.qlogDir, { recursive: true });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     socket.on('error', () => {
@@ -314,7 +378,52 @@ export class QuicEndpoint implements ConnectionDriver {
   static async listen(options: ListenOptions): Promise<QuicEndpoint> {
     checkListenOptions(options);
     const socket = await bindSocket(options.host ?? '::', options.port);
-    return new QuicEndpoint(socket, options, options);
+    const endpoint = new QuicEndpoint(socket, options, options);
+    if (options.preferredAddress) {
+      try {
+        await endpoint.#bindPreferred(options.preferredAddress);
+      } catch (e) {
+        await endpoint.abort();
+        throw e;
+      }
+    }
+    return endpoint;
+  }
+
+  /**
+   * Binds the preferred address sockets (RFC 9000 §9.6): their datagrams reach the same
+   * connections (routed by CID) with that local address, so a connection's paths there are
+   * its own and it answers from there (§9.6.2, §8.2.2).
+   */
+  async #bindPreferred(config: NonNullable<ListenOptions['preferredAddress']>): Promise<void> {
+    const offered: PreferredAddressConfig = {};
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const want = config[family];
+      if (!want) continue;
+      const socket = await bindSocket(want.address, want.port, family === 'ipv6');
+      const bound = socket.address();
+      const local: PathAddress = { address: bound.address, port: bound.port, family: bound.family as 'IPv4' | 'IPv6' };
+      socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo, local));
+      socket.on('error', () => {});
+      this.#migrationSockets.set(`${local.address}|${local.port}`, socket);
+      this.#preferredSockets.set(local, socket);
+      offered[family] = local;
+    }
+    this.#preferredAddress = offered;
+  }
+
+  /** Server: the preferred addresses offered to clients (with the ports bound), if any. */
+  get preferredAddress(): PreferredAddressConfig | undefined {
+    return this.#preferredAddress;
+  }
+
+  /**
+   * A server endpoint over a socket of the caller's (`host` and `port` are ignored): how a
+   * cluster worker serves datagrams its front thread received (`@purequic/quic/cluster`).
+   */
+  static listenOn(socket: DatagramSocket, options: Omit<ListenOptions, 'port'> & { port?: number }): QuicEndpoint {
+    checkListenOptions(options, false);
+    return new QuicEndpoint(socket, options, options as ListenOptions);
   }
 
   /** A client endpoint on an ephemeral (or given) port. */
@@ -457,6 +566,7 @@ export class QuicEndpoint implements ConnectionDriver {
       reactedToVersionNegotiation,
       sessionTicket,
       earlyData: options.earlyData,
+      migrateToPreferredAddress: options.migrateToPreferredAddress,
       qlog,
     });
     const entry = this.#add(core, qlog, options.protocol);
@@ -529,6 +639,8 @@ export class QuicEndpoint implements ConnectionDriver {
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    for (const extra of this.#migrationSockets.values()) extra.close();
+    this.#migrationSockets.clear();
     this.#closed = new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     return this.#closed;
   }
@@ -578,12 +690,13 @@ export class QuicEndpoint implements ConnectionDriver {
       if (!t) break;
       this.#sendSlabUsed = at + t.length;
       // A migrating client sends some datagrams from the socket of its new local address.
-      const socket = t.local === undefined ? this.#socket : (this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
+      const socket = t.local === undefined ? this.#socket : (this.#preferredSockets.get(t.local) ?? this.#migrationSockets.get(`${t.local.address}|${t.local.port}`) ?? this.#socket);
       // The callback only matters while a client handshake listens for send errors; without
       // one node:dgram skips a completion callback per datagram.
       socket.send(slab, at, t.length, t.remote.port, t.remote.address, entry.onSendError === undefined ? undefined : entry.sendCallback);
     }
     if (sent === MAX_TRANSMITS_PER_FLUSH) this.#markDirty(entry); // more to send: next turn
+    while (entry.retiring.length > 0 && entry.retiring[0]!.until <= now) this.#unroute(entry, entry.retiring.shift()!.key);
     // Events raised while sending (e.g. closed) are dispatched now too.
     for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.#dispatch(entry, e);
     if (core.isTerminated) {
@@ -609,8 +722,13 @@ export class QuicEndpoint implements ConnectionDriver {
         this.#routes.set(key, entry);
         entry.routes.add(key);
       } else if (this.#routes.get(key) === entry) {
-        this.#routes.delete(key);
-        entry.routes.delete(key);
+        // Packets sent to it before the peer retired it may still arrive (reordered, or on a
+        // slower old path after a migration): route them here for 3 PTOs rather than answer
+        // them with a Stateless Reset, which a peer may wrongly act on (RFC 9000 §10.3.1 says
+        // it must not check retired CIDs' tokens; ngtcp2 0.12 does after moving to a
+        // preferred address).
+        entry.retiring.push({ key, until: this.now() + 3 * entry.core.ptoMs() });
+        if (entry.retiring.length > MAX_RETIRING_ROUTES) this.#unroute(entry, entry.retiring.shift()!.key);
       }
       return;
     }
@@ -637,6 +755,12 @@ export class QuicEndpoint implements ConnectionDriver {
       // A connection a protocol layer took over (HTTP/3) is that layer's to announce.
       if (!this.#closing && !entry.facade.eventsTaken) this.#incoming.push(entry.facade);
     }
+  }
+
+  #unroute(entry: Entry, key: string): void {
+    // Not if the CID became active again meanwhile (it cannot: sequence numbers are never reused).
+    if (this.#routes.get(key) === entry) this.#routes.delete(key);
+    entry.routes.delete(key);
   }
 
   #armTimer(): void {
@@ -671,7 +795,8 @@ export class QuicEndpoint implements ConnectionDriver {
 
   // ------------------------------------------------------------------ receive
 
-  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  /** `local`: set for datagrams to a server's preferred address (RFC 9000 §9.6). */
+  #onMessage(msg: Buffer, rinfo: { address: string; port: number; family: string }, local?: PathAddress): void {
     if (msg.length === 0) return;
     const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
     const first = data[0]!;
@@ -679,13 +804,14 @@ export class QuicEndpoint implements ConnectionDriver {
     if ((first & 0x80) === 0) {
       if (data.length < 1 + this.#cidLength) return;
       entry = this.#routes.get(msg.toString('latin1', 1, 1 + this.#cidLength));
-      if (!entry) entry = this.#resetTarget(data) ?? this.#answerUnrouted(data, rinfo);
+      if (!entry) entry = this.#resetTarget(data) ?? (local === undefined ? this.#answerUnrouted(data, rinfo) : undefined);
     } else {
       if (data.length < 7) return;
       const dcidLength = data[5]!;
       if (data.length < 6 + dcidLength) return;
       entry = this.#routes.get(msg.toString('latin1', 6, 6 + dcidLength));
-      if (!entry) entry = this.#accept(data, rinfo);
+      // New connections start at the main address only (the preferred one is for moving to).
+      if (!entry && local === undefined) entry = this.#accept(data, rinfo);
     }
     if (!entry) return;
     // Events of earlier datagrams of this batch go out first: stream data that arrived before a
@@ -698,7 +824,7 @@ export class QuicEndpoint implements ConnectionDriver {
       remote = { address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' };
       this.#lastRemote = remote;
     }
-    entry.core.handleDatagram(data, remote, this.now());
+    entry.core.handleDatagram(data, remote, this.now(), 0, local);
     this.#markDirty(entry);
   }
 
@@ -718,21 +844,21 @@ export class QuicEndpoint implements ConnectionDriver {
   }
 
   /** Stateless answers (Version Negotiation, Retry, INVALID_TOKEN, Stateless Reset); never a connection. */
-  #answerUnrouted(data: Uint8Array, rinfo: dgram.RemoteInfo): undefined {
+  #answerUnrouted(data: Uint8Array, rinfo: { address: string; port: number }): undefined {
     if (this.#closing) return undefined;
     const remote: PathAddress = { address: rinfo.address, port: rinfo.port };
     const decision = this.#responder.handle(data, remote, this.now(), Date.now(), this.#handshaking.size);
-    if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
+    if (decision.action === 'reply') this.#socket.send(decision.datagram, 0, decision.datagram.length, rinfo.port, rinfo.address);
     return undefined;
   }
 
   /** A long header packet for no known connection: a new client, or a version to negotiate. */
-  #accept(data: Uint8Array, rinfo: dgram.RemoteInfo): Entry | undefined {
+  #accept(data: Uint8Array, rinfo: { address: string; port: number }): Entry | undefined {
     const server = this.#server;
     if (!server || this.#closing) return undefined;
     const remote: PathAddress = { address: rinfo.address, port: rinfo.port };
     const decision = this.#responder.handle(data, remote, this.now(), Date.now(), this.#handshaking.size);
-    if (decision.action === 'reply') this.#socket.send(decision.datagram, rinfo.port, rinfo.address);
+    if (decision.action === 'reply') this.#socket.send(decision.datagram, 0, decision.datagram.length, rinfo.port, rinfo.address);
     if (decision.action !== 'accept') return undefined;
     const keyLogFile = server.keyLogFile;
     const qlog = this.#options.qlogDir ? new QlogFile() : undefined;
@@ -741,7 +867,8 @@ export class QuicEndpoint implements ConnectionDriver {
       random: randomBytes,
       wallClock: Date.now,
       alpnProtocols: server.alpnProtocols,
-      transport: server.transport,
+      transport: this.#serverTransport,
+      newConnectionId: this.#newCid,
       certificateChain: this.#serverChain,
       key: this.#serverKey!,
       cipherSuites: server.cipherSuites,
@@ -760,6 +887,7 @@ export class QuicEndpoint implements ConnectionDriver {
       sessionTicketKeys: this.#ticketKeys,
       earlyData: server.earlyData === true && this.#ticketKeys !== undefined,
       earlyDataFilter: (context) => this.#replayCache.accept(context),
+      preferredAddress: this.#preferredAddress,
       qlog,
     });
     const entry = this.#add(core, qlog);
@@ -774,7 +902,7 @@ export class QuicEndpoint implements ConnectionDriver {
   #add(core: Connection, qlog?: QlogFile, protocol?: ProtocolAttach): Entry {
     const facade = new QuicConnection(core, this);
     (protocol ?? this.#options.protocol)?.(facade);
-    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog, sendCallback: () => {} };
+    const entry: Entry = { core, facade, routes: new Set(), announcedIncoming: false, resetTokens: [], qlog, sendCallback: () => {}, retiring: [] };
     // A send error during a client's handshake (no route, a forbidden address) ends the attempt
     // at once with the socket's code; later ones are left to loss recovery, as a lost datagram.
     entry.sendCallback = (error) => {
@@ -837,9 +965,10 @@ function literalLookup(hostname: string, options: unknown, callback: (error: Err
   (lookup as unknown as (h: string, o: unknown, c: typeof callback) => void)(hostname, options, callback);
 }
 
-function bindSocket(host: string, port: number): Promise<dgram.Socket> {
+/** Binds a UDP socket as every endpoint does (also the front thread of `@purequic/quic/cluster`). */
+export function bindSocket(host: string, port: number, ipv6Only = false): Promise<dgram.Socket> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
+  const socket = dgram.createSocket({ type, ipv6Only, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup as never });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(port, host, () => {

@@ -5,7 +5,9 @@
  * `internal_error` from deep inside a handshake.
  */
 
+import { isIP } from 'node:net';
 import { isSupportedVersion } from '../packet/version.js';
+import { type QuicLbConfig, quicLbCidFactory, quicLbCidLength } from '../connection/quic-lb.js';
 
 type Options = Record<string, unknown>;
 
@@ -69,13 +71,36 @@ function common(where: string, o: Options): void {
   if (o.protocol !== undefined && typeof o.protocol !== 'function') fail(where, `options.protocol must be a function, got ${describe(o.protocol)}`);
 }
 
-/** `QuicEndpoint.listen(options)`. */
-export function checkListenOptions(options: unknown): void {
-  const where = 'QuicEndpoint.listen';
+function quicLb(where: string, o: Options): void {
+  if (o.quicLb === undefined) return;
+  const lb = object(where, o.quicLb, 'options.quicLb');
+  const config = object(where, lb.config, 'options.quicLb.config');
+  if (typeof config.lengthSelfEncoding !== 'boolean') fail(where, `options.quicLb.config.lengthSelfEncoding must be a boolean, got ${describe(config.lengthSelfEncoding)}`);
+  if (!(lb.serverId instanceof Uint8Array)) fail(where, `options.quicLb.serverId must be a Uint8Array, got ${describe(lb.serverId)}`);
+  try {
+    // The factory checks the configuration's ranges and the server ID's length (RangeError).
+    quicLbCidFactory(config as unknown as QuicLbConfig, lb.serverId, (n) => new Uint8Array(n));
+  } catch (e) {
+    throw new RangeError(`${where}: options.quicLb: ${(e as Error).message}`);
+  }
+  const length = quicLbCidLength(config as unknown as QuicLbConfig);
+  const transport = o.transport as Options | undefined;
+  if (transport?.localConnectionIdLength !== undefined && transport.localConnectionIdLength !== length) {
+    fail(where, `options.transport.localConnectionIdLength (${describe(transport.localConnectionIdLength)}) disagrees with options.quicLb, whose connection IDs are ${length} bytes`);
+  }
+}
+
+/** `QuicEndpoint.listen(options)`; `listenOn` passes `requirePort` false (its socket is given). */
+export function checkListenOptions(options: unknown, requirePort = true): void {
+  const where = requirePort ? 'QuicEndpoint.listen' : 'QuicEndpoint.listenOn';
   const o = object(where, options, 'options');
   common(where, o);
   optionalString(where, o, 'host');
-  port(where, o, 'port', true, true);
+  port(where, o, 'port', requirePort, true);
+  quicLb(where, o);
+  if (o.sessionTicketSecret !== undefined && (!(o.sessionTicketSecret instanceof Uint8Array) || o.sessionTicketSecret.length !== 32)) {
+    fail(where, `options.sessionTicketSecret must be a Uint8Array of 32 bytes, got ${describe(o.sessionTicketSecret)}`);
+  }
   for (const key of ['certificatePem', 'privateKeyPem'] as const) {
     if (typeof o[key] !== 'string' || !/-----BEGIN /.test(o[key] as string)) {
       fail(where, `options.${key} must be a PEM string (see generateSelfSignedCertificate), got ${describe(o[key])}`);
@@ -87,10 +112,31 @@ export function checkListenOptions(options: unknown): void {
   if (retry !== undefined && retry !== 'always' && retry !== 'never' && !(typeof retry === 'object' && retry !== null && typeof (retry as Options).handshakesInProgress === 'number')) {
     fail(where, `options.retry must be 'always', 'never' or { handshakesInProgress: number }, got ${describe(retry)}`);
   }
+  preferredAddress(where, o);
   const maxHandshakes = o.maxHandshakesInProgress;
   if (maxHandshakes !== undefined && !(typeof maxHandshakes === 'number' && Number.isSafeInteger(maxHandshakes) && maxHandshakes > 0)) {
     fail(where, `options.maxHandshakesInProgress must be a positive integer, got ${describe(maxHandshakes)}`);
   }
+}
+
+/** `preferredAddress: { ipv4?: { address, port }, ipv6?: { address, port } }` (RFC 9000 §9.6). */
+function preferredAddress(where: string, o: Options): void {
+  if (o.preferredAddress === undefined) return;
+  const pa = object(where, o.preferredAddress, 'options.preferredAddress');
+  if (pa.ipv4 === undefined && pa.ipv6 === undefined) fail(where, 'options.preferredAddress needs ipv4 or ipv6 (or both)');
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    if (pa[family] === undefined) continue;
+    const a = object(where, pa[family], `options.preferredAddress.${family}`);
+    const wanted = family === 'ipv4' ? 4 : 6;
+    // The client sends to this address: a specific one of the family, not a wildcard.
+    if (typeof a.address !== 'string' || isIP(a.address) !== wanted || a.address === '0.0.0.0' || a.address === '::') {
+      fail(where, `options.preferredAddress.${family}.address must be a specific IPv${wanted} address, got ${describe(a.address)}`);
+    }
+    port(where, a, 'port', true, true);
+  }
+  // RFC 9000 §18.2: a server using zero-length connection IDs MUST NOT send preferred_address.
+  const transport = o.transport as Options | undefined;
+  if (transport?.localConnectionIdLength === 0) fail(where, 'options.preferredAddress needs non-zero-length connection IDs (transport.localConnectionIdLength)');
 }
 
 /** `QuicEndpoint.bind(options)`. */
@@ -151,4 +197,7 @@ export function checkConnectOptions(options: unknown): void {
   optionalString(where, o, 'keyLogFile');
   if (o.protocol !== undefined && typeof o.protocol !== 'function') fail(where, `options.protocol must be a function, got ${describe(o.protocol)}`);
   if (o.lookup !== undefined && typeof o.lookup !== 'function') fail(where, `options.lookup must be a function, got ${describe(o.lookup)}`);
+  if (o.migrateToPreferredAddress !== undefined && typeof o.migrateToPreferredAddress !== 'boolean') {
+    fail(where, `options.migrateToPreferredAddress must be a boolean, got ${describe(o.migrateToPreferredAddress)}`);
+  }
 }

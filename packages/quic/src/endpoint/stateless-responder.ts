@@ -49,6 +49,8 @@ export interface StatelessResponderOptions {
   staticKey: Uint8Array;
   /** Length of the connection IDs this endpoint issues. */
   cidLength: number;
+  /** Makes the connection IDs this endpoint issues (a Retry's SCID); default random. */
+  newConnectionId?: () => Uint8Array;
   /** Whether this endpoint accepts connections (only servers answer Initials). */
   isServer: boolean;
   retry?: RetryPolicy;
@@ -183,7 +185,7 @@ export class StatelessResponder {
       this.stats.ignoredTokens++;
     }
     if (this.#mustRetry(handshakesInProgress)) {
-      const newScid = this.#o.random(this.#o.cidLength);
+      const newScid = this.#o.newConnectionId !== undefined ? this.#o.newConnectionId() : this.#o.random(this.#o.cidLength);
       const retryToken = this.tokens.mintRetryToken(remote, header.dcid, newScid, wallClockMs);
       const datagram = buildRetryPacket(this.#o.crypto, header.version, header.scid, header.dcid, newScid, retryToken, this.#o.random(1)[0]!);
       this.stats.retries++;

@@ -142,6 +142,17 @@ function congestionPhase(cc: CongestionController): string {
   return cc.congestionWindow < ssthresh ? 'slow_start' : 'congestion_avoidance';
 }
 
+/** quic-events `$MigrationState` values we log. */
+export type MigrationState = 'probing_started' | 'probing_abandoned' | 'probing_successful' | 'migration_abandoned' | 'migration_complete';
+
+const MIGRATION_STATE: Record<'validated' | 'migrated' | 'probe-failed' | 'reverted' | 'failed', MigrationState> = {
+  validated: 'probing_successful',
+  migrated: 'migration_complete',
+  'probe-failed': 'probing_abandoned',
+  reverted: 'migration_abandoned',
+  failed: 'migration_abandoned',
+};
+
 export class ConnectionQlog {
   #lastMetrics = { min_rtt: -1, smoothed_rtt: -1, latest_rtt: -1, rtt_variance: -1, pto_count: -1, congestion_window: -1, bytes_in_flight: -1 };
   #congestionState = '';
@@ -261,7 +272,17 @@ export class ConnectionQlog {
       case 'closed':
         this.#connectionClosed(now, e.reason);
         return;
+      case 'path':
+        this.migrationState(now, MIGRATION_STATE[e.change], e.remote, e.local);
+        return;
     }
+  }
+
+  /** quic-events `migration_state_updated`: a path probed, validated, moved to or given up (RFC 9000 §8.2, §9). */
+  migrationState(now: number, state: MigrationState, remote: PathAddress, local: PathAddress | undefined): void {
+    const data: Record<string, unknown> = { new: state, path_remote: { ip: remote.address, port: remote.port } };
+    if (local) data.path_local = { ip: local.address, port: local.port };
+    this.#emit(now, 'quic:migration_state_updated', data);
   }
 
   #connectionClosed(now: number, reason: ConnectionCloseReason): void {

@@ -24,6 +24,7 @@ export type QlogEventName =
   | 'quic:key_updated'
   | 'quic:recovery_metrics_updated'
   | 'quic:congestion_state_updated'
+  | 'quic:migration_state_updated'
   /** Events of the layers above (draft-ietf-quic-qlog-h3-events `http3:`, and `qpack:`). */
   | `http3:${string}`
   | `qpack:${string}`;

@@ -24,13 +24,24 @@ export interface SessionTicketKeysOptions {
   random: (length: number) => Uint8Array;
   /** How long a key seals new tickets; it then still opens tickets for one more interval. Default 12 h. */
   rotationIntervalMs?: number;
+  /**
+   * Derive the keys from this secret (at least 32 bytes) and the number of the wall-clock
+   * rotation interval instead of drawing them at random, so that every endpoint given the same
+   * secret (the workers of one server, see cluster/) seals and opens the same tickets.
+   */
+  secret?: Uint8Array;
 }
 
 interface TicketKey {
   id: Uint8Array;
   aead: Aead;
   createdAtMs: number;
+  /** Shared-secret mode: the rotation interval number the key derives from. */
+  epoch?: number;
 }
+
+const ID_LABEL = new TextEncoder().encode('purequic ticket key id ');
+const KEY_LABEL = new TextEncoder().encode('purequic ticket key ');
 
 /** The rotating ticket keys of one server (share one instance across its connections). */
 export class SessionTicketKeys {
@@ -39,11 +50,14 @@ export class SessionTicketKeys {
   private readonly random: (length: number) => Uint8Array;
   private current: TicketKey | undefined;
   private previous: TicketKey | undefined;
+  private readonly secret: Uint8Array | undefined;
 
   constructor(options: SessionTicketKeysOptions) {
     this.crypto = options.crypto;
     this.random = options.random;
     this.rotationIntervalMs = options.rotationIntervalMs ?? 12 * 3600_000;
+    if (options.secret !== undefined && options.secret.length < 32) throw new RangeError('session ticket secret must be at least 32 bytes');
+    this.secret = options.secret?.slice();
   }
 
   /** Seals ticket state with the current key, rotating first if it is due. */
@@ -61,7 +75,8 @@ export class SessionTicketKeys {
   /** The state in a ticket, or undefined if no live key opens it (unknown, expired, forged, modified). */
   open(ticket: Uint8Array, nowMs: number): Uint8Array | undefined {
     if (ticket.length < KEY_ID_LENGTH + NONCE_LENGTH + 16) return undefined;
-    this.expire(nowMs);
+    if (this.secret !== undefined) this.currentKey(nowMs); // derive this interval's keys
+    else this.expire(nowMs);
     const id = ticket.subarray(0, KEY_ID_LENGTH);
     for (const key of [this.current, this.previous]) {
       if (!key || !sameBytes(key.id, id)) continue;
@@ -72,12 +87,34 @@ export class SessionTicketKeys {
   }
 
   private currentKey(nowMs: number): TicketKey {
+    if (this.secret !== undefined) return this.derivedKey(nowMs, this.secret);
     this.expire(nowMs);
     if (!this.current || nowMs - this.current.createdAtMs >= this.rotationIntervalMs) {
       this.previous = this.current;
       this.current = { id: this.random(KEY_ID_LENGTH), aead: this.crypto.createAead('aes-256-gcm', this.random(32)), createdAtMs: nowMs };
     }
     return this.current;
+  }
+
+  /** Shared-secret mode: the key of this interval, the previous interval's kept for opening. */
+  private derivedKey(nowMs: number, secret: Uint8Array): TicketKey {
+    const epoch = Math.floor(nowMs / this.rotationIntervalMs);
+    if (this.current?.epoch === epoch) return this.current;
+    this.previous = this.current?.epoch === epoch - 1 ? this.current : this.deriveKey(epoch - 1, secret);
+    this.current = this.deriveKey(epoch, secret);
+    return this.current;
+  }
+
+  private deriveKey(epoch: number, secret: Uint8Array): TicketKey {
+    const label = (prefix: Uint8Array): Uint8Array => {
+      const data = new Uint8Array(prefix.length + 8);
+      data.set(prefix);
+      new DataView(data.buffer).setFloat64(prefix.length, epoch);
+      return data;
+    };
+    const id = this.crypto.hmac('sha256', secret, label(ID_LABEL)).slice(0, KEY_ID_LENGTH);
+    const key = this.crypto.hmac('sha256', secret, label(KEY_LABEL));
+    return { id, aead: this.crypto.createAead('aes-256-gcm', key), createdAtMs: epoch * this.rotationIntervalMs, epoch };
   }
 
   /** Drops keys past their acceptance window: one interval sealing plus one interval opening. */

@@ -25,7 +25,11 @@ import { payload, sameBytes, seededProvider, TEST_CERT_DER, TEST_CERT_PEM, TEST_
 export const CLIENT = 'client';
 export const CLIENT2 = 'client2';
 export const SERVER = 'server';
+/** The server's second simulator address (its preferred address, `serverPreferred`). */
+export const SERVER2 = 'server2';
 const SERVER_ADDRESS: PathAddress = { address: SERVER, port: 443 };
+/** The preferred address the server offers for SERVER2 (the client sends there). */
+export const PREFERRED_ADDRESS: PathAddress = { address: '192.0.2.2', port: 4433, family: 'IPv4' };
 
 export type PathEventHandler = (event: ConnectionEvent, conn: Connection, now: number) => void;
 
@@ -42,6 +46,12 @@ export class PathNode implements SimNode {
   readonly sentEcn = [0, 0, 0, 0];
   /** Datagrams received per ECN codepoint. */
   readonly receivedEcn = [0, 0, 0, 0];
+  /**
+   * Simulator addresses of this node that are extra local addresses of its connection (a
+   * server's preferred address): datagrams to them are handed over with that `local`, and
+   * datagrams the connection sends from it leave from that simulator address.
+   */
+  readonly locals = new Map<string, PathAddress>();
 
   constructor(
     /** The peer address the connection sees for a datagram from simulator address `from`. */
@@ -51,11 +61,15 @@ export class PathNode implements SimNode {
     readonly create?: (datagram: Uint8Array, from: PathAddress, now: number) => Connection | undefined,
   ) {}
 
-  handleDatagram(data: Uint8Array, from: string, now: number, ecn = 0): void {
+  handleDatagram(data: Uint8Array, from: string, now: number, ecn = 0, to?: string): void {
     const remote = this.inbound(from);
-    if (!this.conn && this.create) this.conn = this.create(data, remote, now);
+    const local = to === undefined ? undefined : this.locals.get(to);
+    if (!this.conn && this.create) {
+      if (local) return; // new connections only at the main address
+      this.conn = this.create(data, remote, now);
+    }
     this.receivedEcn[ecn]!++;
-    this.conn?.handleDatagram(data, remote, now, ecn);
+    this.conn?.handleDatagram(data, remote, now, ecn, local);
     this.#drain(now);
   }
 
@@ -74,10 +88,15 @@ export class PathNode implements SimNode {
       }
       this.sentEcn[t.ecn]!++;
       const tx: SimTransmit = { to, data: this.buffer.subarray(0, t.length), ecn: t.ecn };
-      if (t.local) tx.from = t.local.address;
+      if (t.local) tx.from = this.#simAddressOf(t.local);
       return tx;
     }
     return undefined;
+  }
+
+  #simAddressOf(local: PathAddress): string {
+    for (const [sim, a] of this.locals) if (a.address === local.address && a.port === local.port) return sim;
+    return local.address;
   }
 
   nextTimeout(): number | undefined {
@@ -110,6 +129,15 @@ export interface PathPairOptions {
   back2?: LinkConfig;
   clientTransport?: Partial<TransportSettings>;
   serverTransport?: Partial<TransportSettings>;
+  /**
+   * The server also owns SERVER2 (reached over links like `link`/`back`, or `link3`/`back3`)
+   * and offers it as its preferred address (RFC 9000 §9.6) at PREFERRED_ADDRESS.
+   */
+  serverPreferred?: boolean;
+  link3?: LinkConfig;
+  back3?: LinkConfig;
+  /** Client option (default true). */
+  migrateToPreferredAddress?: boolean;
 }
 
 export interface PathPair {
@@ -138,6 +166,7 @@ export function makePathPair(options: PathPairOptions = {}): PathPair {
   // Each link gets its own copy of the settings, so a test can change one link (hook, mtu).
   sim.connect(CLIENT, SERVER, { ...link }, { ...back });
   sim.connect(CLIENT2, SERVER, { ...(options.link2 ?? link) }, { ...(options.back2 ?? back) });
+  if (options.serverPreferred) sim.connect(CLIENT, SERVER2, { ...(options.link3 ?? link) }, { ...(options.back3 ?? back) });
   const key = crypto.importSigningKey(TEST_KEY_PEM);
 
   const nat = new Map<string, PathAddress>([
@@ -171,11 +200,13 @@ export function makePathPair(options: PathPairOptions = {}): PathPair {
       originalDcid: header.dcid,
       clientScid: header.scid,
       version: header.version,
+      preferredAddress: options.serverPreferred ? { ipv4: PREFERRED_ADDRESS } : undefined,
     });
   });
+  if (options.serverPreferred) serverNode.locals.set(SERVER2, PREFERRED_ADDRESS);
   const clientNode = new PathNode(
-    (from) => ({ address: from, port: 443 }),
-    (remote) => (remote.address === SERVER ? SERVER : undefined),
+    (from) => (from === SERVER2 ? PREFERRED_ADDRESS : { address: from, port: 443 }),
+    (remote) => (remote.address === SERVER ? SERVER : remote.address === PREFERRED_ADDRESS.address && remote.port === PREFERRED_ADDRESS.port ? SERVER2 : undefined),
   );
   clientNode.conn = Connection.connect({
     crypto,
@@ -187,6 +218,7 @@ export function makePathPair(options: PathPairOptions = {}): PathPair {
     verification: { mode: 'chain', trustAnchors: [TEST_CERT_PEM] },
     remote: SERVER_ADDRESS,
     now: 0,
+    migrateToPreferredAddress: options.migrateToPreferredAddress,
   });
   const pair: PathPair = {
     sim,
@@ -219,6 +251,7 @@ export function makePathPair(options: PathPairOptions = {}): PathPair {
   sim.addNode(CLIENT, clientNode);
   sim.alias(CLIENT2, clientNode);
   sim.addNode(SERVER, serverNode);
+  if (options.serverPreferred) sim.alias(SERVER2, serverNode);
   return pair;
 }
 

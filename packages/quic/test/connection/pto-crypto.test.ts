@@ -13,7 +13,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CoalescedPacketReader } from '../../src/packet/coalesced.js';
 import { PacketType } from '../../src/packet/types.js';
+import { Connection } from '../../src/connection/connection.js';
+import { SimRandom } from '../../src/sim/prng.js';
 import { makeEndpointPair, SERVER_ADDR } from './endpoint-node.js';
+import { seededProvider, TEST_CERT_PEM, WALL_CLOCK } from './harness.js';
 
 const reader = new CoalescedPacketReader({ shortDcidLength: 8 });
 
@@ -78,6 +81,57 @@ test("Retry-validated server, its first flight lost, every client Handshake data
   const ok = pair.run(() => c.conn.handshakeConfirmed && pair.server.conns[0]?.conn.handshakeConfirmed === true, 20_000);
   assert.ok(ok, `not confirmed (client ${c.conn.state}, ${JSON.stringify(c.conn.closeReason)})`);
   assert.ok(pair.server.conns[0]!.conn.spaces[0].discarded, 'the server dropped its Initial keys');
+});
+
+
+test('client PTO under handshake loss: both probe datagrams carry the ClientHello (RFC 9002 §6.2.4)', () => {
+  const random = new SimRandom(77);
+  const sent: { frames: string[]; type: string }[][] = [];
+  let datagram: { frames: string[]; type: string }[] = [];
+  const client = Connection.connect({
+    crypto: seededProvider(random),
+    random: (n) => random.bytes(n),
+    wallClock: () => WALL_CLOCK,
+    alpnProtocols: ['test'],
+    serverName: 'localhost',
+    verification: { mode: 'chain', trustAnchors: [TEST_CERT_PEM] },
+    remote: { address: 'server', port: 443 },
+    now: 0,
+    qlog: {
+      onEvent(e) {
+        if (e.name !== 'quic:packet_sent') return;
+        const data = e.data as { header: { packet_type: string }; frames: { frame_type: string }[] };
+        datagram.push({ type: data.header.packet_type, frames: data.frames.map((f) => f.frame_type) });
+      },
+    },
+  });
+  const buffer = new Uint8Array(1500);
+  const drain = (now: number): number => {
+    let n = 0;
+    // Bounded: a handful of datagrams per call.
+    for (let t = client.pollTransmit(now, buffer); t !== undefined && n < 16; t = client.pollTransmit(now, buffer)) {
+      assert.ok(t.length >= 1200, 'Initial datagrams are padded');
+      sent.push(datagram);
+      datagram = [];
+      n++;
+    }
+    return n;
+  };
+  assert.is(drain(0), 1, 'the first flight: one datagram'); // lost: nothing is delivered
+  const pto = client.nextTimeout()!;
+  assert.ok(pto > 0 && pto < 5_000);
+  client.handleTimeout(pto);
+  assert.is(drain(pto), 2, 'two probe datagrams on the PTO');
+  for (const [i, d] of sent.slice(1).entries()) {
+    const initial = d.find((p) => p.type === 'initial');
+    assert.ok(initial?.frames.includes('crypto'), `probe datagram ${i + 1} carries the ClientHello (got ${JSON.stringify(d)})`);
+  }
+  // The second PTO (backed off) again sends two datagrams with the ClientHello.
+  const pto2 = client.nextTimeout()!;
+  assert.ok(pto2 > pto);
+  client.handleTimeout(pto2);
+  assert.is(drain(pto2), 2);
+  for (const d of sent.slice(3)) assert.ok(d.some((p) => p.type === 'initial' && p.frames.includes('crypto')));
 });
 
 test.run();
