@@ -39,6 +39,7 @@ const MAX_ACK_RANGES = 32;
 const MAX_SEND_BUFFER = 32 << 20;
 /** Pacer waits shorter than this are sent at once (see pollTransmit). */
 const PACING_EPSILON_MS = 0.001;
+const EMPTY_BUFFER = new Uint8Array(0);
 
 interface PendingPacket {
   sp: PacketSpace;
@@ -61,7 +62,8 @@ export class PacketSender {
   pacingDeadline = Infinity;
   /** The largest datagram we send now: DPLPMTUD's size within the peer's limit. */
   maxDatagramSize = MIN_INITIAL_DATAGRAM;
-  #scratch = new ByteWriter(new Uint8Array(0));
+  /** Writes into the caller's datagram buffer; pointed back at EMPTY_BUFFER after each poll (`releaseBuffer`). */
+  #scratch = new ByteWriter(EMPTY_BUFFER);
   /** The frames of the packet being built (see #buildPacket). */
   readonly #tokenScratch: RecoveryToken[] = [];
   /** ECN codepoint of the datagram being built (one per datagram, recorded per packet). */
@@ -91,6 +93,14 @@ export class PacketSender {
     this.conn.keyUpdate.onPhaseChanged(true);
     this.conn.onKeyPhaseChanged('local_update');
     return true;
+  }
+
+  /**
+   * Forgets the caller's datagram buffer once a poll is over: the endpoint's buffers are slices
+   * of large send slabs, and an idle connection holding one would keep a whole old slab alive.
+   */
+  releaseBuffer(): void {
+    this.#scratch.buf = EMPTY_BUFFER;
   }
 
   /** The next datagram to send, written into `buffer` (`Connection.pollTransmit` catches what this throws). */

@@ -886,6 +886,7 @@ export class QuicEndpoint implements ConnectionDriver {
       statelessResetKey: this.#statelessResetKey,
       retry: decision.retry,
       addressValidated: decision.addressValidated,
+      initialKeys: decision.initialKeys,
       versions: server.versions,
       sessionTicketKeys: this.#ticketKeys,
       earlyData: server.earlyData === true && this.#ticketKeys !== undefined,
