@@ -359,6 +359,18 @@ export abstract class ConnectionCore {
     // is acknowledged first settles the range; the stream buffers ignore the other.
     const application = PacketNumberSpace.APPLICATION;
     const probes = this.recovery.pendingProbes(application);
+    // A server's HANDSHAKE_DONE not yet acknowledged goes in the probes too: until it arrives
+    // the client is not confirmed (RFC 9001 §4.1.2), so it arms no PTO for its own 1-RTT data
+    // (RFC 9002 §6.2.1) and a lost request stays lost; when the client's acknowledgments are
+    // lost as well, nothing would ever declare the frame lost and resend it.
+    if (probes > 0 && this.isServer && !this.spaces[application].discarded && !this.handshakeDonePending) {
+      for (const p of this.recovery.tracker(application).outstandingPackets()) {
+        if (p.tokens.some((t) => t.kind === TokenKind.HANDSHAKE_DONE)) {
+          this.handshakeDonePending = true;
+          break;
+        }
+      }
+    }
     if (probes > 0 && !this.spaces[application].discarded && !this.streams.hasPendingFrames()) {
       let carried = 0;
       for (const p of this.recovery.tracker(application).outstandingPackets()) {

@@ -10,6 +10,8 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { CoalescedPacketReader } from '../../src/packet/coalesced.js';
+import { PacketType } from '../../src/packet/types.js';
 import { makePair, payload, sameBytes } from './harness.js';
 import { establish } from './scenario.js';
 
@@ -75,6 +77,43 @@ test('a response lost whole is delivered by the first PTO probe, within one RTT 
   const rtt = 2 * ONE_WAY_MS;
   assert.ok(doneAt - respondedAt > ptoAt - respondedAt, `delivered after the PTO (${doneAt - respondedAt} ms, PTO ${ptoAt - respondedAt} ms)`);
   assert.ok(doneAt < ptoAt + rtt, `delivered by the probe: ${doneAt - ptoAt} ms after the PTO fired (RTT ${rtt} ms)`);
+});
+
+/** Whether a datagram holds a 1-RTT (short header) packet, coalesced or alone. */
+function hasShortHeader(d: Uint8Array): boolean {
+  const reader = new CoalescedPacketReader({ shortDcidLength: 8 });
+  try {
+    reader.reset(d);
+    for (let h = reader.next(); h !== undefined; h = reader.next()) if (h.type === PacketType.ONE_RTT) return true;
+  } catch {
+    // not ours to judge
+  }
+  return false;
+}
+
+test("the server's lost HANDSHAKE_DONE goes out again in its PTO probes while the client's acknowledgments are lost too", () => {
+  // Found by the interop matrix (ngtcp2 client, handshakeloss): the server's 1-RTT packet with
+  // HANDSHAKE_DONE was lost and every 1-RTT packet of the client after it too, so nothing ever
+  // declared HANDSHAKE_DONE lost; the client, unconfirmed, armed no PTO for its request
+  // (RFC 9002 §6.2.1) and the connection idled out.
+  const QUIET_UNTIL = 4_000;
+  const pair = makePair({
+    seed: SEED,
+    link: { delayMs: 20, hook: (d, info) => (info.now < QUIET_UNTIL && hasShortHeader(d) ? null : d) },
+    back: { delayMs: 20, hook: (d, info) => (info.now < 300 && hasShortHeader(d) ? null : d) },
+  });
+  assert.ok(pair.run(() => pair.serverNode.conn !== undefined && pair.server().handshakeConfirmed, 2_000), 'server confirmed');
+  // Every server 1-RTT datagram of the first 300 ms (HANDSHAKE_DONE among them) is lost, and
+  // every client 1-RTT datagram (its acknowledgments) until 4 s.
+  let confirmedAt = -1;
+  assert.ok(
+    pair.run(() => {
+      if (confirmedAt < 0 && pair.client.handshakeConfirmed) confirmedAt = pair.sim.now;
+      return confirmedAt >= 0;
+    }, QUIET_UNTIL),
+    'the client was never confirmed while its acknowledgments were lost',
+  );
+  assert.ok(confirmedAt < QUIET_UNTIL, `confirmed at ${confirmedAt} ms`);
 });
 
 test.run();
