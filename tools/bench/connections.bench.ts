@@ -4,11 +4,14 @@
  *
  * - `idle`: the server (crowd-server.ts, its own process, run with --expose-gc) is measured
  *   after a full collection with no connection, then with BENCH_IDLE_CONNECTIONS (default 500)
- *   idle ones (handshake complete, nothing sent since); reported per connection as V8 heap plus
- *   ArrayBuffers (node's `process.memoryUsage()`). BENCH_IDLE_SNAPSHOT=/tmp/x.heapsnapshot
- *   writes the server's heap snapshot at that point, and one without connections to
- *   `<path>.before` (tools/bench/heap-summary.ts compares them).
- * - `handshakes`: BENCH_HANDSHAKES (default 1,000) connections from this process, at most
+ *   idle ones (handshake complete, one small stream echoed and finished — BENCH_IDLE_STREAM=0
+ *   for none — nothing sent since); reported per connection as V8 heap plus ArrayBuffers
+ *   (node's `process.memoryUsage()`), from zero and for the second half alone (which leaves out
+ *   one-off costs such as compiled code). BENCH_IDLE_SNAPSHOT=/tmp/x.heapsnapshot writes the
+ *   server's heap snapshot at the end, and one without connections to `<path>.before`
+ *   (tools/bench/heap-retainers.ts breaks it down by field path, heap-summary.ts by kind).
+ * - `handshakes`: after BENCH_HANDSHAKE_WARMUP (default 300) unmeasured ones, BENCH_HANDSHAKES
+ *   (default 1,000) connections from this process, at most
  *   BENCH_HANDSHAKE_CONCURRENCY (default 100) in flight, each closed once open; handshakes/s
  *   over the wall time, and the server's CPU per handshake (/proc, all threads). Clients and
  *   server share the machine's cores.
@@ -33,13 +36,18 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from '@purequic/quic';
 import { REPO_ROOT } from '../interop/peers.js';
 
+// The client side's memory is measured in this process after a full collection.
+setFlagsFromString('--expose-gc');
 const SERVER_SCRIPT = fileURLToPath(new URL('./crowd-server.ts', import.meta.url));
 const IDLE = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 500);
 const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_HANDSHAKE_CONCURRENCY ?? 100);
+const WARMUP_HANDSHAKES = Number(process.env.BENCH_HANDSHAKE_WARMUP ?? 300);
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const CONNECT_TIMEOUT_MS = 60_000;
 
@@ -118,41 +126,95 @@ async function open(client: QuicEndpoint, port: number): Promise<QuicConnection>
   }
 }
 
+const collectGarbage = runInNewContext('gc') as () => void;
+/** This process's heap and ArrayBuffer bytes after a full collection. */
+function ownMemory(): { heapUsed: number; arrayBuffers: number } {
+  collectGarbage();
+  collectGarbage();
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
+}
+
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** One small stream exchanged and finished (BENCH_IDLE_STREAM=0: none), as an idle client would have done. */
+async function exchangeOneStream(connection: QuicConnection): Promise<void> {
+  const stream = await connection.openBidirectionalStream();
+  const writer = stream.writable.getWriter();
+  await writer.write(new TextEncoder().encode('ping'));
+  await writer.close();
+  // Bounded: the server echoes 4 bytes and its FIN.
+  for await (const chunk of stream.readable) void chunk;
+}
 
 async function idleCase(label: string, server: ServerProcess): Promise<void> {
   const port = await server.port();
-  if (process.env.BENCH_IDLE_SNAPSHOT) {
-    server.child.send({ snapshot: `${process.env.BENCH_IDLE_SNAPSHOT}.before` });
+  // The baseline's snapshots (BENCH_BASELINE) go next to ours, as `<path>.baseline[.before]`.
+  const snapshot = process.env.BENCH_IDLE_SNAPSHOT && (label.startsWith('baseline') ? `${process.env.BENCH_IDLE_SNAPSHOT}.baseline` : process.env.BENCH_IDLE_SNAPSHOT);
+  if (snapshot) {
+    server.child.send({ snapshot: `${snapshot}.before` });
     await once(server.child, 'message');
   }
+  const withStream = process.env.BENCH_IDLE_STREAM !== '0';
   const before = await server.measure();
+  const clientBefore = ownMemory();
   const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
   const held: QuicConnection[] = [];
+  // Until the server holds `count` more connections than at the start, with the last
+  // acknowledgements and HANDSHAKE_DONE settled (bounded: 30 s in 100 ms steps).
+  const settle = async (count: number): Promise<Memory> => {
+    await new Promise((r) => setTimeout(r, 500));
+    let m = await server.measure();
+    for (let i = 0; i < 300 && m.connections - before.connections < count; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = await server.measure();
+    }
+    return m;
+  };
+  const half = Math.floor(IDLE / 2);
+  let middle: Memory | undefined;
   try {
     // In groups of 100: the handshakes are not what is measured here.
-    for (let i = 0; i < IDLE; i += 100) {
-      const group = await Promise.all(Array.from({ length: Math.min(100, IDLE - i) }, () => open(client, port)));
+    for (let i = 0; i < IDLE; ) {
+      const n = Math.min(100, IDLE - i, i < half ? half - i : IDLE - i);
+      const group = await Promise.all(
+        Array.from({ length: n }, async () => {
+          const connection = await open(client, port);
+          if (withStream) await exchangeOneStream(connection);
+          return connection;
+        }),
+      );
       held.push(...group);
+      i += n;
+      if (i === half) middle = await settle(half);
     }
-    // The last acknowledgements and HANDSHAKE_DONE settle, and the server has taken every
-    // connection from its incoming queue (bounded: 30 s in 100 ms steps).
-    await new Promise((r) => setTimeout(r, 500));
-    let after = await server.measure();
-    for (let i = 0; i < 300 && after.connections - before.connections < IDLE; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      after = await server.measure();
-    }
-    if (process.env.BENCH_IDLE_SNAPSHOT) {
-      server.child.send({ snapshot: process.env.BENCH_IDLE_SNAPSHOT });
+    const after = await settle(IDLE);
+    const clientAfter = ownMemory();
+    if (snapshot) {
+      server.child.send({ snapshot });
       await once(server.child, 'message');
     }
+    const perConnection = (from: Memory, to: Memory): string => {
+      const n = to.connections - from.connections;
+      const heap = (to.heapUsed - from.heapUsed) / n / 1024;
+      const buffers = (to.arrayBuffers - from.arrayBuffers) / n / 1024;
+      return `${heap.toFixed(1)} KB heap + ${buffers.toFixed(1)} KB ArrayBuffers = ${(heap + buffers).toFixed(1)} KB`;
+    };
     const n = after.connections - before.connections;
-    const heap = (after.heapUsed - before.heapUsed) / n / 1024;
-    const buffers = (after.arrayBuffers - before.arrayBuffers) / n / 1024;
+    // The second half's cost per connection leaves out what the first connections cost once
+    // (compiled code, the endpoint's tables growing).
+    const marginal = middle && after.connections > middle.connections ? `; the second ${after.connections - middle.connections}: ${perConnection(middle, after)} each` : '';
     console.log(
-      `${label.padEnd(34)} ${n} idle connections: ${heap.toFixed(1)} KB heap + ${buffers.toFixed(1)} KB ArrayBuffers = ` +
-        `${(heap + buffers).toFixed(1)} KB per connection at the server  (load ${load()})`,
+      `${label.padEnd(34)} ${n} idle connections${withStream ? ' (one stream echoed each)' : ''}: ${perConnection(before, after)} per connection at the server` +
+        `${marginal}  (load ${load()})`,
+    );
+    // The client side: this process holds the client connections (the client endpoint's fixed
+    // cost and compiled code included, so read it as an upper bound).
+    const clientHeap = (clientAfter.heapUsed - clientBefore.heapUsed) / held.length / 1024;
+    const clientBuffers = (clientAfter.arrayBuffers - clientBefore.arrayBuffers) / held.length / 1024;
+    console.log(
+      `${' '.repeat(34)} client side (this process): ${clientHeap.toFixed(1)} KB heap + ${clientBuffers.toFixed(1)} KB ArrayBuffers = ` +
+        `${(clientHeap + clientBuffers).toFixed(1)} KB per connection`,
     );
   } finally {
     await client.close();
@@ -164,6 +226,14 @@ async function handshakeCase(label: string, server: ServerProcess): Promise<void
   const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
   let failures = 0;
   let next = 0;
+  // Unmeasured: both processes compile their hot paths first, so the first case of a run (or of
+  // an A/B pair) does not pay for the client's warm-up.
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, WARMUP_HANDSHAKES) }, async (_, i) => {
+      // Bounded: WARMUP_HANDSHAKES in total, shared by the workers.
+      for (let k = i; k < WARMUP_HANDSHAKES; k += CONCURRENCY) await open(client, port).then((c) => void c.close(0, 'warm-up'), () => undefined);
+    }),
+  );
   const cpu0 = server.cpuSeconds();
   const own0 = process.cpuUsage();
   const started = performance.now();

@@ -11,6 +11,8 @@ import { QuicError, TransportErrorCode } from '../errors.js';
 
 export const MAX_CID_LENGTH = 20;
 export const STATELESS_RESET_TOKEN_LENGTH = 16;
+/** The peer's handshake CID has no reset token until its transport parameters give one (shared, never written). */
+const NO_RESET_TOKEN = new Uint8Array(0);
 
 export interface IssuedConnectionId {
   readonly sequence: number;
@@ -45,9 +47,10 @@ export class LocalConnectionIds {
 
   /** Issues sequence 0, the CID carried in our first long headers' Source CID (§5.1.1). */
   issueInitial(cid?: Uint8Array, resetToken?: Uint8Array): IssuedConnectionId {
-    const made = this.factory();
-    // The token must be the given CID's own (RFC 9000 §10.3.2: recomputable from the CID after a restart).
-    const issued = { sequence: this.nextSequence++, cid: cid ?? made.cid, resetToken: resetToken ?? made.resetToken };
+    // The token must be the given CID's own (RFC 9000 §10.3.2: recomputable from the CID after a
+    // restart); a fresh pair is made only when none is given (a server's handshake CID is).
+    const made = cid === undefined || resetToken === undefined ? this.factory() : undefined;
+    const issued = { sequence: this.nextSequence++, cid: cid ?? made!.cid, resetToken: resetToken ?? made!.resetToken };
     this.zeroLength = issued.cid.length === 0;
     this.active.set(issued.sequence, issued);
     this.onRouteChange(issued.cid, true);
@@ -150,7 +153,7 @@ export class PeerConnectionIds {
    * @param localLimit our active_connection_id_limit
    */
   constructor(initialCid: Uint8Array, private readonly localLimit: number) {
-    this.current = { sequence: 0, cid: initialCid, resetToken: new Uint8Array(0) };
+    this.current = { sequence: 0, cid: initialCid, resetToken: NO_RESET_TOKEN };
     this.active.set(0, this.current);
   }
 
@@ -165,7 +168,7 @@ export class PeerConnectionIds {
 
   /** Replaces the handshake CID before any sequence was assigned (the server's SCID, or Retry's). */
   replaceInitial(cid: Uint8Array): void {
-    const initial = { sequence: 0, cid, resetToken: this.active.get(0)?.resetToken ?? new Uint8Array(0) };
+    const initial = { sequence: 0, cid, resetToken: this.active.get(0)?.resetToken ?? NO_RESET_TOKEN };
     this.active.set(0, initial);
     if (this.current.sequence === 0) this.current = initial;
   }

@@ -5,7 +5,7 @@
  * the driver's call order.
  */
 
-import { deriveInitialKeys } from '../crypto/keys.js';
+import { deriveInitialKeys, type InitialKeys } from '../crypto/keys.js';
 import { AEAD_TAG_LENGTH, type CryptoProvider, type NamedGroupName } from '../crypto/provider.js';
 import { createTlsClient } from '../tls/client.js';
 import type { TlsCipherSuite, TlsEngine } from '../tls/engine-api.js';
@@ -62,6 +62,11 @@ export interface AcceptOptions extends ServerConnectionOptions {
   /** A Retry or NEW_TOKEN token validated the client's address (RFC 9000 §8.1). */
   addressValidated?: boolean;
   /**
+   * The Initial keys of `originalDcid` and `version` when the endpoint already derived them to
+   * check the client's first packet (saves deriving them twice per handshake).
+   */
+  initialKeys?: InitialKeys;
+  /**
    * Versions the server accepts by preference; when the client's version_information lists a
    * preferred one, the server switches to it (compatible negotiation, RFC 9368 §2.3). Default:
    * the client's version only.
@@ -108,6 +113,14 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     }
     const params = this.#localTransportParameters(this.#transportOriginalDcid);
     this.tls = makeTls(encodeTransportParameters(params));
+  }
+
+  /** At the server the handshake is over here: the TLS options (transport parameters) are not needed again. */
+  override confirmHandshake(): void {
+    super.confirmHandshake();
+    // The engine read them for EncryptedExtensions and the session ticket, both sent by now.
+    if (this.#tlsServerOptions) this.#tlsServerOptions.transportParameters = undefined;
+    this.#tlsServerOptions = undefined;
   }
 
   onVersionChanged(): void {
@@ -218,7 +231,7 @@ export class Connection extends ConnectionCore implements SansIoConnection {
     conn.#tlsServerOptions = tlsOptions;
     conn.events.push({ type: 'cid-route', cid: conn.originalDcid, active: true });
     if (options.qlog) conn.setQlogObserver(options.qlog);
-    const initial = deriveInitialKeys(options.crypto, options.version, options.originalDcid);
+    const initial = options.initialKeys ?? deriveInitialKeys(options.crypto, options.version, options.originalDcid);
     conn.spaces[0].writeKeys = initial.server;
     conn.spaces[0].readKeys = initial.client;
     if (!conn.addressValidated) conn.recovery.setAmplificationBlocked(true, options.now);
@@ -446,6 +459,8 @@ export class Connection extends ConnectionCore implements SansIoConnection {
       // Nothing escapes the sans-IO API: a bug here closes this connection, not the endpoint.
       this.closeOnError(e);
       return undefined;
+    } finally {
+      this.#send.releaseBuffer();
     }
   }
 

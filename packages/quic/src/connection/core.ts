@@ -44,6 +44,8 @@ export const MIN_INITIAL_DATAGRAM = 1200;
 export const AMPLIFICATION_FACTOR = 3;
 /** How long nothing may be acknowledged when no idle timeout applies (see `ackWaitSince`). */
 const NO_ACK_TIMEOUT_MS = 60_000;
+/** The empty Token field, shared (a connection without a token allocates none). */
+const NO_TOKEN = new Uint8Array(0);
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'terminated';
 
@@ -140,7 +142,7 @@ export abstract class ConnectionCore {
   /** Client: the SCID of the Retry it acted on; server: the SCID of the Retry the client echoed. */
   retrySourceCid: Uint8Array | undefined;
   /** Client: the Token field of its Initials (from a Retry, or a NEW_TOKEN of an earlier connection). */
-  initialToken: Uint8Array = new Uint8Array(0);
+  initialToken: Uint8Array = NO_TOKEN;
   /** RFC 9368: the version of the client's first flight; `version` is the negotiated one. */
   readonly originalVersion: number;
   readonly preferredVersions: readonly number[];
@@ -245,6 +247,11 @@ export abstract class ConnectionCore {
 
   // ------------------------------------------------------------------ events & timers
 
+  /** True when `pollEvent` has something to return or stream frames wait to be sent. */
+  get hasWorkAfterRead(): boolean {
+    return this.#eventHead < this.events.length || this.streams.hasPendingFrames();
+  }
+
   pollEvent(): ConnectionEvent | undefined {
     if (this.#eventHead >= this.events.length) {
       if (this.#eventHead > 0) {
@@ -332,6 +339,7 @@ export abstract class ConnectionCore {
           if (this.recovery.ptoCount >= 2) this.pmtud.onRepeatedPto();
         }
         if (this.qlog) this.qlog.recoveryUpdated(now, this.recovery, this.congestion, outcome.action === TimeoutAction.LOSS);
+        this.recovery.releaseOutcomes();
       } catch (e) {
         this.closeOnError(e);
       }
@@ -570,6 +578,12 @@ export abstract class ConnectionCore {
     acceptHandshakeParameters(this, p);
     this.peerParams = p;
     if (this.qlog) this.qlog.parametersSet(this.now, 'remote', p);
+    // Checked just above (RFC 9000 §7.3 CID authentication, RFC 9368 version downgrade): nothing
+    // reads them again, and an idle connection need not keep them.
+    p.initialSourceConnectionId = undefined;
+    p.originalDestinationConnectionId = undefined;
+    p.retrySourceConnectionId = undefined;
+    p.versionInformation = undefined;
     this.recovery.setMaxAckDelay(p.maxAckDelay, this.now);
     this.streams.applyPeerParameters(p, p.resetStreamAt && this.settings.resetStreamAt);
     this.armIdle(this.now);
@@ -615,6 +629,13 @@ export abstract class ConnectionCore {
     sp.discard();
     // RFC 9002 §6.4: its packets leave bytes in flight without being acked or lost.
     this.recovery.discardSpace(space, this.now);
+    this.ecn.discardSpace(space);
+    if (space === PacketNumberSpace.INITIAL) {
+      // RFC 9001 §4.9.1: with the Initial keys goes everything only Initial packets used.
+      this.initialToken = NO_TOKEN;
+      this.originalInitialReadKeys = undefined;
+      this.helloPeek = undefined;
+    }
   }
 
   // ------------------------------------------------------------------ closing

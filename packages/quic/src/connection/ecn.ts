@@ -60,7 +60,8 @@ export class EcnValidator {
   #lostWhileTesting = 0;
   #anyAcked = false;
   #testingSent = 0;
-  readonly #spaces: SpaceEcn[] = [newSpace(), newSpace(), newSpace()];
+  /** Per packet number space, made with its first marked packet or ACK, dropped when the space is discarded. */
+  readonly #spaces: (SpaceEcn | undefined)[] = [];
   /** Counters for tests and qlog. */
   readonly stats = { ceReported: 0, failures: 0 };
 
@@ -76,7 +77,7 @@ export class EcnValidator {
 
   /** A packet went out in `space` with `codepoint` (from `codepoint` at build time). */
   onPacketSent(space: number, packetNumber: number, codepoint: number): void {
-    const sp = this.#spaces[space]!;
+    const sp = (this.#spaces[space] ??= newSpace());
     const m = sp.marked;
     const open = m.length > 0 && m[m.length - 1] === Infinity;
     if (codepoint === ECN_ECT0) {
@@ -102,8 +103,8 @@ export class EcnValidator {
 
   /** A packet was newly acknowledged (call for each, before `onAckFrame`). */
   onPacketAcked(space: number, packetNumber: number): void {
-    const sp = this.#spaces[space]!;
-    if (sp.marked.length > 0 && this.#wasMarked(sp, packetNumber)) {
+    const sp = this.#spaces[space];
+    if (sp !== undefined && sp.marked.length > 0 && this.#wasMarked(sp, packetNumber)) {
       sp.newlyAcked++;
       this.#anyAcked = true;
     }
@@ -112,8 +113,8 @@ export class EcnValidator {
   /** A packet was declared lost. */
   onPacketLost(space: number, packetNumber: number): void {
     if (this.state !== 'testing' && this.state !== 'unknown') return;
-    const sp = this.#spaces[space]!;
-    if (this.#anyAcked || !this.#wasMarked(sp, packetNumber)) return;
+    const sp = this.#spaces[space];
+    if (sp === undefined || this.#anyAcked || !this.#wasMarked(sp, packetNumber)) return;
     // RFC 9000 §13.4.2.1: all packets marked during testing lost: the path may drop ECT.
     if (++this.#lostWhileTesting >= ECN_TESTING_PACKETS) this.#fail();
   }
@@ -125,7 +126,7 @@ export class EcnValidator {
    * largest acknowledged (reordered ACKs carry older counts): nothing is checked.
    */
   onAckFrame(space: number, ecn: EcnCountsLike | undefined, stale = false): EcnCountsLike | undefined {
-    const sp = this.#spaces[space]!;
+    const sp = (this.#spaces[space] ??= newSpace());
     const newlyAcked = sp.newlyAcked;
     sp.newlyAcked = 0;
     if (this.state === 'failed' || stale) return undefined;
@@ -152,6 +153,11 @@ export class EcnValidator {
     sp.ce = ecn.ce;
     if (newlyAcked > 0 && this.state !== 'capable') this.state = 'capable';
     return ecn;
+  }
+
+  /** The space's keys were discarded (RFC 9001 §4.9): its counts are not needed again. */
+  discardSpace(space: number): void {
+    this.#spaces[space] = undefined;
   }
 
   /** A new path: its ECN support is unknown, test again (RFC 9000 §13.4.2). */

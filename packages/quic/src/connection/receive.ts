@@ -201,7 +201,9 @@ export class PacketReceiver {
       if (this.core.state !== 'handshake' && this.core.state !== 'established') break;
     }
     const largestSoFar = header.packetNumber > largest;
-    sp.ack.onPacketReceived(header.packetNumber, now, ackEliciting, this.#rxEcn as 0 | 1 | 2 | 3);
+    // The packet's frames may have discarded its own space (the client Finished completes the
+    // server's handshake, RFC 9001 §4.9.2): nothing is acknowledged there any more.
+    if (!sp.discarded) sp.ack.onPacketReceived(header.packetNumber, now, ackEliciting, this.#rxEcn as 0 | 1 | 2 | 3);
     if (space === 2 && !probingOnly && largestSoFar && this.#rxPath !== this.core.paths.active) onPeerAddressChange(this.core, this.#rxPath, now);
     this.core.stats.packetsReceived++;
     this.core.ackElicitingSentSinceReceive = false;
@@ -336,6 +338,7 @@ export class PacketReceiver {
     else this.core.ecn.onAckFrame(space, undefined, true);
     this.core.stats.spuriousLosses += outcome.spuriouslyLost.length;
     if (this.core.qlog) this.core.qlog.recoveryUpdated(this.core.now, this.core.recovery, this.core.congestion, outcome.lost.length > 0);
+    this.core.recovery.releaseOutcomes();
   }
 
   #onCrypto(space: PacketNumberSpace, offset: number, data: Uint8Array): void {

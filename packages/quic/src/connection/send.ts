@@ -39,6 +39,7 @@ const MAX_ACK_RANGES = 32;
 const MAX_SEND_BUFFER = 32 << 20;
 /** Pacer waits shorter than this are sent at once (see pollTransmit). */
 const PACING_EPSILON_MS = 0.001;
+const EMPTY_BUFFER = new Uint8Array(0);
 
 interface PendingPacket {
   sp: PacketSpace;
@@ -61,7 +62,10 @@ export class PacketSender {
   pacingDeadline = Infinity;
   /** The largest datagram we send now: DPLPMTUD's size within the peer's limit. */
   maxDatagramSize = MIN_INITIAL_DATAGRAM;
-  #scratch = new ByteWriter(new Uint8Array(0));
+  /** Writes into the caller's datagram buffer; pointed back at EMPTY_BUFFER after each poll (`releaseBuffer`). */
+  #scratch = new ByteWriter(EMPTY_BUFFER);
+  /** The frames of the packet being built (see #buildPacket). */
+  readonly #tokenScratch: RecoveryToken[] = [];
   /** ECN codepoint of the datagram being built (one per datagram, recorded per packet). */
   #txEcn = 0;
   /** Random gaps in 1-RTT packet numbers that expose optimistic ACKs (RFC 9000 §21.4). */
@@ -89,6 +93,14 @@ export class PacketSender {
     this.conn.keyUpdate.onPhaseChanged(true);
     this.conn.onKeyPhaseChanged('local_update');
     return true;
+  }
+
+  /**
+   * Forgets the caller's datagram buffer once a poll is over: the endpoint's buffers are slices
+   * of large send slabs, and an idle connection holding one would keep a whole old slab alive.
+   */
+  releaseBuffer(): void {
+    this.#scratch.buf = EMPTY_BUFFER;
   }
 
   /** The next datagram to send, written into `buffer` (`Connection.pollTransmit` catches what this throws). */
@@ -175,17 +187,21 @@ export class PacketSender {
     const w = this.#scratch;
     w.buf = buffer;
     let pending: PendingPacket | undefined;
-    let offset = 0;
     let hasInitial = false;
     let initialElicits = false;
     for (const sp of this.conn.spaces) {
       if (sp.discarded || !sp.writeKeys) continue;
       const probe = this.conn.recovery.pendingProbes(sp.id) > 0;
       if (!this.#wantsToSend(sp, now, mayElicit || probe)) continue;
-      if (maxSize - offset < MIN_PACKET_ROOM) break;
-      if (pending) offset = this.#seal(buffer, pending, 0);
-      pending = this.#buildPacket(w, sp, offset, maxSize - offset, now, mayElicit || probe, probe);
-      if (!pending) continue;
+      // The next packet starts where the pending one will end once sealed; that one is sealed
+      // only when the next really exists, so the datagram's last packet is always the pending
+      // one (it takes the Initial padding, RFC 9000 §14.1) and a sealed packet always leaves.
+      const start = pending ? this.#sealedEnd(pending) : 0;
+      if (maxSize - start < MIN_PACKET_ROOM) break;
+      const next = this.#buildPacket(w, sp, start, maxSize - start, now, mayElicit || probe, probe);
+      if (!next) continue;
+      if (pending) this.#seal(buffer, pending, 0);
+      pending = next;
       if (sp.id === PacketNumberSpace.INITIAL) {
         hasInitial = true;
         if (pending.ackEliciting) initialElicits = true;
@@ -203,14 +219,14 @@ export class PacketSender {
     if (hasInitial && (!this.conn.isServer || initialElicits)) {
       padding = Math.max(0, MIN_INITIAL_DATAGRAM - (pending.payloadEnd + AEAD_TAG_LENGTH));
     }
-    offset = this.#seal(buffer, pending, padding);
+    const length = this.#seal(buffer, pending, padding);
     // A handshake space still owes a PTO probe after this datagram: its CRYPTO data goes in that one too.
     if (this.conn.recovery.pendingProbes(PacketNumberSpace.INITIAL) > 0 || this.conn.recovery.pendingProbes(PacketNumberSpace.HANDSHAKE) > 0) this.conn.requeueCryptoForProbes();
     if (this.#clientDropsInitial) {
       this.#clientDropsInitial = false;
       this.conn.discardSpace(PacketNumberSpace.INITIAL);
     }
-    return this.#transmit(offset);
+    return this.#transmit(length);
   }
 
   #transmit(length: number): Transmit {
@@ -366,7 +382,11 @@ export class PacketSender {
     const payloadStart = pnOffset + pnLength;
     const limit = start + room - AEAD_TAG_LENGTH;
     w.offset = payloadStart;
-    const tokens: RecoveryToken[] = [];
+    // Frames are recorded in a scratch list, then copied to an array of their exact number
+    // that the sent-packet record keeps: a fresh `[]` grown by push carries room for 17 (about
+    // 150 bytes more per packet allocated, and held while the packet is in flight).
+    const tokens = this.#tokenScratch;
+    tokens.length = 0;
 
     // ACK first: due, or riding along whenever anything else goes out (RFC 9000 §13.2.1).
     if (!zeroRtt && (sp.ack.ackDue(now) || sp.ack.hasNewPackets)) this.#writeAck(w, sp, limit, now, tokens); // §12.4: no ACK in 0-RTT
@@ -388,7 +408,7 @@ export class PacketSender {
       this.conn.pingPending = false;
     }
     if (tokens.length === 0) return undefined;
-    return { sp, start, pnOffset, pnLength, payloadEnd: w.offset, packetNumber: pn, isLong, ackEliciting, tokens };
+    return { sp, start, pnOffset, pnLength, payloadEnd: w.offset, packetNumber: pn, isLong, ackEliciting, tokens: tokens.slice() };
   }
 
   #writeAck(w: ByteWriter, sp: PacketSpace, limit: number, now: number, tokens: RecoveryToken[]): void {
@@ -416,6 +436,14 @@ export class PacketSender {
       this.conn.handshakeDonePending = false;
       tokens.push(token(TokenKind.HANDSHAKE_DONE));
     }
+    // Sets are only iterated when not empty (an iterator per packet otherwise).
+    if (this.conn.localCids.pendingAnnouncements.size > 0) this.#writeNewConnectionIds(w, limit, tokens);
+    if (this.conn.peerCids.pendingRetirements.size > 0) this.#writeRetireConnectionIds(w, limit, tokens);
+    if (this.conn.handshakeConfirmed) this.conn.newTokens.write(w, limit, tokens);
+    this.conn.streams.writeControlFrames(w, limit, tokens);
+  }
+
+  #writeNewConnectionIds(w: ByteWriter, limit: number, tokens: RecoveryToken[]): void {
     for (const seq of this.conn.localCids.pendingAnnouncements) {
       const issued = this.conn.localCids.get(seq);
       this.conn.localCids.pendingAnnouncements.delete(seq);
@@ -430,14 +458,15 @@ export class PacketSender {
       });
       tokens.push(token(TokenKind.NEW_CONNECTION_ID, 0, seq));
     }
+  }
+
+  #writeRetireConnectionIds(w: ByteWriter, limit: number, tokens: RecoveryToken[]): void {
     for (const seq of this.conn.peerCids.pendingRetirements) {
       if (limit - w.offset < 9) break;
       this.conn.peerCids.pendingRetirements.delete(seq);
       writeRetireConnectionId(w, { type: FrameType.RETIRE_CONNECTION_ID, sequenceNumber: seq });
       tokens.push(token(TokenKind.RETIRE_CONNECTION_ID, 0, seq));
     }
-    if (this.conn.handshakeConfirmed) this.conn.newTokens.write(w, limit, tokens);
-    this.conn.streams.writeControlFrames(w, limit, tokens);
   }
 
   #writeCrypto(w: ByteWriter, sp: PacketSpace, limit: number, tokens: RecoveryToken[]): void {
@@ -468,11 +497,19 @@ export class PacketSender {
   }
 
   /** Pads, fills the Length field, protects in place, records the packet. Returns its end. */
+  /** RFC 9001 §5.4.2: packet number + payload must be at least 4 bytes for the HP sample. */
+  #samplePadding(p: PendingPacket): number {
+    return 4 - p.pnLength - (p.payloadEnd - p.pnOffset - p.pnLength);
+  }
+
+  /** Where `p` ends once sealed without extra padding (what `#seal(buf, p, 0)` returns). */
+  #sealedEnd(p: PendingPacket): number {
+    return p.payloadEnd + Math.max(0, this.#samplePadding(p)) + AEAD_TAG_LENGTH;
+  }
+
   #seal(buf: Uint8Array, p: PendingPacket, padding: number, congestionExempt = false): number {
     let payloadEnd = p.payloadEnd;
-    // RFC 9001 §5.4.2: packet number + payload must be at least 4 bytes for the HP sample.
-    const minPayload = 4 - p.pnLength;
-    const extra = Math.max(padding, minPayload - (payloadEnd - p.pnOffset - p.pnLength));
+    const extra = Math.max(padding, this.#samplePadding(p));
     if (extra > 0) {
       buf.fill(0, payloadEnd, payloadEnd + extra); // PADDING frames are zero bytes (§19.1)
       payloadEnd += extra;

@@ -21,16 +21,36 @@ export class PacketSpace {
   nextPacketNumber = 0;
   /** Largest of our packet numbers the peer acknowledged (-1: none), for PN encoding (§17.1). */
   largestAcked = -1;
-  readonly ack: AckTracker;
-  readonly cryptoSend = new SendBuffer();
-  readonly cryptoRecv = new RecvBuffer();
   discarded = false;
+  // Made on first use and dropped on discard (issue 11: a connection whose handshake is over
+  // keeps nothing of its Initial and Handshake spaces but these few fields).
+  #ack: AckTracker | undefined;
+  #cryptoSend: SendBuffer | undefined;
+  #cryptoRecv: RecvBuffer | undefined;
 
   constructor(
     readonly id: PacketNumberSpace,
-    maxAckDelayMs: number,
-  ) {
-    this.ack = new AckTracker(id, { maxAckDelayMs });
+    private readonly maxAckDelayMs: number,
+  ) {}
+
+  /** Received packet numbers and ACK scheduling (RFC 9000 §13.2). */
+  get ack(): AckTracker {
+    return (this.#ack ??= new AckTracker(this.id, { maxAckDelayMs: this.maxAckDelayMs }));
+  }
+
+  /** The CRYPTO stream we send in this space (RFC 9000 §19.6). */
+  get cryptoSend(): SendBuffer {
+    return (this.#cryptoSend ??= new SendBuffer());
+  }
+
+  /** The CRYPTO stream we receive in this space. */
+  get cryptoRecv(): RecvBuffer {
+    return (this.#cryptoRecv ??= new RecvBuffer());
+  }
+
+  /** Whether the space still holds its ACK tracker or CRYPTO buffers (tests check discard releases them). */
+  get holdsState(): boolean {
+    return this.#ack !== undefined || this.#cryptoSend !== undefined || this.#cryptoRecv !== undefined;
   }
 
   /** The long-header packet type we send in this space (1-RTT for Application). */
@@ -42,15 +62,19 @@ export class PacketSpace {
         : PacketType.ONE_RTT;
   }
 
-  /** Drops keys and state (RFC 9001 §4.9). Idempotent. */
+  /**
+   * Drops keys and state (RFC 9001 §4.9): the ACK tracker and both CRYPTO buffers go; nothing
+   * reads them once `discarded` is set (packets of the space are dropped unopened, none is sent).
+   * Idempotent.
+   */
   discard(): void {
     if (this.discarded) return;
     this.discarded = true;
     this.readKeys = undefined;
     this.writeKeys = undefined;
-    this.ack.discard();
-    this.cryptoSend.reset();
-    this.cryptoRecv.discard();
+    this.#ack = undefined;
+    this.#cryptoSend = undefined;
+    this.#cryptoRecv = undefined;
   }
 }
 

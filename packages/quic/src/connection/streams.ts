@@ -329,6 +329,9 @@ export class StreamMap {
 
   /** Writes flow-control and stream-state frames that fit before `limit`; records their tokens. */
   writeControlFrames(w: ByteWriter, limit: number, tokens: RecoveryToken[]): void {
+    // The common case (nothing pending) without touching the Sets: a for-of over an empty Set
+    // still allocates an iterator, four per packet here.
+    if (!this.#hasControlFrames()) return;
     // Each frame below is at most 1 + 3 varints + 8 bytes: ensure that much room per frame.
     const FRAME_MAX = 1 + 8 * 4;
     for (const id of this.#pendingResets) {

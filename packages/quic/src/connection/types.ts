@@ -234,6 +234,11 @@ export interface SansIoConnection {
   handleTimeout(now: number): void;
   nextTimeout(): number | undefined;
   pollEvent(): ConnectionEvent | undefined;
+  /**
+   * True when the driver has work after an application read: an event to poll, or stream
+   * frames to send (flow-control credit the read opened, among others).
+   */
+  readonly hasWorkAfterRead: boolean;
   /** Writes the next datagram into `buffer` (at least maxUdpPayloadSize bytes), or returns undefined. */
   pollTransmit(now: number, buffer: Uint8Array): Transmit | undefined;
 

@@ -6,23 +6,24 @@
  * for the idle timeout and counted as a handshake in progress (issue 12 #1).
  */
 
-import { deriveInitialKeys } from '../crypto/keys.js';
+import { deriveInitialKeys, type InitialKeys } from '../crypto/keys.js';
 import type { SymmetricCrypto } from '../crypto/provider.js';
 import { unprotect } from '../crypto/protection.js';
 import { CoalescedPacketReader } from '../packet/coalesced.js';
 import { PacketType } from '../packet/types.js';
 
 /**
- * True when the first packet of `datagram` is an Initial of `version` that authenticates under
- * the client Initial keys of its DCID. Works on a copy: the datagram is left as it was for the
- * connection that will process it.
+ * The client and server Initial keys of the DCID when the first packet of `datagram` is an
+ * Initial of `version` that authenticates under the client ones; undefined otherwise. Works on
+ * a copy: the datagram is left as it was for the connection that will process it, and the keys
+ * go to that connection (`AcceptOptions.initialKeys`) so they are derived once per handshake.
  */
-export function initialOpens(crypto: SymmetricCrypto, version: number, datagram: Uint8Array, cidLength: number): boolean {
+export function openInitial(crypto: SymmetricCrypto, version: number, datagram: Uint8Array, cidLength: number): InitialKeys | undefined {
   const reader = new CoalescedPacketReader({ shortDcidLength: cidLength });
   reader.reset(datagram);
   const h = reader.next();
-  if (h === undefined || h.type !== PacketType.INITIAL || h.version !== version) return false;
-  const keys = deriveInitialKeys(crypto, version, h.dcid).client;
+  if (h === undefined || h.type !== PacketType.INITIAL || h.version !== version) return undefined;
+  const keys = deriveInitialKeys(crypto, version, h.dcid);
   const packet = datagram.slice(h.start, h.end);
-  return unprotect(keys, packet, 0, h.pnOffset - h.start, packet.length, -1) !== null;
+  return unprotect(keys.client, packet, 0, h.pnOffset - h.start, packet.length, -1) !== null ? keys : undefined;
 }

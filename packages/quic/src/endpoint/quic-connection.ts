@@ -7,7 +7,7 @@
  */
 
 import type { ConnectionCloseReason, ConnectionEvent, PathAddress, SansIoConnection, StreamDirection } from '../connection/types.js';
-import { QuicStream, QuicStreamError } from './quic-stream.js';
+import { QuicStream, QuicStreamError, type StreamHost } from './quic-stream.js';
 
 /** Raised by `opened`, `openStream` and stream I/O once the connection is closed. */
 export class ConnectionClosedError extends Error {
@@ -102,6 +102,8 @@ export class QuicConnection {
   #resolveOpened!: () => void;
   #rejectOpened!: (e: unknown) => void;
   #resolveClosed!: (r: ConnectionCloseReason) => void;
+  /** What the streams call (made with the first stream; one object, no closures per connection). */
+  #host: ConnectionStreamHost | undefined;
   #closeError: QuicStreamError | undefined;
   #closedReason: ConnectionCloseReason | undefined;
   #protocol: ((event: ConnectionEvent) => void) | undefined;
@@ -276,9 +278,10 @@ export class QuicConnection {
     if (this.#closedReason) return;
     this.#closedReason = reason;
     const err = new ConnectionClosedError(reason);
-    this.#closeError = new QuicStreamError(err.message, 'connection', 'code' in reason ? reason.code : undefined);
+    const closeError = (this.#closeError = new QuicStreamError(err.message, 'connection', 'code' in reason ? reason.code : undefined));
+    if (this.#host) this.#host.closeError = closeError;
     this.#rejectOpened(err);
-    for (const s of this.#streams.values()) s.onConnectionClosed(this.#closeError);
+    for (const s of this.#streams.values()) s.onConnectionClosed(closeError);
     for (const w of this.#openWaiters.splice(0)) w.reject(err);
     this.#incomingBidi.end();
     this.#incomingUni.end();
@@ -290,6 +293,7 @@ export class QuicConnection {
     let s = this.#streams.get(id);
     if (!s) {
       const canRead = direction === 'bidi' || remote;
+      this.#host ??= new ConnectionStreamHost(this, this.#driver, this.#streams, this.#closeError);
       s = new QuicStream(this.#host, id, direction, canRead, canWrite);
       this.#streams.set(id, s);
     }
@@ -313,31 +317,63 @@ export class QuicConnection {
   #retryOpens(): void {
     for (const w of this.#openWaiters.splice(0)) w.resolve();
   }
+}
 
-  readonly #host = {
-    read: (id: number, max?: number) => {
-      const r = this.core.readStream(id, max);
-      if (r) this.#driver.flush(this); // reading may open flow-control credit
-      return r;
-    },
-    write: (id: number, data: Uint8Array, fin: boolean) => {
-      const n = this.core.writeStream(id, data, fin);
-      this.#driver.flush(this);
-      return n;
-    },
-    reset: (id: number, code: number, reliableSize?: number) => {
-      this.core.resetStream(id, code, reliableSize);
-      this.#driver.flush(this);
-    },
-    stopSending: (id: number, code: number) => {
-      this.core.stopSending(id, code);
-      this.#driver.flush(this);
-    },
-    setPriority: (id: number, urgency: number, incremental: boolean) => this.core.setStreamPriority(id, urgency, incremental),
-    closedError: () => this.#closeError,
-    readableAfterClose: (id: number) => this.core.hasReadableAfterClose(id),
-    release: (id: number, stream: QuicStream) => {
-      if (this.#streams.get(id) === stream) this.#streams.delete(id);
-    },
-  };
+/**
+ * The streams' way back to their connection: a class rather than an object of arrow functions,
+ * so an idle connection holds one small object instead of seven closures (issue 11).
+ */
+class ConnectionStreamHost implements StreamHost {
+  closeError: QuicStreamError | undefined;
+
+  constructor(
+    readonly connection: QuicConnection,
+    readonly driver: ConnectionDriver,
+    readonly streams: Map<number, QuicStream>,
+    closeError: QuicStreamError | undefined,
+  ) {
+    this.closeError = closeError;
+  }
+
+  read(id: number, max?: number): { data: Uint8Array; fin: boolean } | undefined {
+    const r = this.connection.core.readStream(id, max);
+    // Reading may open flow-control credit (MAX_DATA, MAX_STREAM_DATA, MAX_STREAMS once the
+    // stream is done) or raise events: only then is there anything for a flush to do. An
+    // unconditional flush cost one more pass over the connection (events, pollTransmit,
+    // deadline) per read.
+    if (r && (r.fin || this.connection.core.hasWorkAfterRead)) this.driver.flush(this.connection);
+    return r;
+  }
+
+  write(id: number, data: Uint8Array, fin: boolean): number {
+    const n = this.connection.core.writeStream(id, data, fin);
+    this.driver.flush(this.connection);
+    return n;
+  }
+
+  reset(id: number, code: number, reliableSize?: number): void {
+    this.connection.core.resetStream(id, code, reliableSize);
+    this.driver.flush(this.connection);
+  }
+
+  stopSending(id: number, code: number): void {
+    this.connection.core.stopSending(id, code);
+    this.driver.flush(this.connection);
+  }
+
+  setPriority(id: number, urgency: number, incremental: boolean): void {
+    this.connection.core.setStreamPriority(id, urgency, incremental);
+  }
+
+  closedError(): QuicStreamError | undefined {
+    return this.closeError;
+  }
+
+  readableAfterClose(id: number): boolean {
+    return this.connection.core.hasReadableAfterClose(id);
+  }
+
+  release(id: number, stream: QuicStream): void {
+    if (this.streams.get(id) === stream) this.streams.delete(id);
+  }
 }

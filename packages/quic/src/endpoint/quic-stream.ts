@@ -8,6 +8,7 @@
  * STOP_SENDING and CONNECTION_CLOSE can arrive in one packet).
  */
 
+import { Buffer } from 'node:buffer';
 import type { StreamDirection } from '../connection/types.js';
 
 /** Error a stream's readable/writable fail with when the peer resets, stops, or the connection closes. */
@@ -291,7 +292,10 @@ export class QuicStream {
     let out: Uint8Array;
     if (parts.length === 1) out = parts[0]!;
     else {
-      out = new Uint8Array(this.#gathered);
+      // Every byte is written below: no zero-filling first (allocUnsafeSlow: never a slice of
+      // node's shared pool, so the chunk's ArrayBuffer holds this stream's bytes only).
+      const raw = Buffer.allocUnsafeSlow(this.#gathered);
+      out = new Uint8Array(raw.buffer, raw.byteOffset, this.#gathered);
       let at = 0;
       for (const p of parts) {
         out.set(p, at);

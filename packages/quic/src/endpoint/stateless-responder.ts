@@ -9,6 +9,7 @@
 
 import type { PathAddress } from '../connection/types.js';
 import { statelessResetToken } from '../connection/reset-token.js';
+import type { InitialKeys } from '../crypto/keys.js';
 import type { SymmetricCrypto } from '../crypto/provider.js';
 import { TransportErrorCode } from '../errors.js';
 import { encodeVersionNegotiation, MAX_CID_LENGTH } from '../packet/header.js';
@@ -16,7 +17,7 @@ import { parseInvariantHeader } from '../packet/invariants.js';
 import { PacketType } from '../packet/types.js';
 import { greaseVersion, packetTypeFromLongHeaderBits, SUPPORTED_VERSIONS } from '../packet/version.js';
 import { AddressTokens } from './address-tokens.js';
-import { initialOpens } from './initial-check.js';
+import { openInitial } from './initial-check.js';
 import { buildInitialClose, buildRetryPacket, buildStatelessReset, statelessResetLength } from './stateless-packets.js';
 
 /** RFC 9000 §14.1: servers drop client Initials in datagrams smaller than this. */
@@ -72,6 +73,8 @@ export interface AcceptDecision {
   retry: { originalDcid: Uint8Array; retrySourceCid: Uint8Array } | undefined;
   /** The token proved the client's address (RFC 9000 §8.1): no amplification limit. */
   addressValidated: boolean;
+  /** The Initial keys of `dcid` and `version`, derived to check the packet (for `AcceptOptions.initialKeys`). */
+  initialKeys: InitialKeys;
 }
 
 export type UnroutedDecision =
@@ -161,11 +164,12 @@ export class StatelessResponder {
         this.stats.handshakesRefused++;
         return { action: 'drop' };
       }
-      if (!initialOpens(this.#o.crypto, header.version, data, this.#o.cidLength)) {
+      const initialKeys = openInitial(this.#o.crypto, header.version, data, this.#o.cidLength);
+      if (!initialKeys) {
         this.stats.unopenedInitials++;
         return { action: 'drop' };
       }
-      return { action: 'accept', version: header.version, dcid: header.dcid.slice(), clientScid: header.scid.slice(), retry, addressValidated };
+      return { action: 'accept', version: header.version, dcid: header.dcid.slice(), clientScid: header.scid.slice(), retry, addressValidated, initialKeys };
     };
     if (token.length > 0) {
       const check = this.tokens.check(token, remote, wallClockMs);

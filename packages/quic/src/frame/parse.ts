@@ -37,13 +37,21 @@ const HANDSHAKE_DONE: Frame = Object.freeze({ type: FrameType.HANDSHAKE_DONE });
  * frame not allowed in `packetType`; FRAME_ENCODING_ERROR for unknown types, truncation and
  * invalid fields.
  */
+/**
+ * Frames of the packet being parsed; the result is a copy of their exact number (a fresh `[]`
+ * grown by push reserves 17 slots: ~150 bytes more allocated per packet). Decoding a frame
+ * never parses another packet, so one list serves every call.
+ */
+const scratch: Frame[] = [];
+
 export function parseFrames(payload: Uint8Array, packetType: PacketType): Frame[] {
   // RFC 9000 §12.4: a packet containing no frames is a PROTOCOL_VIOLATION.
   if (payload.length === 0) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'packet without frames');
   const allowed = ALLOWED_IN[packetType];
   if (allowed === undefined) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `packet type ${packetType} carries no frames`);
   const r = new ByteReader(payload, 0, payload.length, TransportErrorCode.FRAME_ENCODING_ERROR);
-  const frames: Frame[] = [];
+  const frames = scratch;
+  frames.length = 0;
   let wireType = -1;
   try {
     // Each iteration consumes at least the one-byte type, so the loop is bounded by the payload size.
@@ -62,10 +70,13 @@ export function parseFrames(payload: Uint8Array, packetType: PacketType): Frame[
     }
   } catch (e) {
     // Truncation errors come from the ByteReader, which knows no frame type: attach it here.
+    frames.length = 0;
     if (QuicError.is(e) && e.frameType === undefined && wireType >= 0) throw new QuicError(e.code, e.reason, wireType);
     throw e;
   }
-  return frames;
+  const out = frames.slice();
+  frames.length = 0; // holds no frame (nor the packet behind its views) between calls
+  return out;
 }
 
 /** Reads the Frame Type, enforcing the shortest encoding (§12.4) and a known type. */

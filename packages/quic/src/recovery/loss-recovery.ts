@@ -482,6 +482,18 @@ export class LossRecovery<T> {
     return outcome;
   }
 
+  /**
+   * The caller is done with the last ACK or timeout outcome: its lists let go of the packet
+   * records, so a connection that goes idle does not keep the last acknowledged packets (and the
+   * tokens they carried) alive until the next ACK (issue 11). The lists keep their capacity.
+   */
+  releaseOutcomes(): void {
+    this.#acked.length = 0;
+    this.#ackLost.length = 0;
+    this.#spurious.length = 0;
+    this.#timeoutLost.length = 0;
+  }
+
   // ---------------------------------------------------------------- discard
 
   /**

@@ -44,7 +44,8 @@ export class RecvBuffer {
   private readyHead = 0;
   private readyEnd = 0;
   /** Pages holding bytes at or above `readyEnd`, keyed by offset / PAGE_SIZE. */
-  private readonly pages = new Map<number, Page>();
+  /** Made with the first page (streams read in order in large pieces never need one). */
+  private pages: Map<number, Page> | undefined;
   /** Every byte in [readOffset, contiguousEnd) is held. */
   private contiguousEnd = 0;
   private _readOffset = 0;
@@ -105,6 +106,11 @@ export class RecvBuffer {
       }
       this._finalSize = end;
     }
+    // Pages holding nothing unread (all read up to contiguousEnd, nothing received beyond it)
+    // are dropped, so that in-order data goes back to the ready queue without a copy: a page
+    // the reader stopped in the middle of would otherwise keep every later byte of the stream
+    // on the copying path after one loss.
+    if (this.pages !== undefined && this._readOffset === this.contiguousEnd && this._highestOffset <= this.contiguousEnd) this.pages = undefined;
     if (end > this._highestOffset) this._highestOffset = end;
 
     // Everything below readyEnd (which is at least readOffset) is already held.
@@ -112,7 +118,7 @@ export class RecvBuffer {
     const stop = Math.min(end, this.storeLimit);
     if (start >= stop) return 0;
     const piece = start === offset && stop === end ? data : data.subarray(start - offset, stop - offset);
-    if (this.pages.size === 0 && start === this.readyEnd && piece.length >= MIN_READY_PIECE) {
+    if ((this.pages === undefined || this.pages.size === 0) && start === this.readyEnd && piece.length >= MIN_READY_PIECE) {
       // In order with nothing held beyond: queue it whole. Keep the caller's view only if it is
       // most of its buffer, so retained memory stays within twice the bytes held.
       this.ready.push(owned && piece.length * 2 >= piece.buffer.byteLength ? piece : piece.slice());
@@ -146,7 +152,8 @@ export class RecvBuffer {
 
   /** The page at `index`, created or grown so that it holds `length` bytes. */
   private pageFor(index: number, pageStart: number, length: number): Page {
-    let page = this.pages.get(index);
+    const pages = (this.pages ??= new Map());
+    let page = pages.get(index);
     if (page !== undefined && page.data.length >= length) return page;
     let size = page === undefined ? MIN_PAGE_BYTES : page.data.length * 2;
     while (size < length) size *= 2;
@@ -155,7 +162,7 @@ export class RecvBuffer {
     const bits = new Uint32Array(Math.ceil(size / 32));
     if (page === undefined) {
       page = { start: pageStart, data, bits };
-      this.pages.set(index, page);
+      pages.set(index, page);
     } else {
       data.set(page.data);
       bits.set(page.bits);
@@ -170,7 +177,7 @@ export class RecvBuffer {
     let at = this.contiguousEnd;
     for (;;) {
       const index = Math.floor(at / PAGE_SIZE);
-      const page = this.pages.get(index);
+      const page = this.pages?.get(index);
       if (page === undefined) break;
       const from = at - page.start;
       const to = firstClearBit(page.bits, from, page.data.length);
@@ -218,9 +225,9 @@ export class RecvBuffer {
     if (this.readyEnd > limit) this.readyEnd = limit;
     // Pages: drop those wholly above the limit, clear the bits above it in the one it cuts.
     let held = this.readyEnd - this._readOffset;
-    for (const [index, page] of this.pages) {
+    for (const [index, page] of this.pages ?? NO_PAGES) {
       if (page.start >= limit) {
-        this.pages.delete(index);
+        this.pages!.delete(index);
         continue;
       }
       const pageEnd = page.start + page.data.length;
@@ -235,6 +242,10 @@ export class RecvBuffer {
   /** Frees everything held and stores nothing more (after a reset or STOP_SENDING); accounting continues. */
   discard(): void {
     this.limitDelivery(this._readOffset);
+    // Pages below the limit hold only bytes already read: nothing of them is needed any more.
+    this.pages = undefined;
+    this.ready = [];
+    this.readyHead = 0;
   }
 
   /** True if a byte at `readOffset` is available. */
@@ -270,12 +281,12 @@ export class RecvBuffer {
       }
     } else {
       const index = Math.floor(this._readOffset / PAGE_SIZE);
-      const page = this.pages.get(index) as Page;
+      const page = this.pages!.get(index) as Page;
       const from = this._readOffset - page.start;
       const n = Math.min(maxBytes, this.contiguousEnd - this._readOffset, page.data.length - from);
       out = page.data.subarray(from, from + n);
       // A page read to its end holds nothing more: its bytes beyond were never stored.
-      if (from + n === page.data.length) this.pages.delete(index);
+      if (from + n === page.data.length) this.pages!.delete(index);
     }
     this._readOffset += out.length;
     this._bufferedBytes -= out.length;
@@ -315,6 +326,7 @@ export class RecvBuffer {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_PAGES: ReadonlyMap<number, Page> = new Map();
 
 /** Bits set in a 32-bit word. */
 function popcount32(x: number): number {

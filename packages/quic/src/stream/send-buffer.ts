@@ -11,6 +11,9 @@
 
 import { RangeSet } from './range-set.js';
 
+/** Stands for "no ranges" where a set was never needed (only read, never written). */
+const NO_RANGES = new RangeSet();
+
 /** One range to send, returned by `SendBuffer.nextChunk`. The object is reused: read it before the next call. */
 export interface SendChunk {
   offset: number;
@@ -30,10 +33,10 @@ export class SendBuffer {
   private _writeOffset = 0;
   private _sentOffset = 0;
   private _ackedOffset = 0;
-  /** Acknowledged ranges above `_ackedOffset`. */
-  private readonly acked = new RangeSet();
-  /** Ranges declared lost and not yet retransmitted or acknowledged. */
-  private readonly lost = new RangeSet();
+  /** Acknowledged ranges above `_ackedOffset` (made on the first acknowledgement out of order). */
+  private acked: RangeSet | undefined;
+  /** Ranges declared lost and not yet retransmitted or acknowledged (made on the first loss). */
+  private lost: RangeSet | undefined;
 
   private finQueued = false;
   private finSent = false;
@@ -46,7 +49,8 @@ export class SendBuffer {
   /** The final size announced by the first reset (then fixed). */
   private resetFinalSize: number | undefined = undefined;
 
-  private readonly chunk: SendChunk = { offset: 0, length: 0, fin: false, retransmit: false };
+  /** Handed out by `nextChunk`, reused (made on the first call). */
+  private chunk: SendChunk | undefined;
 
   /** Total bytes written by the application. */
   get writeOffset(): number {
@@ -126,14 +130,14 @@ export class SendBuffer {
 
   /** True if there is something to send: a lost range, new data, or a FIN. */
   hasPendingData(): boolean {
-    if (!this.lost.isEmpty() || this.finLost) return true;
+    if ((this.lost !== undefined && !this.lost.isEmpty()) || this.finLost) return true;
     if (this._sentOffset < Math.min(this._writeOffset, this.sendLimit)) return true;
     return this.finQueued && !this.finSent && !this._isReset;
   }
 
   /** True if lost data (or a lost FIN) waits for retransmission. */
   hasRetransmission(): boolean {
-    return !this.lost.isEmpty() || this.finLost;
+    return (this.lost !== undefined && !this.lost.isEmpty()) || this.finLost;
   }
 
   /**
@@ -143,10 +147,11 @@ export class SendBuffer {
    * The returned object is reused by the next call.
    */
   nextChunk(maxLength: number, maxNewBytes = Number.POSITIVE_INFINITY): SendChunk | undefined {
-    const c = this.chunk;
-    if (!this.lost.isEmpty() && maxLength > 0) {
-      const start = this.lost.takeFirst(maxLength);
-      const len = this.lost.takenLength;
+    const c = (this.chunk ??= { offset: 0, length: 0, fin: false, retransmit: false });
+    const lost = this.lost;
+    if (lost !== undefined && !lost.isEmpty() && maxLength > 0) {
+      const start = lost.takeFirst(maxLength);
+      const len = lost.takenLength;
       c.offset = start;
       c.length = len;
       c.retransmit = true;
@@ -250,13 +255,13 @@ export class SendBuffer {
     // After a reset whose owed bytes are all acknowledged, nothing is tracked any more.
     if (end <= this._ackedOffset || (this._isReset && this._ackedOffset >= this.sendLimit)) return;
     // A late acknowledgement of a range already declared lost makes its retransmission needless.
-    if (!this.lost.isEmpty()) this.lost.remove(offset, end);
-    const acked = this.acked;
+    if (this.lost !== undefined && !this.lost.isEmpty()) this.lost.remove(offset, end);
     if (offset > this._ackedOffset) {
       // A hole remains below: remember the range until the hole is acknowledged.
-      acked.add(offset, end);
+      (this.acked ??= new RangeSet()).add(offset, end);
       return;
     }
+    const acked = this.acked ?? NO_RANGES;
     // Common case, in-order acknowledgement: advance directly, then absorb ranges now contiguous.
     let ackedTo = end;
     while (!acked.isEmpty() && (acked.firstStart as number) <= ackedTo) {
@@ -275,14 +280,15 @@ export class SendBuffer {
     // Draft reliable-stream-reset §4: data above the reliable size SHOULD NOT be retransmitted.
     const end = Math.min(offset + length, this.sendLimit);
     if (start >= end) return;
-    this.lost.add(start, end);
+    const lost = (this.lost ??= new RangeSet());
+    lost.add(start, end);
     // Only requeue what the peer has not acknowledged.
-    const acked = this.acked;
+    const acked = this.acked ?? NO_RANGES;
     for (let i = 0; i < acked.rangeCount; i++) {
       const s = acked.startAt(i);
       if (s >= end) break;
       const e = acked.endAt(i);
-      if (e > start) this.lost.remove(Math.max(s, start), Math.min(e, end));
+      if (e > start) lost.remove(Math.max(s, start), Math.min(e, end));
     }
   }
 
@@ -306,7 +312,7 @@ export class SendBuffer {
     this._isReset = true;
     this.sendLimit = size;
     this.finLost = false;
-    this.lost.removeFrom(size);
+    this.lost?.removeFrom(size);
     // Everything still owed is acknowledged: release the memory now.
     if (size <= this._ackedOffset) this.releaseAll();
     return size;
@@ -316,8 +322,8 @@ export class SendBuffer {
     this.chunks.length = 0;
     this.chunkOffsets.length = 0;
     this.head = 0;
-    this.acked.clear();
-    this.lost.clear();
+    this.acked = undefined;
+    this.lost = undefined;
   }
 
   /**

@@ -429,6 +429,8 @@ export class TlsClient extends TlsEngineCore {
     this.state = 'CONNECTED';
     this.handshakeComplete = true;
     this.emit({ kind: 'handshake-complete' });
+    // Only NewSessionTicket (Application level) may follow; the key schedule stays for it.
+    this.releaseHandshakeState();
   }
 
   /** §4.4.2: our Certificate (empty if we have none or cannot sign as asked) and CertificateVerify. */

@@ -3,7 +3,7 @@
  * ordered output queue, secret and key-log emission, the transcript and the failure latch.
  */
 
-import type { EncryptionLevel } from '../crypto/encryption-level.js';
+import { EncryptionLevel } from '../crypto/encryption-level.js';
 import { QuicError } from '../errors.js';
 import type { CryptoProvider, HashAlgorithm, NamedGroupName } from '../crypto/provider.js';
 import type { KeyLogLabel, TlsCipherSuite, TlsEngine, TlsOutput, TlsRole, TlsTestHooks } from './engine-api.js';
@@ -13,6 +13,11 @@ import { Transcript } from './transcript.js';
 
 /** Bound on messages handled per `receive` call (every loop driven by input has one). */
 const MAX_MESSAGES_PER_RECEIVE = 64;
+/** Encryption levels that carry handshake messages (Initial, 0-RTT, Handshake, Application). */
+const LEVELS = 4;
+const APPLICATION_LEVEL: number = EncryptionLevel.APPLICATION;
+/** Until an engine knows its client random (a shared placeholder: never written to). */
+const NO_RANDOM = new Uint8Array(32);
 
 export abstract class TlsEngineCore implements TlsEngine {
   abstract readonly role: TlsRole;
@@ -22,7 +27,7 @@ export abstract class TlsEngineCore implements TlsEngine {
   protected readonly keyLog: boolean;
   protected readonly testHooks: TlsTestHooks | undefined;
   protected readonly transcript = new Transcript();
-  protected clientRandom: Uint8Array = new Uint8Array(32);
+  protected clientRandom: Uint8Array = NO_RANDOM;
 
   handshakeComplete = false;
   alpnProtocol: string | undefined;
@@ -36,7 +41,10 @@ export abstract class TlsEngineCore implements TlsEngine {
 
   private readonly outputs: TlsOutput[] = [];
   private outputHead = 0;
-  private readonly reassemblers = [new HandshakeReassembler(), new HandshakeReassembler(), new HandshakeReassembler(), new HandshakeReassembler()];
+  /** Per level, made when the first bytes arrive there (most connections never use 0-RTT's). */
+  private readonly reassemblers: (HandshakeReassembler | undefined)[] = [];
+  /** Levels whose reassembly state was released once the handshake no longer needs it. */
+  private releasedLevels = 0;
   private failure: QuicError | undefined;
 
   constructor(crypto: CryptoProvider, transportParameters: Uint8Array | undefined, keyLog: boolean | undefined, testHooks: TlsTestHooks | undefined) {
@@ -54,8 +62,10 @@ export abstract class TlsEngineCore implements TlsEngine {
   receive(level: EncryptionLevel, data: Uint8Array): void {
     if (this.failure) throw this.failure;
     try {
-      const reassembler = this.reassemblers[level];
-      if (!reassembler) throw new TlsAlertError(TlsAlert.UNEXPECTED_MESSAGE, `data at unknown level ${level}`);
+      if (!(level >= 0 && level < LEVELS) || (this.releasedLevels & (1 << level)) !== 0) {
+        throw new TlsAlertError(TlsAlert.UNEXPECTED_MESSAGE, `data at unknown or finished level ${level}`);
+      }
+      const reassembler = (this.reassemblers[level] ??= new HandshakeReassembler());
       reassembler.push(data);
       for (let i = 0; ; i++) {
         const message = reassembler.next();
@@ -78,6 +88,27 @@ export abstract class TlsEngineCore implements TlsEngine {
       this.failure = QuicError.is(e) ? e : new TlsAlertError(TlsAlert.INTERNAL_ERROR, e instanceof Error ? e.message : String(e));
       throw this.failure;
     }
+  }
+
+  /**
+   * The handshake is over: drops what only it needed — reassembly at every level but
+   * Application (post-handshake messages, RFC 8446 §4.6), the client random — so an idle
+   * connection keeps none of it (issue 11). Bytes at a released level are unexpected from now on:
+   * under QUIC their packet number spaces are discarded too (RFC 9001 §4.9).
+   */
+  protected releaseHandshakeState(): void {
+    const application = this.reassemblers[APPLICATION_LEVEL];
+    this.reassemblers.length = 0;
+    if (application) this.reassemblers[APPLICATION_LEVEL] = application;
+    for (let level = 0; level < LEVELS; level++) if (level !== APPLICATION_LEVEL) this.releasedLevels |= 1 << level;
+    this.clientRandom = NO_RANDOM;
+  }
+
+  /** Reassembly state held now, by level (tests check that the handshake's is released). */
+  get heldReassemblyLevels(): number[] {
+    const levels: number[] = [];
+    for (let level = 0; level < LEVELS; level++) if (this.reassemblers[level] !== undefined) levels.push(level);
+    return levels;
   }
 
   poll(): TlsOutput | undefined {

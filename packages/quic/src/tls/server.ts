@@ -451,6 +451,17 @@ export class TlsServer extends TlsEngineCore {
     this.handshakeComplete = true;
     this.emit({ kind: 'handshake-complete' });
     this.issueTicket(resumptionMasterSecret);
+    this.releaseHandshakeState();
+  }
+
+  /** Nothing after the ticket needs the key schedule, the handshake secrets or the offer (issue 11). */
+  protected override releaseHandshakeState(): void {
+    super.releaseHandshakeState();
+    this.schedule = undefined;
+    this.clientHandshakeSecret = undefined;
+    this.clientApplicationSecret = undefined;
+    this.firstHello = undefined;
+    this.peerTransportParameters = undefined;
   }
 
   /** §4.6.1: one NewSessionTicket after the handshake, sealed with our ticket keys. */

@@ -170,6 +170,7 @@ export class SimEndpoint implements SimNode {
         statelessResetKey: this.options.staticKey,
         retry: d.retry,
         addressValidated: d.addressValidated,
+        initialKeys: d.initialKeys,
         versions: this.options.server.versions,
       });
       c = { conn, events: [], handshaking: true };

@@ -60,6 +60,33 @@ test('received data is copied unless ownership is handed over and the view is mo
   assert.equal(Array.from(got), Array.from(bytes(100, 400)));
 });
 
+test('after a gap is filled and read, in-order data is kept without a copy again', () => {
+  const b = new RecvBuffer();
+  // A lost packet: the next one goes to the pages, then the retransmission fills the gap.
+  b.insert(1200, bytes(1200, 2400), false, true);
+  b.insert(0, bytes(0, 1200), false, true);
+  let read = 0;
+  for (let chunk = b.read(); chunk !== undefined; chunk = b.read()) {
+    assert.equal(Array.from(chunk), Array.from(bytes(read, read + chunk.length)));
+    read += chunk.length;
+  }
+  assert.is(read, 2400);
+  // The reader stopped in the middle of a page; nothing beyond it was received.
+  const next = bytes(2400, 3600);
+  b.insert(2400, next, false, true);
+  assert.ok(b.read() === next, 'in-order piece queued as it is, not copied into the old page');
+  // A page with unread or out-of-order bytes is kept: those bytes are still delivered.
+  b.insert(4800, bytes(4800, 6000), false, true);
+  b.insert(3600, bytes(3600, 4800), false, true);
+  read = 3600;
+  for (let chunk = b.read(); chunk !== undefined; chunk = b.read()) {
+    assert.equal(Array.from(chunk), Array.from(bytes(read, read + chunk.length)));
+    read += chunk.length;
+  }
+  assert.is(read, 6000);
+  assert.is(b.bufferedBytes, 0);
+});
+
 test('random chunking with overlap and duplicates reassembles exactly (seeded)', () => {
   const rng = new SimRandom(SEED);
   for (let round = 0; round < 60; round++) {
