@@ -480,7 +480,16 @@ function environmentPeer(name: string, prefix: string, description: string): Pee
         REQUESTS: context.urls.join(' '),
         HOST: context.host,
         PORT: String(context.port),
+        // Ours, not the runner's: the matrix case, for what TESTCASE cannot tell apart
+        // (connectionmigration's client is given `transfer`), so the command can answer 127.
+        MATRIX_CASE: context.matrixCase,
       };
+      // WebTransport cells give TESTCASE the runner's WebTransport names (`handshake` too):
+      // WEBTRANSPORT=1 tells them from the QUIC ones, as for our endpoint.
+      if (context.webtransport) {
+        Object.assign(env, { WEBTRANSPORT: '1', PROTOCOLS: context.webtransport.protocols.join(' ') });
+        if (r === 'server') env.REQUESTS = context.webtransport.serverRequests.join(' ');
+      }
       return { command: '/bin/sh', args: ['-c', command], env, cwd: context.logs, readiness: 'udp-bound' };
     },
   });

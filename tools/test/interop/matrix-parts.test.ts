@@ -157,6 +157,42 @@ test('peer configuration: filters, aliases and what each role supports', () => {
   if (!process.env.AIOQUIC_SERVER_CMD && !process.env.AIOQUIC_CLIENT_CMD) assert.is(findPeer('aioquic')!.server, undefined);
 });
 
+test('peers from command variables: the runner contract, plus MATRIX_CASE and the WebTransport variables', async () => {
+  const saved = process.env.QUICHE_SERVER_CMD;
+  process.env.QUICHE_SERVER_CMD = 'exit 127';
+  try {
+    const server = findPeer('quiche')!.server!;
+    const context = {
+      role: 'server' as const,
+      testcase: 'handshake',
+      matrixCase: 'wt-handshake',
+      application: 'h3' as const,
+      www: '/w',
+      certs: '/c',
+      downloads: '/d',
+      logs: '/l',
+      qlogDir: '/q',
+      keyLogFile: '/k',
+      host: '127.0.0.1',
+      port: 4433,
+      urls: [],
+    };
+    const plain = await server.launch(context);
+    assert.equal([plain.command, ...plain.args], ['/bin/sh', '-c', 'exit 127']);
+    assert.is(plain.env.TESTCASE, 'handshake');
+    assert.is(plain.env.MATRIX_CASE, 'wt-handshake');
+    assert.is(plain.env.PORT, '4433');
+    assert.is(plain.env.WEBTRANSPORT, undefined);
+    const wt = await server.launch({ ...context, webtransport: { protocols: ['wt-interop-1'], serverRequests: ['e/f'] } });
+    assert.is(wt.env.WEBTRANSPORT, '1');
+    assert.is(wt.env.PROTOCOLS, 'wt-interop-1');
+    assert.is(wt.env.REQUESTS, 'e/f');
+  } finally {
+    if (saved === undefined) delete process.env.QUICHE_SERVER_CMD;
+    else process.env.QUICHE_SERVER_CMD = saved;
+  }
+});
+
 test('expected matrix: every pair and case it names exists; ours x ours is complete', () => {
   const expected = readExpectedMatrix();
   for (const [pair, cells] of Object.entries(expected.pairs)) {
