@@ -20,6 +20,9 @@
  *   full UDP receive buffer meanwhile (a machine-wide counter: other processes' drops count too).
  * - `node:tls`: serial full TLS 1.3 handshakes over loopback TCP (client and server in this
  *   process), the yardstick the issue names.
+ * The same server figures for quic-go and ngtcp2 next to ours (server CPU-ms per handshake, RSS
+ * per idle connection, all from /proc) are in peer-connections.bench.ts, which
+ * `pnpm bench -- connections` runs too.
  * With BENCH_BASELINE=/path/to/another/checkout every purequic case also runs that checkout's
  * server (same clients), for an A/B in one run.
  *
