@@ -19,6 +19,7 @@ const EXPECTED_OUTPUT: Record<string, string> = {
   'echo.ts': 'echoed: hello over QUIC',
   'http3.ts': '200 hello over HTTP/3, you asked for /greeting',
   'webtransport-echo.ts': 'echoed: hello over WebTransport',
+  'cluster.ts': 'echoed by the cluster: hello 0 (worker',
 };
 const RUN_BOUND_MS = 60_000;
 
@@ -43,8 +44,18 @@ const examples = readdirSync(examplesDir)
   .filter((f) => f.endsWith('.ts'))
   .sort();
 
+/** Every .ts file under examples/, subfolders included (a subfolder holds an example's parts, e.g. a worker module). */
+function exampleSources(dir = examplesDir): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) out.push(...exampleSources(join(dir, entry.name)));
+    else if (entry.name.endsWith('.ts')) out.push(join(dir, entry.name));
+  }
+  return out;
+}
+
 test('every ```ts block of the READMEs is a file under examples/, character for character', () => {
-  const files = new Map(examples.map((f) => [readFileSync(join(examplesDir, f), 'utf8'), f]));
+  const files = new Map(exampleSources().map((f) => [readFileSync(f, 'utf8'), f]));
   let blocks = 0;
   for (const readme of readmes()) {
     for (const block of tsBlocks(readFileSync(readme, 'utf8'))) {
