@@ -43,6 +43,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from '@purequic/quic';
 import { REPO_ROOT } from '../interop/peers.js';
+import { openConnection } from './open-connection.js';
 
 // The client side's memory is measured in this process after a full collection.
 setFlagsFromString('--expose-gc');
@@ -106,27 +107,8 @@ class ServerProcess {
   }
 }
 
-async function open(client: QuicEndpoint, port: number): Promise<QuicConnection> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('handshake timed out')), CONNECT_TIMEOUT_MS)));
-  try {
-    const connection = await Promise.race([
-      client.connect({
-        host: '127.0.0.1',
-        port,
-        alpnProtocols: ['bench'],
-        verification: { mode: 'none' },
-        transport: { maxIdleTimeoutMs: 120_000 },
-        // A crowd waits its turn: the measure is whether the server gets through it, not the default patience.
-        handshakeTimeoutMs: CONNECT_TIMEOUT_MS,
-      }),
-      timeout,
-    ]);
-    await Promise.race([connection.opened, timeout]);
-    return connection;
-  } finally {
-    clearTimeout(timer);
-  }
+function open(client: QuicEndpoint, port: number): Promise<QuicConnection> {
+  return openConnection(client, port, 'bench', CONNECT_TIMEOUT_MS);
 }
 
 const collectGarbage = runInNewContext('gc') as () => void;

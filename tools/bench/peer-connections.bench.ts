@@ -46,6 +46,7 @@ import { generateSelfSignedCertificate, QuicEndpoint, type QuicConnection } from
 import { ngtcp2Peer, quicGoPeer, REPO_ROOT } from '../interop/peers.js';
 import { processCpuSeconds } from './process-cpu.js';
 import { freeUdpPort } from './udp-port.js';
+import { openConnection } from './open-connection.js';
 
 const CROWD_SERVER = fileURLToPath(new URL('./crowd-server.ts', import.meta.url));
 const IDLE = Number(process.env.BENCH_PEER_IDLE ?? 500);
@@ -189,26 +190,8 @@ async function startServer(stack: Stack, dirs: Dirs): Promise<ServerProcess> {
 }
 
 /** A connection, open (handshake complete) within CONNECT_TIMEOUT_MS, or a rejection. */
-async function open(client: QuicEndpoint, port: number, alpn: string): Promise<QuicConnection> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('handshake timed out')), CONNECT_TIMEOUT_MS)));
-  try {
-    const connection = await Promise.race([
-      client.connect({
-        host: '127.0.0.1',
-        port,
-        alpnProtocols: [alpn],
-        verification: { mode: 'none' },
-        transport: { maxIdleTimeoutMs: IDLE_TIMEOUT_MS },
-        handshakeTimeoutMs: CONNECT_TIMEOUT_MS,
-      }),
-      timeout,
-    ]);
-    await Promise.race([connection.opened, timeout]);
-    return connection;
-  } finally {
-    clearTimeout(timer);
-  }
+function open(client: QuicEndpoint, port: number, alpn: string): Promise<QuicConnection> {
+  return openConnection(client, port, alpn, CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS);
 }
 
 /** `total` connections opened and closed, `concurrency` in flight; how many failed (and the first reason). */

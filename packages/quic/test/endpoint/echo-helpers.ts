@@ -1,8 +1,9 @@
 /**
- * Shared by the endpoint's hostile-peer and churn tests: an echo server on loopback, a round
- * trip of N bytes on a new stream, a connect with a bound.
+ * Shared by the endpoint's loopback tests: an echo server on loopback, a round trip of N bytes
+ * on a new stream, a connect with a bound, and whole-stream read / write / hash helpers.
  */
 
+import { createHash } from 'node:crypto';
 import { QuicEndpoint } from '../../src/endpoint/endpoint.js';
 import type { QuicConnection } from '../../src/endpoint/quic-connection.js';
 import type { QuicStream } from '../../src/endpoint/quic-stream.js';
@@ -53,3 +54,30 @@ export async function connect(client: QuicEndpoint, server: QuicEndpoint): Promi
     'connect',
   );
 }
+
+/** Reads a stream to its end; `onChunk` sees the running total. */
+export async function readAll(stream: QuicStream, onChunk: (total: number) => void = () => {}): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of stream.readable) {
+    chunks.push(c);
+    total += c.length;
+    onChunk(total);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Writes `data` in chunks, then FIN. */
+export async function writeAll(stream: QuicStream, data: Uint8Array, chunk = 64 * 1024): Promise<void> {
+  const w = stream.writable.getWriter();
+  for (let i = 0; i < data.length; i += chunk) await w.write(data.subarray(i, i + chunk));
+  await w.close();
+}
+
+export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

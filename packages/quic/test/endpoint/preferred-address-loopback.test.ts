@@ -5,7 +5,6 @@
  * answers from the preferred port; with `migrateToPreferredAddress: false` it stays.
  */
 
-import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Connection } from '../../src/connection/connection.js';
@@ -14,30 +13,7 @@ import { QuicEndpoint } from '../../src/endpoint/endpoint.js';
 import type { QuicConnection } from '../../src/endpoint/quic-connection.js';
 import type { QuicStream } from '../../src/endpoint/quic-stream.js';
 import { TEST_CERT_PEM, TEST_KEY_PEM } from '../connection/harness.js';
-
-async function readAll(stream: QuicStream): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of stream.readable) {
-    chunks.push(c);
-    total += c.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-async function writeAll(stream: QuicStream, data: Uint8Array, chunk = 64 * 1024): Promise<void> {
-  const w = stream.writable.getWriter();
-  for (let i = 0; i < data.length; i += chunk) await w.write(data.subarray(i, i + chunk));
-  await w.close();
-}
-
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+import { readAll, sha256, writeAll } from './echo-helpers.js';
 
 async function echoServer(): Promise<{ server: QuicEndpoint; conns: QuicConnection[] }> {
   const server = await QuicEndpoint.listen({
