@@ -58,6 +58,9 @@ const TOKEN_FRAME_NAMES: Record<number, string> = {
   [TokenKind.HANDSHAKE_DONE]: 'handshake_done',
   [TokenKind.DATAGRAM]: 'datagram',
   [TokenKind.PING]: 'ping',
+  [TokenKind.NEW_TOKEN]: 'new_token',
+  // A DPLPMTUD probe is PING + PADDING (RFC 9000 §14.4); the token stands for both.
+  [TokenKind.PMTU_PROBE]: 'ping',
 };
 
 /** A received frame in qlog's QuicFrame shape (the fields worth seeing; no payload bytes). */
@@ -113,6 +116,41 @@ function tokenFrameData(t: RecoveryToken): Record<string, unknown> {
   } else if (t.kind === TokenKind.CRYPTO) {
     out.offset = t.a;
     out.length = t.b;
+  } else {
+    // The fields qlog's QuicFrame has for flow control and CIDs (quic-events §5.x), from what
+    // the token keeps: the limit or sequence number sent in `a`, the stream in `id`.
+    switch (t.kind) {
+      case TokenKind.MAX_DATA:
+        out.maximum = t.a;
+        break;
+      case TokenKind.MAX_STREAM_DATA:
+        out.stream_id = t.id;
+        out.maximum = t.a;
+        break;
+      case TokenKind.MAX_STREAMS:
+        out.stream_type = t.fin ? 'bidirectional' : 'unidirectional';
+        out.maximum = t.a;
+        break;
+      case TokenKind.DATA_BLOCKED:
+        out.limit = t.a;
+        break;
+      case TokenKind.STREAM_DATA_BLOCKED:
+        out.stream_id = t.id;
+        out.limit = t.a;
+        break;
+      case TokenKind.STREAMS_BLOCKED:
+        out.stream_type = t.fin ? 'bidirectional' : 'unidirectional';
+        out.limit = t.a;
+        break;
+      case TokenKind.RESET_STREAM:
+      case TokenKind.STOP_SENDING:
+        out.stream_id = t.id;
+        break;
+      case TokenKind.NEW_CONNECTION_ID:
+      case TokenKind.RETIRE_CONNECTION_ID:
+        out.sequence_number = t.a;
+        break;
+    }
   }
   return out;
 }

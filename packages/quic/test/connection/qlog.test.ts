@@ -70,6 +70,15 @@ test('a transfer under loss with key updates produces the expected qlog event se
   assert.is(clientEvents.find((e) => e.name === 'quic:connection_closed')?.data.initiator, 'local');
   const serverClosed = serverEvents.find((e) => e.name === 'quic:connection_closed')!.data;
   assert.ok(serverClosed.initiator === 'remote' || serverClosed.trigger === 'idle_timeout', JSON.stringify(serverClosed));
+  // Sent frames carry their values: every frame kind has a name, flow-control frames their
+  // limit, CID frames their sequence number.
+  const sentFrames = (events: QlogEvent[]) => events.filter((e) => e.name === 'quic:packet_sent').flatMap((e) => e.data.frames as Record<string, unknown>[]);
+  const allSent = [...sentFrames(clientEvents), ...sentFrames(serverEvents)];
+  assert.equal(allSent.filter((f) => f.frame_type === 'unknown'), [], 'every sent frame named');
+  const maxStreamData = allSent.filter((f) => f.frame_type === 'max_stream_data');
+  assert.ok(maxStreamData.length > 0 && maxStreamData.every((f) => typeof f.maximum === 'number' && typeof f.stream_id === 'number'), JSON.stringify(maxStreamData[0]));
+  const newCids = allSent.filter((f) => f.frame_type === 'new_connection_id');
+  assert.ok(newCids.length > 0 && newCids.every((f) => typeof f.sequence_number === 'number' && (f.sequence_number as number) >= 1), JSON.stringify(newCids[0]));
   // The first packet the client sends is an Initial carrying CRYPTO.
   const firstSent = clientEvents.find((e) => e.name === 'quic:packet_sent')!;
   assert.equal((firstSent.data.header as { packet_type: string }).packet_type, 'initial');
