@@ -10,18 +10,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { REPO_ROOT } from '../interop/peers.js';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { frameLabel, type Profile } from './profile.bench.js';
 
 const [file, topArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: cpuprofile-top.ts FILE [TOP]');
@@ -30,10 +19,6 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-const label = (n: ProfileNode): string => {
-  const f = n.callFrame;
-  return `${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\//, '').replace(REPO_ROOT, '')}:${f.lineNumber + 1}`;
-};
 const self = new Map<string, number>();
 const total = new Map<string, number>();
 let busy = 0;
@@ -47,11 +32,11 @@ for (let i = 0; i < profile.samples.length; i++) {
     continue;
   }
   busy += dt;
-  self.set(label(node), (self.get(label(node)) ?? 0) + dt);
+  self.set(frameLabel(node), (self.get(frameLabel(node)) ?? 0) + dt);
   // Each function once per sample, however deep its recursion.
   const seen = new Set<string>();
   for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
-    const key = label(byId.get(id)!);
+    const key = frameLabel(byId.get(id)!);
     if (seen.has(key)) continue;
     seen.add(key);
     total.set(key, (total.get(key) ?? 0) + dt);

@@ -25,15 +25,22 @@ const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 30);
 const ALLOC = process.env.BENCH_ALLOC === '1';
 const ALLOC_PROBE = fileURLToPath(new URL('./alloc-probe.mjs', import.meta.url));
 
-interface ProfileNode {
+/** A V8 .cpuprofile (the fields read here). */
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+}
+
+/** `function file:line` of a profile node, the file relative to the repository. */
+export function frameLabel(node: ProfileNode): string {
+  const f = node.callFrame;
+  return `${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\//, '').replace(REPO_ROOT, '')}:${f.lineNumber + 1}`;
 }
 
 /** Self time per function (name, file, line) as a share of all samples. */
@@ -46,9 +53,7 @@ export function topSelf(profile: Profile, top: number): string[] {
     if (!node || node.callFrame.functionName === '(idle)') continue;
     const dt = profile.timeDeltas[i] ?? 0;
     total += dt;
-    const f = node.callFrame;
-    const file = f.url.replace(/^file:\/\//, '').replace(REPO_ROOT, '');
-    const key = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
+    const key = frameLabel(node);
     self.set(key, (self.get(key) ?? 0) + dt);
   }
   return [...self.entries()]
