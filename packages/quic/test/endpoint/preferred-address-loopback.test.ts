@@ -9,13 +9,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Connection } from '../../src/connection/connection.js';
 import { type QuicLbConfig, quicLbServerId } from '../../src/connection/quic-lb.js';
-import { QuicEndpoint } from '../../src/endpoint/endpoint.js';
+import { type ListenOptions, QuicEndpoint } from '../../src/endpoint/endpoint.js';
 import type { QuicConnection } from '../../src/endpoint/quic-connection.js';
 import type { QuicStream } from '../../src/endpoint/quic-stream.js';
 import { TEST_CERT_PEM, TEST_KEY_PEM } from '../connection/harness.js';
 import { readAll, sha256, writeAll } from './echo-helpers.js';
 
-async function echoServer(): Promise<{ server: QuicEndpoint; conns: QuicConnection[] }> {
+/** An echo server offering an IPv4 preferred address; `extra` adds listen options. */
+async function echoServer(extra: Partial<ListenOptions> = {}): Promise<{ server: QuicEndpoint; conns: QuicConnection[] }> {
   const server = await QuicEndpoint.listen({
     host: '127.0.0.1',
     port: 0,
@@ -23,6 +24,7 @@ async function echoServer(): Promise<{ server: QuicEndpoint; conns: QuicConnecti
     privateKeyPem: TEST_KEY_PEM,
     alpnProtocols: ['echo'],
     preferredAddress: { ipv4: { address: '127.0.0.1', port: 0 } },
+    ...extra,
   });
   const conns: QuicConnection[] = [];
   void (async () => {
@@ -102,24 +104,7 @@ test('migrateToPreferredAddress: false keeps the client on the address it connec
 test('with QUIC-LB connection IDs, the preferred address CID (sequence 1) carries the server ID too', async () => {
   const config: QuicLbConfig = { configRotation: 1, serverIdLength: 2, nonceLength: 5, lengthSelfEncoding: true };
   const serverId = new Uint8Array([0x12, 0x34]);
-  const server = await QuicEndpoint.listen({
-    host: '127.0.0.1',
-    port: 0,
-    certificatePem: TEST_CERT_PEM,
-    privateKeyPem: TEST_KEY_PEM,
-    alpnProtocols: ['echo'],
-    quicLb: { config, serverId },
-    preferredAddress: { ipv4: { address: '127.0.0.1', port: 0 } },
-  });
-  const conns: QuicConnection[] = [];
-  void (async () => {
-    for await (const conn of server.incoming) {
-      conns.push(conn);
-      void (async () => {
-        for await (const s of conn.incomingBidirectionalStreams) void readAll(s).then((d) => writeAll(s, d)).catch(() => {});
-      })();
-    }
-  })();
+  const { server } = await echoServer({ quicLb: { config, serverId } });
   const client = await QuicEndpoint.bind({ host: '127.0.0.1' });
   try {
     const conn = await client.connect({ host: '127.0.0.1', port: server.address.port, serverName: 'localhost', alpnProtocols: ['echo'], verification: { mode: 'chain', trustAnchors: [TEST_CERT_PEM] } });
