@@ -349,40 +349,43 @@ export abstract class ConnectionCore {
   #onPto(): void {
     // RFC 9002 §6.2.4: probe with new or retransmitted data. In each handshake space that
     // probes (the one whose PTO expired, and any other with data in flight), resend the CRYPTO
-    // data still unacknowledged: a PING alone there would never repair a lost flight. Elsewhere
-    // a PING suffices if nothing else waits.
+    // data still unacknowledged: a PING alone there would never repair a lost flight. The
+    // application space resends what matters most there (below).
     this.requeueCryptoForProbes();
-    // In the application space, with no new data waiting, the probes carry the stream data of
-    // the oldest packets still unacknowledged (§6.2.4: "send previously sent data"): when the
-    // tail of a response was lost, a probe that gets through delivers it, instead of a PING
-    // whose acknowledgment only starts loss detection one more round trip later. Whichever copy
-    // is acknowledged first settles the range; the stream buffers ignore the other.
+    this.#requeueApplicationProbeData();
+  }
+
+  /**
+   * What the application-space probes carry besides new data, in one pass over the packets
+   * still unacknowledged, oldest first (RFC 9002 §6.2.4: "send previously sent data"):
+   * - a server's HANDSHAKE_DONE not yet acknowledged: until it arrives the client is not
+   *   confirmed (RFC 9001 §4.1.2), so it arms no PTO for its own 1-RTT data (RFC 9002 §6.2.1)
+   *   and a lost request stays lost; with the client's acknowledgments lost as well, nothing
+   *   would ever declare the frame lost and resend it;
+   * - with no new data waiting, the stream data of the oldest packets, one packet per probe:
+   *   when the tail of a response was lost, a probe that gets through delivers it, instead of a
+   *   PING whose acknowledgment only starts loss detection one more round trip later. Whichever
+   *   copy is acknowledged first settles the range; the stream buffers ignore the other.
+   */
+  #requeueApplicationProbeData(): void {
     const application = PacketNumberSpace.APPLICATION;
     const probes = this.recovery.pendingProbes(application);
-    // A server's HANDSHAKE_DONE not yet acknowledged goes in the probes too: until it arrives
-    // the client is not confirmed (RFC 9001 §4.1.2), so it arms no PTO for its own 1-RTT data
-    // (RFC 9002 §6.2.1) and a lost request stays lost; when the client's acknowledgments are
-    // lost as well, nothing would ever declare the frame lost and resend it.
-    if (probes > 0 && this.isServer && !this.spaces[application].discarded && !this.handshakeDonePending) {
-      for (const p of this.recovery.tracker(application).outstandingPackets()) {
-        if (p.tokens.some((t) => t.kind === TokenKind.HANDSHAKE_DONE)) {
+    if (probes === 0 || this.spaces[application].discarded) return;
+    let findHandshakeDone = this.isServer && !this.handshakeDonePending;
+    let streamPackets = this.streams.hasPendingFrames() ? 0 : probes;
+    for (const p of this.recovery.tracker(application).outstandingPackets()) {
+      if (!findHandshakeDone && streamPackets === 0) break;
+      let hasStreamData = false;
+      for (const t of p.tokens) {
+        if (t.kind === TokenKind.HANDSHAKE_DONE && findHandshakeDone) {
           this.handshakeDonePending = true;
-          break;
-        }
-      }
-    }
-    if (probes > 0 && !this.spaces[application].discarded && !this.streams.hasPendingFrames()) {
-      let carried = 0;
-      for (const p of this.recovery.tracker(application).outstandingPackets()) {
-        if (carried >= probes) break;
-        let hasStreamData = false;
-        for (const t of p.tokens) {
-          if (t.kind !== TokenKind.STREAM) continue;
+          findHandshakeDone = false;
+        } else if (t.kind === TokenKind.STREAM && streamPackets > 0) {
           this.streams.onTokenLost(t);
           hasStreamData = true;
         }
-        if (hasStreamData) carried++;
       }
+      if (hasStreamData) streamPackets--;
     }
   }
 
